@@ -1,0 +1,201 @@
+"""The chat turn as a plain function: (state, message) -> (state, reply).
+
+`Recommender` holds the heavy, shared parts (searcher, parser, vocabulary, log) and is
+built once; a `DialogueState` per session holds everything user-specific. `Conversation`
+pairs the two for the CLI and tests.
+
+Example:
+    >>> recommender = Recommender(searcher, vocabulary)
+    >>> conversation = Conversation(recommender)
+    >>> conversation.say("upbeat tropical music with steel drums").results[0].track.title
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from retriever import HybridSearcher, Interaction, InteractionLog, Track, TrackId, Vocabulary
+from retriever.vocabulary import Descriptor
+
+from chatbot.dialogue import (
+    MAX_SHOWN,
+    DialogueState,
+    TurnParser,
+    build_query,
+    expand_exclusions,
+    matched_descriptors,
+)
+
+logger = logging.getLogger(__name__)
+
+PARAPHRASE_MIN_COUNT = 3
+
+
+@dataclass(frozen=True)
+class ResultView:
+    rank: int
+    track: Track
+    score: float
+    matched: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "rank": self.rank,
+            "id": self.track.id,
+            "title": self.track.title,
+            "artist": self.track.artist,
+            "year": self.track.year,
+            "descriptors": list(self.track.descriptors),
+            "matched": list(self.matched),
+            "url": self.track.url,
+            "score": round(self.score, 5),
+        }
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    turn: int
+    message: str
+    reply: str
+    results: list[ResultView]
+    state: dict
+    notices: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "turn": self.turn,
+            "message": self.message,
+            "reply": self.reply,
+            "results": [r.to_json() for r in self.results],
+            "state": self.state,
+            "notices": self.notices,
+        }
+
+
+def merge_vocabulary(base: Vocabulary, tracks: list[Track]) -> Vocabulary:
+    """The built-in vocabulary plus every catalogue descriptor it does not already name."""
+    descriptors = dict(base.descriptors)
+    surface_forms = dict(base.surface_forms)
+    for track in tracks:
+        for descriptor in track.descriptors:
+            key = " ".join(descriptor.lower().split())
+            if key not in surface_forms:
+                surface_forms[key] = key
+                descriptors[key] = Descriptor(name=key, facet="")
+    return Vocabulary(base.facets, descriptors, surface_forms)
+
+
+def format_reply(results: list[ResultView], state: DialogueState, notices: list[str]) -> str:
+    """A short, true explanation of the results (plain text; the UI escapes it)."""
+    lines = list(notices)
+    wanted = [d for d in sorted(state.wanted, key=lambda d: -state.wanted[d]) if state.wanted[d] >= 0.5][:8]
+    excluded = state.snapshot()["excluded"]
+    if not results:
+        lines.append("I found nothing that fits all of that. Try removing an exclusion or saying it differently.")
+        return "\n".join(lines)
+    head = f"Here are {len(results)} songs"
+    if wanted:
+        head += " for " + ", ".join(wanted)
+    if excluded:
+        head += " (excluding " + ", ".join(excluded) + ")"
+    lines.append(head + ":")
+    for view in results:
+        track = view.track
+        year = f" ({track.year})" if track.year else ""
+        why = f" · matches: {', '.join(view.matched)}" if view.matched else ""
+        lines.append(f"{view.rank}. {track.title} — {track.artist}{year}{why}")
+    lines.append('Refine: "more upbeat", "no vocals", "more like #2", or "start over".')
+    return "\n".join(lines)
+
+
+class Recommender:
+    """Shared, heavy dependencies of the chat; one per process, never per session."""
+
+    def __init__(
+        self,
+        searcher: HybridSearcher,
+        vocabulary: Vocabulary,
+        *,
+        log: InteractionLog | None = None,
+        k: int = 10,
+        use_encoder_for_parsing: bool = True,
+    ) -> None:
+        self.searcher = searcher
+        tracks = list(searcher.tracks.values())
+        self.vocabulary = merge_vocabulary(vocabulary, tracks)
+        counts = Counter(" ".join(d.lower().split()) for t in tracks for d in t.descriptors)
+        paraphrase_names = [
+            name for name, d in self.vocabulary.descriptors.items() if d.facet or counts[name] >= PARAPHRASE_MIN_COUNT
+        ]
+        embed = (lambda texts: searcher.encoder.encode(texts)) if use_encoder_for_parsing else None
+        self.parser = TurnParser(self.vocabulary, embed, paraphrase_names)
+        self.catalogue_descriptors = sorted(counts)
+        self.log = log
+        self.k = k
+
+    def respond(self, state: DialogueState, message: object, *, session_id: str = "", k: int | None = None) -> TurnResult:
+        """Take one user turn: update `state` in place and return the reply with results."""
+        k = k or self.k
+        parsed = self.parser.parse(message, num_results=max(len(state.last_results), k))
+        if not parsed.text and not (parsed.liked_ranks or parsed.disliked_ranks or parsed.more_like_ranks
+                                    or parsed.is_reset or parsed.excluded or parsed.excludes_vocals):
+            cleaned = parsed.notices[-1] if parsed.notices else "Tell me what you'd like to hear."
+            return TurnResult(state.turns, "", cleaned, [], state.snapshot(), list(parsed.notices))
+        notices = state.apply(parsed, self.searcher.tracks)
+        excluded = expand_exclusions(state, self.vocabulary, self.catalogue_descriptors)
+        query = build_query(state, excluded, k=k)
+        if not query.text and not query.weighted_phrases and not query.liked_ids:
+            state.last_results = []
+            reply = "\n".join([*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."])
+            return TurnResult(state.turns, parsed.text, reply, [], state.snapshot(), notices)
+        hits = self.searcher.search(query)
+        results = [
+            ResultView(rank, hit.track, hit.score, tuple(matched_descriptors(hit.track, state)))
+            for rank, hit in enumerate(hits, 1)
+        ]
+        state.last_results = [view.track.id for view in results]
+        state.shown = [*state.shown, *state.last_results][-MAX_SHOWN:]
+        if self.log is not None:
+            self.log.append(
+                Interaction(
+                    session_id=session_id,
+                    kind="turn",
+                    message=parsed.text if isinstance(message, str) else "",
+                    query=query.text + (" | " + ", ".join(query.weighted_phrases) if query.weighted_phrases else ""),
+                    shown=tuple((v.track.id, v.score) for v in results),
+                    feedback={"excluded": sorted(state.excluded), "liked": list(state.liked)},
+                )
+            )
+        reply = format_reply(results, state, notices)
+        return TurnResult(state.turns, str(message) if isinstance(message, str) else "", reply, results,
+                          state.snapshot(), notices)
+
+    def feedback(self, state: DialogueState, track_id: TrackId, *, is_liked: bool, session_id: str = "") -> None:
+        """A thumbs up/down on a shown track: feeds the state and the log."""
+        if track_id not in self.searcher.tracks:
+            raise ValueError(f"unknown track id {track_id!r}")
+        target, other = (state.liked, state.disliked) if is_liked else (state.disliked, state.liked)
+        if track_id not in target:
+            target.append(track_id)
+        if track_id in other:
+            other.remove(track_id)
+        if is_liked and track_id not in state.more_like:
+            state.more_like.append(track_id)
+        if self.log is not None:
+            self.log.append(Interaction(session_id=session_id, kind="feedback",
+                                        feedback={"track_id": track_id, "liked": is_liked}))
+
+
+class Conversation:
+    """One session: a Recommender plus its own DialogueState."""
+
+    def __init__(self, recommender: Recommender, *, session_id: str | None = None) -> None:
+        self.recommender = recommender
+        self.state = DialogueState()
+        self.session_id = session_id or uuid.uuid4().hex
+
+    def say(self, message: str, *, k: int | None = None) -> TurnResult:
+        return self.recommender.respond(self.state, message, session_id=self.session_id, k=k)

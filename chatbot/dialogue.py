@@ -1,0 +1,474 @@
+"""The dialogue state and the turn parser: a user turn updates wanted/excluded descriptors,
+liked/disliked tracks and the free text, and the state becomes one SearchQuery.
+
+The parser is transparent on purpose: every descriptor in the state comes from the
+catalogue's vocabulary (exact n-gram, then rapidfuzz for spelling, then the encoder for
+paraphrases), so a user can see and edit exactly what the system understood.
+
+Example:
+    >>> parser = TurnParser(vocabulary)
+    >>> state = DialogueState()
+    >>> state.apply(parser.parse("upbeat tropical music, no vocals"))
+    >>> state.wanted, state.excluded
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from retriever import SearchQuery, Track, TrackId, Vocabulary
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 2000
+MAX_WORDS_PER_PHRASE = 5
+FUZZY_MIN_SCORE = 88.0
+PARAPHRASE_MIN_SIMILARITY = 0.72
+DECAY_PER_TURN = 0.7
+MAX_REMEMBERED_TEXTS = 3
+MAX_SHOWN = 2000
+
+_TOKEN = re.compile(r"[#\w][\w'&+\-]*", re.UNICODE)
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
+    "6th": 6, "7th": 7, "8th": 8, "9th": 9, "10th": 10, "one": 1, "two": 2, "three": 3, "four": 4,
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}
+_NEGATION_CUES = (
+    "anything but", "anything except", "instead of", "rather than", "other than", "get rid of",
+    "don't want", "dont want", "do not want", "don't like", "dont like", "no more", "not so", "not too",
+    "without", "avoid", "exclude", "except", "minus", "skip", "less", "fewer", "hate", "not", "no", "nothing",
+    "stop", "remove", "drop", "lose",
+)
+_RESET_CUES = (
+    "start over", "start again", "restart", "reset", "something completely different",
+    "something totally different", "new search", "forget that", "forget everything", "clear everything",
+    "scratch that",
+)
+_LIKE_CUES = ("more like", "similar to", "like", "love", "loved", "liked", "great", "nice", "good", "yes", "perfect", "keep")
+_DISLIKE_CUES = (
+    "not that", "not this", "not like", "don't like", "dont like", "didn't like", "dislike", "hate", "no to",
+    "not a fan", "bad", "skip", "remove", "drop", "worse", "boring", "not #", "not number",
+)
+# comparative word -> (descriptor it raises, descriptor words it names)
+_COMPARATIVES = {
+    "upbeat": "upbeat", "faster": "fast tempo", "quicker": "fast tempo", "slower": "slow tempo",
+    "calmer": "calm", "softer": "calm", "gentler": "tender", "quieter": "calm", "happier": "happy",
+    "sadder": "sad", "darker": "dark", "brighter": "cheerful", "heavier": "distorted guitar",
+    "louder": "high energy", "harder": "aggressive", "mellower": "mellow", "chiller": "laid-back",
+    "dreamier": "dreamy", "groovier": "groovy", "funkier": "funk", "energetic": "high energy",
+    "danceable": "danceable", "higher": "high register vocals", "lower": "low register vocals",
+    "deeper": "low register vocals", "older": "vintage recording", "newer": "modern production",
+    "acoustic": "acoustic", "electronic": "electronic production", "intense": "dramatic",
+    "romantic": "romantic", "relaxed": "laid-back", "relaxing": "relaxation",
+}
+VOCAL_WORDS = frozenset({"vocal", "vocals", "voice", "voices", "singing", "singer", "singers", "sung", "vocalist",
+                         "lyrics", "words", "rap", "rapping", "choir"})
+
+
+def normalise_message(message: object) -> tuple[str, list[str]]:
+    """Clean a raw chat message: text only, control characters removed, overlong input cut.
+
+    Returns:
+        The cleaned text and notices for the user (e.g. that it was shortened).
+    """
+    notices: list[str] = []
+    text = message if isinstance(message, str) else ("" if message is None else str(message))
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") and ch not in "\n\t" else ch
+                   for ch in text[: MAX_MESSAGE_CHARS * 4])
+    text = " ".join(text.split())
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS].rsplit(" ", 1)[0]
+        notices.append(f"Your message was long, so only its first {MAX_MESSAGE_CHARS} characters were read.")
+    return text, notices
+
+
+@dataclass(frozen=True)
+class ParsedTurn:
+    """What one message asks for, before it is applied to the state."""
+
+    text: str
+    wanted: tuple[str, ...] = ()
+    boosted: tuple[str, ...] = ()  # relative refinements ("more upbeat")
+    lowered: tuple[str, ...] = ()  # opposites of boosted descriptors
+    excluded: tuple[str, ...] = ()
+    excludes_vocals: bool = False
+    liked_ranks: tuple[int, ...] = ()
+    disliked_ranks: tuple[int, ...] = ()
+    more_like_ranks: tuple[int, ...] = ()
+    is_reset: bool = False
+    notices: tuple[str, ...] = ()
+
+
+@dataclass
+class DialogueState:
+    """Per-session state; a plain, deep-copyable dataclass (lives in gr.State)."""
+
+    wanted: dict[str, float] = field(default_factory=dict)
+    excluded: list[str] = field(default_factory=list)
+    excludes_vocals: bool = False
+    liked: list[TrackId] = field(default_factory=list)
+    disliked: list[TrackId] = field(default_factory=list)
+    more_like: list[TrackId] = field(default_factory=list)
+    shown: list[TrackId] = field(default_factory=list)
+    last_results: list[TrackId] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    turns: int = 0
+
+    def reset(self) -> None:
+        shown = self.shown
+        self.__init__()  # type: ignore[misc]
+        self.shown = shown  # results still never repeat within a session
+
+    def track_at(self, rank: int) -> TrackId | None:
+        return self.last_results[rank - 1] if 1 <= rank <= len(self.last_results) else None
+
+    def snapshot(self) -> dict:
+        return {
+            "wanted": sorted(self.wanted, key=lambda d: -self.wanted[d]),
+            "excluded": list(self.excluded) + (["vocals"] if self.excludes_vocals and "vocals" not in self.excluded else []),
+            "liked": list(self.liked),
+            "disliked": list(self.disliked),
+        }
+
+    def remove_descriptor(self, descriptor: str) -> None:
+        """Drop a descriptor from wanted or excluded (the UI's chip click)."""
+        self.wanted.pop(descriptor, None)
+        if descriptor in self.excluded:
+            self.excluded.remove(descriptor)
+        if descriptor == "vocals":
+            self.excludes_vocals = False
+
+    def apply(self, turn: ParsedTurn, tracks: dict[TrackId, Track] | None = None) -> list[str]:
+        """Update the state with a parsed turn; returns notices for the user."""
+        notices = list(turn.notices)
+        if turn.is_reset:
+            self.reset()
+        self.turns += 1
+        for descriptor in self.wanted:
+            self.wanted[descriptor] *= DECAY_PER_TURN
+        for descriptor in turn.excluded:
+            self.wanted.pop(descriptor, None)
+            if descriptor not in self.excluded:
+                self.excluded.append(descriptor)
+        if turn.excludes_vocals:
+            self.excludes_vocals = True
+        for descriptor in turn.wanted:
+            if descriptor in self.excluded:
+                self.excluded.remove(descriptor)
+            self.wanted[descriptor] = max(self.wanted.get(descriptor, 0.0), 1.0)
+        for descriptor in turn.boosted:
+            if descriptor in self.excluded:
+                self.excluded.remove(descriptor)
+            self.wanted[descriptor] = self.wanted.get(descriptor, 0.0) + 1.0
+        for descriptor in turn.lowered:
+            self.wanted.pop(descriptor, None)
+        for ranks, target in ((turn.liked_ranks, self.liked), (turn.disliked_ranks, self.disliked),
+                              (turn.more_like_ranks, self.more_like)):
+            for rank in ranks:
+                track_id = self.track_at(rank)
+                if track_id is None:
+                    notices.append(
+                        f"There is no result #{rank} to refer to"
+                        + (f" (the last list had {len(self.last_results)})." if self.last_results else " yet.")
+                    )
+                    continue
+                if track_id not in target:
+                    target.append(track_id)
+                if target is self.more_like and tracks and track_id in tracks:
+                    for descriptor in tracks[track_id].descriptors:
+                        if descriptor.lower() not in {d.lower() for d in self.excluded}:
+                            self.wanted[descriptor] = max(self.wanted.get(descriptor, 0.0), 0.5)
+        for track_id in self.disliked:
+            if track_id in self.liked:
+                self.liked.remove(track_id)
+        if turn.text and (turn.wanted or turn.boosted or not (turn.liked_ranks or turn.more_like_ranks)):
+            self.texts = [*self.texts, turn.text][-MAX_REMEMBERED_TEXTS:]
+        return notices
+
+
+class TurnParser:
+    """Turns a message into a ParsedTurn using the catalogue's vocabulary."""
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        embed: Callable[[list[str]], np.ndarray] | None = None,
+        paraphrase_names: list[str] | None = None,
+    ) -> None:
+        """Args:
+            vocabulary: descriptor names and surface forms to match.
+            embed: the encoder, for paraphrases; None turns that step off.
+            paraphrase_names: the descriptors a paraphrase may resolve to (default: all).
+        """
+        self.vocabulary = vocabulary
+        self.embed = embed
+        self._surfaces = list(vocabulary.surface_forms)
+        self._names = list(paraphrase_names if paraphrase_names is not None else vocabulary.descriptors)
+        # Embedded once, up front, so no chat turn pays for it.
+        self._name_vectors = embed(self._names) if embed is not None and self._names else None
+
+    # -- descriptor extraction -------------------------------------------------------------
+    def _paraphrase(self, phrases: list[str]) -> dict[str, str]:
+        if self.embed is None or not phrases or self._name_vectors is None:
+            return {}
+        vectors = self.embed(phrases)
+        similarity = vectors @ self._name_vectors.T  # (phrases, names)
+        best = similarity.argmax(axis=1)
+        return {
+            phrase: self._names[int(best[i])]
+            for i, phrase in enumerate(phrases)
+            if similarity[i, best[i]] >= PARAPHRASE_MIN_SIMILARITY
+        }
+
+    def extract(self, text: str, *, use_encoder: bool = True) -> list[str]:
+        """Vocabulary descriptors mentioned in a text, longest match first, in order of mention."""
+        tokens = [t.lower().strip("'-") for t in _TOKEN.findall(text)]
+        tokens = [t for t in tokens if t]
+        found: list[tuple[int, str]] = []
+        used = [False] * len(tokens)
+        for size in range(min(MAX_WORDS_PER_PHRASE, len(tokens)), 0, -1):
+            for start in range(len(tokens) - size + 1):
+                if any(used[start : start + size]):
+                    continue
+                phrase = " ".join(tokens[start : start + size])
+                name = self.vocabulary.surface_forms.get(phrase)
+                if name is None and phrase.endswith("s"):
+                    name = self.vocabulary.surface_forms.get(phrase[:-1])
+                if name is None and size == 1 and len(phrase) >= 6 and self._surfaces:
+                    match = process.extractOne(phrase, self._surfaces, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
+                    name = self.vocabulary.surface_forms[match[0]] if match else None
+                if name is None and size == 2 and len(phrase) >= 8 and self._surfaces:
+                    match = process.extractOne(phrase, self._surfaces, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
+                    name = self.vocabulary.surface_forms[match[0]] if match else None
+                if name is not None:
+                    found.append((start, name))
+                    for i in range(start, start + size):
+                        used[i] = True
+        if use_encoder and self.embed is not None:
+            leftovers = _content_phrases(tokens, used)
+            for phrase, name in self._paraphrase(leftovers).items():
+                found.append((tokens.index(phrase.split()[0]), name))
+        ordered: list[str] = []
+        for _, name in sorted(found):
+            if name not in ordered:
+                ordered.append(name)
+        return ordered
+
+    # -- references --------------------------------------------------------------------------
+    @staticmethod
+    def _ranks(text: str) -> list[int]:
+        ranks = [int(m) for m in re.findall(r"#\s*(\d{1,4})", text)]
+        ranks += [int(m) for m in re.findall(r"\b(?:number|no\.|track|song|result|option)\s*(\d{1,4})\b", text)]
+        for word, rank in _ORDINALS.items():
+            if re.search(rf"\bthe {word}\b|\b{word} one\b|\b{word} song\b", text) and not word.isdigit():
+                ranks.append(rank)
+        if re.search(r"\b(?:the )?last one\b", text):
+            ranks.append(-1)
+        if re.search(r"\bi like (\d{1,2})(?: and (\d{1,2}))?\b", text):
+            match = re.search(r"\bi like (\d{1,2})(?: and (\d{1,2}))?\b", text)
+            ranks += [int(g) for g in match.groups() if g]  # type: ignore[union-attr]
+        ranks += [int(m) for m in re.findall(r"\band (\d{1,2})\b", text) if re.search(r"#|number|like", text)]
+        unique: list[int] = []
+        for rank in ranks:
+            if rank not in unique:
+                unique.append(rank)
+        return unique
+
+    def parse(self, message: object, *, num_results: int = 10) -> ParsedTurn:
+        """Parse one user message (any text; never raises on content)."""
+        text, notices = normalise_message(message)
+        lowered_text = text.lower()
+        if not text:
+            return ParsedTurn(text="", notices=(*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."))
+        is_reset = any(cue in lowered_text for cue in _RESET_CUES)
+
+        liked: list[int] = []
+        disliked: list[int] = []
+        more_like: list[int] = []
+        wanted: list[str] = []
+        boosted: list[str] = []
+        excluded: list[str] = []
+        excludes_vocals = False
+        positives: list[str] = []
+        for clause in _clauses(lowered_text):
+            ranks = [num_results if r == -1 else r for r in self._ranks(clause)]
+            if ranks:
+                if re.search(r"more like|similar to|like (?:#|number|the )|in the style of|closer to", clause) and not _has_dislike(clause):
+                    more_like += ranks
+                    liked += ranks
+                elif _has_dislike(clause):
+                    disliked += ranks
+                elif any(re.search(rf"\b{cue}\b", clause) for cue in _LIKE_CUES):
+                    liked += ranks
+                else:
+                    more_like += ranks
+                clause = re.sub(r"#\s*\d+|\bnumber\s*\d+", " ", clause)
+            elif re.search(r"\bnot (?:that|this) one\b|\bnot (?:that|this)\b$", clause):
+                disliked.append(1)
+            positive, negative = _split_negation(clause)
+            if any(w not in _STOPWORDS for w in re.findall(r"[a-z0-9']+", positive)):
+                positives.append(positive.strip())
+            if negative:
+                negative_words = set(re.findall(r"[a-z]+", negative))
+                if negative_words & VOCAL_WORDS and not self.extract(negative, use_encoder=False):
+                    excludes_vocals = True
+                for name in self.extract(negative, use_encoder=False):
+                    if name == "instrumental":  # "no vocals" is a synonym of instrumental: it means exclude vocals
+                        excludes_vocals = True
+                        continue
+                    excluded.append(name)
+                if negative_words & VOCAL_WORDS:
+                    excludes_vocals = True
+            for word, descriptor in _COMPARATIVES.items():
+                if descriptor in self.vocabulary.descriptors and re.search(
+                    rf"\b(?:more|bit|much|even|way|little)\s+{word}\b|\b{word}er\b|\b{word}\b(?= (?:please|than|now))"
+                    if not word.endswith("er") else rf"\b{word}\b", positive
+                ):
+                    boosted.append(descriptor)
+            for name in self.extract(positive):
+                if name not in boosted:
+                    wanted.append(name)
+        if excludes_vocals and "instrumental" in self.vocabulary.descriptors:
+            wanted.append("instrumental")
+        lowered: list[str] = []
+        for name in boosted:
+            descriptor = self.vocabulary.descriptors.get(name)
+            lowered += [o for o in (descriptor.opposites if descriptor else ()) if o not in boosted and o not in wanted]
+        wanted = [w for w in wanted if w not in excluded]
+        return ParsedTurn(
+            text=", ".join(positives),
+            wanted=tuple(dict.fromkeys(wanted)),
+            boosted=tuple(dict.fromkeys(boosted)),
+            lowered=tuple(dict.fromkeys(lowered)),
+            excluded=tuple(dict.fromkeys(excluded)),
+            excludes_vocals=excludes_vocals,
+            liked_ranks=tuple(dict.fromkeys(liked)),
+            disliked_ranks=tuple(dict.fromkeys(disliked)),
+            more_like_ranks=tuple(dict.fromkeys(more_like)),
+            is_reset=is_reset,
+            notices=tuple(notices),
+        )
+
+
+def _has_dislike(clause: str) -> bool:
+    return any(cue in clause for cue in _DISLIKE_CUES)
+
+
+def _clauses(text: str) -> list[str]:
+    parts = re.split(r"[.;!?,]|\bbut\b|\bthough\b|\bhowever\b|\balso\b|\bplus\b", text)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _split_negation(clause: str) -> tuple[str, str]:
+    """(positive part, negated part) of a clause: text after a negation cue is negated."""
+    best: tuple[int, int] | None = None
+    for cue in _NEGATION_CUES:
+        match = re.search(rf"(?:^|\b){re.escape(cue)}\b", clause)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), match.end())
+    if best is None:
+        return clause, ""
+    before, after = clause[: best[0]], clause[best[1] :]
+    # "piano instead of guitar": the part before the cue stays wanted.
+    return before, after
+
+
+_STOPWORDS = frozenset(
+    "a an the and or of to for with in on at by some something music song songs track tracks tune tunes "
+    "i i'd i'm id im me my want wanna would like love please could can you give play find recommend "
+    "looking look need get just more less very really bit little kind sort type stuff that this it is "
+    "are be sounds sound sounding feel feeling vibe vibes".split()
+)
+
+
+def _content_phrases(tokens: list[str], used: list[bool]) -> list[str]:
+    """Unmatched runs of content words (1-3 words) to try against the encoder."""
+    phrases: list[str] = []
+    run: list[str] = []
+    for token, is_used in zip([*tokens, ""], [*used, True]):
+        if is_used or token in _STOPWORDS or not token or token.startswith("#"):
+            if run:
+                phrases.append(" ".join(run[-3:]))
+                if len(run) > 1:
+                    phrases.extend(run[-3:])
+            run = []
+        else:
+            run.append(token)
+    return list(dict.fromkeys(p for p in phrases if len(p) >= 4))[:16]
+
+
+def expand_exclusions(
+    state: DialogueState, vocabulary: Vocabulary, catalogue_descriptors: Iterable[str]
+) -> frozenset[str]:
+    """Every catalogue descriptor an exclusion rules out, lowercase.
+
+    An excluded descriptor rules out itself, its synonyms and, for a catalogue that
+    uses other phrasings, any descriptor containing all of its words ("drums" rules out
+    "live drums") unless that descriptor is itself a negation ("no drums"). Excluding
+    vocals rules out every vocal descriptor (vocals facet but "instrumental").
+    """
+    catalogue = [d.lower() for d in catalogue_descriptors]
+    ruled_out: set[str] = set()
+    for name in state.excluded:
+        descriptor = vocabulary.descriptors.get(name)
+        forms = {name.lower(), *(s.lower() for s in (descriptor.synonyms if descriptor else ()))}
+        ruled_out |= forms
+        for form in forms:
+            form_words = set(form.split())
+            for candidate in catalogue:
+                if form_words <= set(candidate.split()) and not candidate.startswith(("no ", "without ", "non ")):
+                    ruled_out.add(candidate)
+    if state.excludes_vocals:
+        for name in vocabulary.in_facet("vocals"):
+            if name != "instrumental":
+                ruled_out.add(name.lower())
+        for candidate in catalogue:
+            if set(re.findall(r"[a-z]+", candidate)) & VOCAL_WORDS and not candidate.startswith(
+                ("no ", "without ", "non ", "instrumental")
+            ):
+                ruled_out.add(candidate)
+    return frozenset(ruled_out)
+
+
+def build_query(
+    state: DialogueState,
+    excluded_descriptors: frozenset[str],
+    *,
+    k: int = 10,
+    repeat_shown: bool = False,
+) -> SearchQuery:
+    """The SearchQuery for the current state: recent text, weighted wanted descriptors, filters, feedback."""
+    text = ". ".join(state.texts[-MAX_REMEMBERED_TEXTS:])
+    blocked = set(state.disliked)
+    if not repeat_shown:
+        blocked |= set(state.shown[-MAX_SHOWN:])
+    return SearchQuery(
+        text=text,
+        k=k,
+        weighted_phrases=dict(state.wanted),
+        excluded_descriptors=excluded_descriptors,
+        excluded_ids=frozenset(blocked),
+        liked_ids=tuple(state.more_like[-3:]),
+        disliked_ids=tuple(state.disliked[-3:]),
+    )
+
+
+def matched_descriptors(track: Track, state: DialogueState) -> list[str]:
+    """The track's descriptors that explain it: those equal to, or containing, a wanted descriptor."""
+    wanted = [w.lower() for w in state.wanted if state.wanted[w] > 0]
+    matched = []
+    for descriptor in track.descriptors:
+        lower = descriptor.lower()
+        words = set(lower.split())
+        if any(lower == w or (set(w.split()) <= words) for w in wanted):
+            matched.append(descriptor)
+    return matched

@@ -1,0 +1,262 @@
+"""`tunetalk` command line: index, ask, chat, evaluate, train.
+
+This module is the composition root: it reads paths and environment variables, builds
+the configs and calls the pipelines. Every expected failure ends in one clear line on
+stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+logger = logging.getLogger("tunetalk")
+
+CHROMA_URL_ENV = "TUNETALK_CHROMA_URL"
+LOG_ENV = "TUNETALK_LOG"
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line."""
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("chromadb", "httpx", "urllib3", "sentence_transformers", "transformers", "gradio"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", type=Path, help="embedded Chroma index directory (default: the built-in catalogue's)")
+    parser.add_argument("--chroma-url", default=os.environ.get(CHROMA_URL_ENV),
+                        help=f"use a Chroma server, e.g. http://127.0.0.1:8000 (env {CHROMA_URL_ENV})")
+    parser.add_argument("--collection", default="tracks", help="collection name (default: tracks)")
+    parser.add_argument("--encoder", help="sentence-transformers name or path (default: the one that built the index)")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tunetalk", description="Conversational music recommendation over descriptor sets.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    index = sub.add_parser("index", help="build an index from a catalogue file")
+    index.add_argument("source", type=Path, help="catalogue file")
+    index.add_argument("--format", required=True, choices=["jsonl", "csv", "musiccaps", "jamendo"])
+    index.add_argument("--titles", type=Path, help="MTG-Jamendo attribution TSV with titles (jamendo format)")
+    index.add_argument("--id-column", default="id")
+    index.add_argument("--title-column", default="title")
+    index.add_argument("--artist-column", default="artist")
+    index.add_argument("--descriptors-column", default="descriptors")
+    index.add_argument("--separator", default=";", help="descriptor separator in a CSV cell (default ;)")
+    index.add_argument("--strict", action="store_true", help="exit non-zero when any row was skipped")
+    index.add_argument("--batch-size", type=int, default=128)
+    _add_store_options(index)
+
+    ask = sub.add_parser("ask", help="run one conversation (each MESSAGE is a user turn) or many with --conversations")
+    ask.add_argument("messages", nargs="*", metavar="MESSAGE")
+    ask.add_argument("--conversations", type=Path, help="JSONL file: each line a JSON list of user messages")
+    ask.add_argument("--json", action="store_true", help="one JSON object per turn (per conversation with --conversations)")
+    ask.add_argument("-k", type=int, default=10, help="results per turn (default 10)")
+    ask.add_argument("--no-log", action="store_true", help="do not write the interaction log")
+    _add_store_options(ask)
+
+    chat = sub.add_parser("chat", help="start the browser chat")
+    chat.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
+    chat.add_argument("--port", type=int, default=7860)
+    chat.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
+    chat.add_argument("--auth", help="user:password required to open the page")
+    chat.add_argument("--no-log", action="store_true", help="do not write the interaction log")
+    _add_store_options(chat)
+
+    evaluate = sub.add_parser("evaluate", help="the paper's retrieval evaluation (LP-MusicCaps-MC)")
+    evaluate.add_argument("--data", type=Path, default=None, help="LP-MusicCaps-MC test.csv (default ../shared/data/...)")
+    evaluate.add_argument("--query-column", action="append", help="request column(s) (default caption_writing)")
+    evaluate.add_argument("--systems", default="tfidf,bm25,dense,hybrid")
+    evaluate.add_argument("--protocol", choices=["paper", "track"], default="paper")
+    evaluate.add_argument("--seeds", default="0,1,2")
+    evaluate.add_argument("--encoder", default=None)
+    evaluate.add_argument("--json", action="store_true")
+
+    train = sub.add_parser("train", help="GPL: retrain the encoder from logged conversations")
+    train.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _log_path(disabled: bool) -> Path | None:
+    if disabled or os.environ.get(LOG_ENV, "") == "off":
+        return None
+    from retriever.indexing import tunetalk_home
+
+    return Path(os.environ.get(LOG_ENV) or tunetalk_home() / "interactions.jsonl")
+
+
+def _load_encoder(name: str | None, index_dir: Path | None, chroma_url: str | None, collection: str, device: str | None):
+    from retriever import DEFAULT_ENCODER, TrackStore, load_encoder
+
+    if name is None and (index_dir is not None or chroma_url):
+        name = TrackStore.built_with(index_dir=index_dir, chroma_url=chroma_url, collection=collection)
+    return load_encoder(name or DEFAULT_ENCODER, device=device)
+
+
+def ensure_builtin_index(encoder) -> Path:  # noqa: ANN001
+    """The built-in catalogue's index directory, built on first use."""
+    from retriever import BUILTIN_CATALOGUE, TrackStore, builtin_index_dir, index_tracks, load_catalog
+
+    index_dir = builtin_index_dir(encoder.info.weights_sha256)
+    if (index_dir / "READY").exists():
+        return index_dir
+    print(f"Building the built-in catalogue's index in {index_dir} (first use only)...", file=sys.stderr)
+    result = load_catalog(BUILTIN_CATALOGUE, "jsonl")
+    store = TrackStore.open(encoder.info, index_dir=index_dir, create=True)
+    index_tracks(result.tracks, store, encoder, show_progress_bar=True)
+    (index_dir / "READY").write_text(encoder.info.fingerprint + "\n")
+    return index_dir
+
+
+def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  # noqa: ANN201
+    from chatbot import Recommender
+    from retriever import HybridSearcher, InteractionLog, TrackStore, load_vocabulary
+
+    encoder = _load_encoder(args.encoder, args.index_dir, args.chroma_url, args.collection, args.device)
+    index_dir = args.index_dir
+    if index_dir is None and not args.chroma_url:
+        index_dir = ensure_builtin_index(encoder)
+    store = TrackStore.open(encoder.info, index_dir=index_dir, chroma_url=args.chroma_url, collection=args.collection)
+    if store.count() == 0:
+        raise CliError(f"the index at {store.location} is empty: run `tunetalk index` first")
+    searcher = HybridSearcher(store, encoder)
+    path = _log_path(log_disabled)
+    log = InteractionLog(path) if path else None
+    if path:
+        print(f"Logging conversations to {path} (owner-only; disable with --no-log)", file=sys.stderr)
+    return Recommender(searcher, load_vocabulary(), log=log)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from retriever import CsvColumns, IndexConfig, TrackStore, index_tracks, load_catalog
+
+    columns = CsvColumns(id=args.id_column, title=args.title_column, artist=args.artist_column,
+                         descriptors=args.descriptors_column, separator=args.separator)
+    result = load_catalog(args.source, args.format, csv_columns=columns, titles_path=args.titles)
+    for row in result.skipped[:50]:
+        print(f"{args.source}:{row.line}: skipped: {row.reason}", file=sys.stderr)
+    if len(result.skipped) > 50:
+        print(f"... and {len(result.skipped) - 50} more skipped rows", file=sys.stderr)
+    if not result.tracks:
+        raise CliError(f"{args.source}: no valid rows to index ({result.summary()})")
+    if args.index_dir is None and not args.chroma_url:
+        raise CliError("give --index-dir DIR (or --chroma-url) for the new index")
+    encoder = _load_encoder(args.encoder, args.index_dir, args.chroma_url, args.collection, args.device)
+    store = TrackStore.open(encoder.info, index_dir=args.index_dir, chroma_url=args.chroma_url,
+                            collection=args.collection, create=True)
+    report = index_tracks(result.tracks, store, encoder, IndexConfig(batch_size=args.batch_size), show_progress_bar=True)
+    rate = report.written / report.seconds if report.seconds > 0 else 0.0
+    print(
+        f"indexed {report.written} tracks ({report.unchanged} already there, {rate:.0f} tracks/s); "
+        f"skipped {len(result.skipped)} rows; {report.total_in_store} tracks in {store.location}"
+    )
+    return 1 if args.strict and result.skipped else 0
+
+
+def _print_turn(turn, as_json: bool) -> None:  # noqa: ANN001
+    if as_json:
+        print(json.dumps(turn.to_json(), ensure_ascii=False))
+    else:
+        print(f"> {turn.message}\n{turn.reply}\n")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from chatbot import Conversation
+
+    if not args.messages and not args.conversations:
+        raise CliError("give at least one MESSAGE, or --conversations FILE.jsonl")
+    if args.k < 1 or args.k > 100:
+        raise CliError(f"-k must be between 1 and 100, got {args.k}")
+    conversations: list[list[str]] = []
+    if args.conversations:
+        if not args.conversations.is_file():
+            raise CliError(f"{args.conversations}: no such file")
+        for number, line in enumerate(args.conversations.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                messages = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise CliError(f"{args.conversations}:{number}: not JSON ({error.msg}); expected a list of messages") from error
+            if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
+                raise CliError(f"{args.conversations}:{number}: expected a JSON list of strings")
+            conversations.append(messages)
+    recommender = open_recommender(args, log_disabled=args.no_log)
+    if args.messages:
+        conversation = Conversation(recommender)
+        for message in args.messages:
+            _print_turn(conversation.say(message, k=args.k), args.json)
+    for messages in conversations:
+        conversation = Conversation(recommender)
+        turns = [conversation.say(message, k=args.k) for message in messages]
+        if args.json:
+            print(json.dumps([t.to_json() for t in turns], ensure_ascii=False))
+        else:
+            for turn in turns:
+                _print_turn(turn, False)
+            print("---")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from chatbot.app import launch
+
+    if args.auth is not None and (":" not in args.auth or not args.auth.split(":", 1)[0] or not args.auth.split(":", 1)[1]):
+        raise CliError("--auth must be user:password")
+    recommender = open_recommender(args, log_disabled=args.no_log)
+    launch(recommender, host=args.host, port=args.port, share=args.share,
+           auth=tuple(args.auth.split(":", 1)) if args.auth else None)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from retriever.benchmark import run_evaluation
+
+    return run_evaluation(args)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from gpl.cli import main as gpl_main
+
+    return gpl_main(args.rest)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    from retriever import CatalogError, EncoderError, StoreError
+
+    commands = {"index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "evaluate": cmd_evaluate, "train": cmd_train}
+    started = time.perf_counter()
+    try:
+        status = commands[args.command](args)
+    except (CliError, CatalogError, EncoderError, StoreError, FileNotFoundError, PermissionError, ValueError) as error:
+        print(f"tunetalk {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"tunetalk {args.command}: interrupted; re-run to resume (finished work is kept)", file=sys.stderr)
+        return 130
+    logger.info("%s took %.1fs", args.command, time.perf_counter() - started)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
