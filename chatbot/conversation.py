@@ -12,12 +12,13 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
-from retriever import HybridSearcher, Interaction, InteractionLog, Track, TrackId, Vocabulary
+from retriever import Hit, HybridSearcher, Interaction, InteractionLog, Track, TrackId, Vocabulary
 from retriever.vocabulary import Descriptor
 
 from chatbot.dialogue import (
@@ -32,6 +33,10 @@ from chatbot.dialogue import (
 logger = logging.getLogger(__name__)
 
 PARAPHRASE_MIN_COUNT = 3
+RERANK_POOL = 30
+WANTED_COVERAGE_WEIGHT = 0.3
+LEAD_INSTRUMENT_WEIGHT = 0.15
+DIVERSITY = 0.25
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,56 @@ def merge_vocabulary(base: Vocabulary, tracks: list[Track]) -> Vocabulary:
                 surface_forms[key] = key
                 descriptors[key] = Descriptor(name=key, facet="")
     return Vocabulary(base.facets, descriptors, surface_forms)
+
+
+def lead_instrument(track: Track, vocabulary: Vocabulary) -> str | None:
+    """The first instrument descriptor of a track (catalogues list the lead instrument first)."""
+    for descriptor in track.descriptors:
+        if vocabulary.facet_of(descriptor) == "instrument":
+            return descriptor
+    return None
+
+
+def rerank(
+    hits: list[Hit], state: DialogueState, vocabulary: Vocabulary, *, diversity: float = 0.0
+) -> list[tuple[Hit, float]]:
+    """Re-order retrieved hits by how much of the explicit dialogue state they satisfy.
+
+    The retriever's fused score stays the base; on top, the weighted share of wanted
+    descriptors a track carries, and a bonus when its lead instrument is one the user asked for.
+    With `diversity` > 0 the list is then built greedily (maximal marginal relevance): each
+    pick loses `diversity` times its highest descriptor Jaccard similarity to the songs
+    already picked, so one list is not ten near-copies of the same recording.
+    """
+    wanted = {d.lower(): w for d, w in state.wanted.items() if w > 0}
+    total = sum(wanted.values())
+    scored = []
+    for hit in hits:
+        score = hit.score
+        if total:
+            carried = {d.lower() for d in hit.track.descriptors}
+            score += WANTED_COVERAGE_WEIGHT * sum(w for d, w in wanted.items() if d in carried) / total
+            lead = lead_instrument(hit.track, vocabulary)
+            if lead is not None and lead.lower() in wanted:
+                score += LEAD_INSTRUMENT_WEIGHT
+        scored.append((hit, score))
+    scored.sort(key=lambda pair: -pair[1])
+    if diversity <= 0:
+        return scored
+    chosen: list[tuple[Hit, float]] = []
+    chosen_sets: list[set[str]] = []
+    remaining = scored
+    while remaining:
+        def marginal(pair: tuple[Hit, float]) -> float:
+            carried = {d.lower() for d in pair[0].track.descriptors}
+            overlap = max((len(carried & other) / len(carried | other) for other in chosen_sets), default=0.0)
+            return pair[1] - diversity * overlap
+
+        best = max(remaining, key=marginal)
+        remaining = [pair for pair in remaining if pair is not best]
+        chosen.append((best[0], marginal(best)))
+        chosen_sets.append({d.lower() for d in best[0].track.descriptors})
+    return chosen
 
 
 def format_reply(results: list[ResultView], state: DialogueState, notices: list[str]) -> str:
@@ -145,16 +200,28 @@ class Recommender:
             cleaned = parsed.notices[-1] if parsed.notices else "Tell me what you'd like to hear."
             return TurnResult(state.turns, "", cleaned, [], state.snapshot(), list(parsed.notices))
         notices = state.apply(parsed, self.searcher.tracks)
+        message_text = message if isinstance(message, str) else ""
+        return self._answer(state, notices, message_text, session_id=session_id, k=k)
+
+    def refresh(self, state: DialogueState, *, session_id: str = "", k: int | None = None) -> TurnResult:
+        """Search again for the current state (after the user edited it), without a new message."""
+        state.shown = [i for i in state.shown if i not in set(state.last_results)]
+        return self._answer(state, [], "", session_id=session_id, k=k or self.k)
+
+    def _answer(self, state: DialogueState, notices: list[str], message: str, *, session_id: str, k: int) -> TurnResult:
         excluded = expand_exclusions(state, self.vocabulary, self.catalogue_descriptors)
         query = build_query(state, excluded, k=k)
         if not query.text and not query.weighted_phrases and not query.liked_ids:
             state.last_results = []
             reply = "\n".join([*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."])
-            return TurnResult(state.turns, parsed.text, reply, [], state.snapshot(), notices)
-        hits = self.searcher.search(query)
+            return TurnResult(state.turns, message, reply, [], state.snapshot(), notices)
+        hits = self.searcher.search(dataclasses.replace(query, k=max(RERANK_POOL, k)))
+        # A "more like #k" turn asks for near neighbours: no diversity then.
+        diversity = 0.0 if state.more_like_turn else DIVERSITY
+        reranked = rerank(hits, state, self.vocabulary, diversity=diversity)[:k]
         results = [
-            ResultView(rank, hit.track, hit.score, tuple(matched_descriptors(hit.track, state)))
-            for rank, hit in enumerate(hits, 1)
+            ResultView(rank, hit.track, score, tuple(matched_descriptors(hit.track, state)))
+            for rank, (hit, score) in enumerate(reranked, 1)
         ]
         state.last_results = [view.track.id for view in results]
         state.shown = [*state.shown, *state.last_results][-MAX_SHOWN:]
@@ -163,15 +230,23 @@ class Recommender:
                 Interaction(
                     session_id=session_id,
                     kind="turn",
-                    message=parsed.text if isinstance(message, str) else "",
+                    message=message,
                     query=query.text + (" | " + ", ".join(query.weighted_phrases) if query.weighted_phrases else ""),
                     shown=tuple((v.track.id, v.score) for v in results),
                     feedback={"excluded": sorted(state.excluded), "liked": list(state.liked)},
                 )
             )
         reply = format_reply(results, state, notices)
-        return TurnResult(state.turns, str(message) if isinstance(message, str) else "", reply, results,
-                          state.snapshot(), notices)
+        return TurnResult(state.turns, message, reply, results, state.snapshot(), notices)
+
+    def results_for(self, state: DialogueState) -> list[ResultView]:
+        """The last results of a state again (e.g. after a page reload), without searching."""
+        views = []
+        for rank, track_id in enumerate(state.last_results, 1):
+            track = self.searcher.tracks.get(track_id)
+            if track is not None:
+                views.append(ResultView(rank, track, 0.0, tuple(matched_descriptors(track, state))))
+        return views
 
     def feedback(self, state: DialogueState, track_id: TrackId, *, is_liked: bool, session_id: str = "") -> None:
         """A thumbs up/down on a shown track: feeds the state and the log."""

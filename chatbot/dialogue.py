@@ -122,6 +122,7 @@ class DialogueState:
     last_results: list[TrackId] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     turns: int = 0
+    more_like_turn: bool = False  # the latest turn asked for songs like a shown one
 
     def reset(self) -> None:
         shown = self.shown
@@ -153,6 +154,7 @@ class DialogueState:
         if turn.is_reset:
             self.reset()
         self.turns += 1
+        self.more_like_turn = bool(turn.more_like_ranks)
         for descriptor in self.wanted:
             self.wanted[descriptor] *= DECAY_PER_TURN
         for descriptor in turn.excluded:
@@ -184,9 +186,10 @@ class DialogueState:
                 if track_id not in target:
                     target.append(track_id)
                 if target is self.more_like and tracks and track_id in tracks:
+                    # the referenced song's descriptors become the strongest wants of this turn
                     for descriptor in tracks[track_id].descriptors:
                         if descriptor.lower() not in {d.lower() for d in self.excluded}:
-                            self.wanted[descriptor] = max(self.wanted.get(descriptor, 0.0), 0.5)
+                            self.wanted[descriptor] = max(self.wanted.get(descriptor, 0.0), 1.0)
         for track_id in self.disliked:
             if track_id in self.liked:
                 self.liked.remove(track_id)
@@ -229,6 +232,20 @@ class TurnParser:
             if similarity[i, best[i]] >= PARAPHRASE_MIN_SIMILARITY
         }
 
+    def _fuzzy(self, phrase: str) -> str | None:
+        """A spelling variant of a surface form; words that are themselves known must be kept
+        ("piano music" must not become "pan music")."""
+        if not self._surfaces:
+            return None
+        match = process.extractOne(phrase, self._surfaces, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
+        if match is None:
+            return None
+        matched_words = set(match[0].split())
+        for word in phrase.split():
+            if word in self.vocabulary.surface_forms and word not in matched_words:
+                return None
+        return self.vocabulary.surface_forms[match[0]]
+
     def extract(self, text: str, *, use_encoder: bool = True) -> list[str]:
         """Vocabulary descriptors mentioned in a text, longest match first, in order of mention."""
         tokens = [t.lower().strip("'-") for t in _TOKEN.findall(text)]
@@ -243,12 +260,8 @@ class TurnParser:
                 name = self.vocabulary.surface_forms.get(phrase)
                 if name is None and phrase.endswith("s"):
                     name = self.vocabulary.surface_forms.get(phrase[:-1])
-                if name is None and size == 1 and len(phrase) >= 6 and self._surfaces:
-                    match = process.extractOne(phrase, self._surfaces, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
-                    name = self.vocabulary.surface_forms[match[0]] if match else None
-                if name is None and size == 2 and len(phrase) >= 8 and self._surfaces:
-                    match = process.extractOne(phrase, self._surfaces, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
-                    name = self.vocabulary.surface_forms[match[0]] if match else None
+                if name is None and size <= 2 and len(phrase) >= 4 + 2 * size:
+                    name = self._fuzzy(phrase)
                 if name is not None:
                     found.append((start, name))
                     for i in range(start, start + size):
@@ -364,6 +377,9 @@ def _has_dislike(clause: str) -> bool:
 
 
 def _clauses(text: str) -> list[str]:
+    # "anything but X" negates X; "nothing but X" wants only X: rewrite both before splitting on "but".
+    text = re.sub(r"\b(anything|everything|all)\s+but\b", r"\1 except", text)
+    text = re.sub(r"\bnothing\s+but\b", "only", text)
     parts = re.split(r"[.;!?,]|\bbut\b|\bthough\b|\bhowever\b|\balso\b|\bplus\b", text)
     return [p.strip() for p in parts if p.strip()]
 

@@ -180,7 +180,8 @@ def load_encoder(name_or_path: str = DEFAULT_ENCODER, *, device: str | None = No
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
     model = SentenceTransformer(str(model_dir), device=device, model_kwargs={"use_safetensors": True})
-    dimension = int(model.get_sentence_embedding_dimension() or 0)
+    get_dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dimension = int(get_dimension() or 0)
     info = EncoderInfo(name=name, weights_sha256=sha, dimension=dimension)
     logger.info("encoder %s from %s on %s", info.fingerprint, model_dir, device)
     return SentenceEncoder(model, info, model_dir)

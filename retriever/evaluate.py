@@ -18,7 +18,7 @@ Example:
     ...     bench = sample_paper_benchmark(rows, seed)
     ...     run = TfidfRanker().rank(bench.queries, bench.corpus, k=10)
     ...     per_seed.append(score_run(bench.qrels, run, k=10))
-    >>> summarize(per_seed)["recall@10"]  # (mean, population std), about (0.89, 0.004)
+    >>> summarize(per_seed)["recall@10"]  # (mean, population std): about (0.892, 0.003)
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ from typing import Protocol
 
 import numpy as np
 
+from retriever.catalog import TrackId
+
 logger = logging.getLogger(__name__)
 
 QueryId = str
 DocId = str
-TrackId = str
 
 PAPER_SEEDS = (0, 1, 2)
 DESCRIPTOR_SEPARATOR = ", "
@@ -70,7 +71,9 @@ class Benchmark:
 class Ranker(Protocol):
     """Anything that ranks a corpus for each query (dense, lexical, Chroma, a fake)."""
 
-    def rank(self, queries: dict[QueryId, str], corpus: dict[DocId, str], k: int) -> dict[QueryId, list[DocId]]:
+    def rank(
+        self, queries: dict[QueryId, str], corpus: dict[DocId, str], k: int
+    ) -> dict[QueryId, list[DocId]]:
         """Return, for every query, the ids of its ``k`` best documents, best first."""
         ...
 
@@ -100,7 +103,9 @@ def load_mc_rows(
             ``aspect_list`` or ``in_paper_eval`` value cannot be parsed.
     """
     if not path.is_file():
-        raise FileNotFoundError(f"LP-MusicCaps-MC file not found: {path}. Expected shared/data/lp-musiccaps-mc/test.csv.")
+        raise FileNotFoundError(
+            f"LP-MusicCaps-MC file not found: {path}. Expected shared/data/lp-musiccaps-mc/test.csv."
+        )
     rows: list[McRow] = []
     num_empty = 0
     with path.open(newline="", encoding="utf-8") as handle:
@@ -304,7 +309,9 @@ class TfidfRanker:
     Ties keep corpus order.
     """
 
-    def rank(self, queries: dict[QueryId, str], corpus: dict[DocId, str], k: int) -> dict[QueryId, list[DocId]]:
+    def rank(
+        self, queries: dict[QueryId, str], corpus: dict[DocId, str], k: int
+    ) -> dict[QueryId, list[DocId]]:
         """Rank the corpus for every query.
 
         Args:
@@ -331,7 +338,8 @@ class TfidfRanker:
         doc_matrix = vectorizer.fit_transform([corpus[doc_id] for doc_id in doc_ids])  # (num_docs, vocab)
         if not query_ids:
             return {}
-        query_matrix = vectorizer.transform([queries[query_id] for query_id in query_ids])  # (num_queries, vocab)
+        query_texts = [queries[query_id] for query_id in query_ids]
+        query_matrix = vectorizer.transform(query_texts)  # (num_queries, vocab)
         scores = (query_matrix @ doc_matrix.T).toarray()  # (num_queries, num_docs)
         return {
             query_id: [doc_ids[index] for index in top]

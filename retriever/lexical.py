@@ -1,12 +1,23 @@
-"""Phrase-aware BM25 over descriptor sets, with fuzzy matching for misspellings.
+"""Phrase-aware lexical search over descriptor sets, with fuzzy matching for misspellings.
 
 Each document is a descriptor set. Its features are its words (lightly stemmed) and,
 for every multi-word descriptor, the whole phrase as one more feature, so a request
 that says "steel drum" matches the descriptor "steel drums" both word by word and as
 a unit. Query words that are not in the index are matched with rapidfuzz against the
 index's words ("guitr" -> "guitar") and run-together phrases are split back
-("steeldrum" -> "steel drum"). Scoring is a sparse matrix product: a query touches the
-postings of its own terms only, never a Python loop over the catalogue.
+("steeldrum" -> "steel drum").
+
+A document's score is the sum of two signals:
+
+- similarity: tf-idf cosine (default) or BM25 between the query and the document, over
+  word and phrase features;
+- coverage: the mean, over the document's descriptors, of how much of each descriptor
+  the query mentions (an idf-weighted fraction of its words, with a share for the whole
+  phrase). A short descriptor set that the request mentions almost entirely beats a long
+  one that merely shares a few rare words with it.
+
+Both are linear in the query's feature vector, so each is one sparse matrix product: a
+query touches the postings of its own terms only, never a Python loop over the catalogue.
 
 Example:
     >>> index = LexicalIndex.build(["a", "b"], [("steel drums", "calypso"), ("piano", "calm")])
@@ -16,6 +27,8 @@ Example:
 
 from __future__ import annotations
 
+import enum
+import functools
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -29,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9]+(?:['&+][a-z0-9]+)*")
 _PHRASE_PREFIX = "\u00a7"  # marks phrase features so they never collide with words
-MAX_PHRASE_WORDS = 5
 FUZZY_MIN_SCORE = 84.0
 FUZZY_MIN_LENGTH = 4
 
@@ -52,31 +64,65 @@ def phrase_key(descriptor: str) -> str:
     return " ".join(words(descriptor))
 
 
+class Scoring(str, enum.Enum):
+    COSINE = "cosine"  # tf-idf, both sides L2-normalised (length-normalised like sklearn's TfidfVectorizer)
+    BM25 = "bm25"
+
+
 @dataclass(frozen=True)
 class LexicalConfig:
+    """How documents are weighted and scored. Defaults were chosen on MusicCaps train captions
+    (see benchmarks/tune_fusion.py), never on the test split.
+
+    Attributes:
+        scoring: The similarity signal, tf-idf cosine or BM25.
+        k1: BM25 term-frequency saturation (BM25 only).
+        b: BM25 length normalisation (BM25 only).
+        phrase_weight: Term frequency given to a multi-word descriptor's phrase feature,
+            relative to one word.
+        coverage_weight: Weight of the coverage signal added to the similarity.
+        phrase_coverage: Share of a multi-word descriptor's coverage that needs the whole
+            phrase (the rest is the idf-weighted fraction of its words the query has).
+        fuzzy: Match unknown query words to index words with rapidfuzz.
+    """
+
+    scoring: Scoring = Scoring.COSINE
     k1: float = 1.2
     b: float = 0.75
     phrase_weight: float = 1.0
+    coverage_weight: float = 0.5
+    phrase_coverage: float = 0.0
     fuzzy: bool = True
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "scoring", Scoring(self.scoring))
         if self.k1 < 0 or not 0 <= self.b <= 1:
             raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
+        if self.phrase_weight < 0 or self.coverage_weight < 0:
+            raise ValueError(
+                f"phrase_weight and coverage_weight must be >= 0, got {self.phrase_weight}, {self.coverage_weight}"
+            )
+        if not 0 <= self.phrase_coverage <= 1:
+            raise ValueError(f"phrase_coverage must be in [0, 1], got {self.phrase_coverage}")
 
 
 class LexicalIndex:
-    """BM25 weights in a (documents x features) sparse matrix, column-sliced per query."""
+    """Similarity and coverage weights, each a (documents x features) sparse matrix."""
 
     def __init__(
         self,
         doc_ids: list[str],
         features: dict[str, int],
-        weights: sparse.csc_matrix,
+        idf: np.ndarray,
+        similarity: sparse.csc_matrix,
+        coverage: sparse.csc_matrix,
         config: LexicalConfig,
     ) -> None:
         self.doc_ids = doc_ids
         self.features = features
-        self.weights = weights
+        self.idf = idf  # (features,)
+        self.similarity = similarity  # (docs, features)
+        self.coverage = coverage  # (docs, features)
         self.config = config
         self._word_list = [f for f in features if not f.startswith(_PHRASE_PREFIX)]
         # run-together forms ("steeldrum") of every multi-word phrase, to split them back.
@@ -84,6 +130,7 @@ class LexicalIndex:
             f[1:].replace(" ", ""): f[1:] for f in features if f.startswith(_PHRASE_PREFIX)
         }
         self._max_phrase_words = max((f.count(" ") + 1 for f in features if f.startswith(_PHRASE_PREFIX)), default=1)
+        self._fuzzy_word = functools.lru_cache(maxsize=65536)(self._match_fuzzy_word)
 
     @classmethod
     def build(
@@ -92,18 +139,37 @@ class LexicalIndex:
         descriptor_sets: Sequence[Sequence[str]],
         config: LexicalConfig = LexicalConfig(),
     ) -> LexicalIndex:
-        """Index descriptor sets (one per doc id)."""
+        """Index descriptor sets (one per doc id).
+
+        Args:
+            doc_ids: One id per document.
+            descriptor_sets: Each document's descriptors.
+            config: Weighting and scoring.
+
+        Returns:
+            The index; score it with :meth:`score_all` or :meth:`search`.
+
+        Raises:
+            ValueError: If the two sequences differ in length.
+        """
         if len(doc_ids) != len(descriptor_sets):
             raise ValueError(f"{len(doc_ids)} ids but {len(descriptor_sets)} descriptor sets")
         features: dict[str, int] = {}
+        descriptor_keys: dict[tuple[str, ...], int] = {}  # descriptor tokens => row of `parts`
         rows: list[int] = []
         cols: list[int] = []
         counts: list[float] = []
+        doc_rows: list[int] = []  # (doc, descriptor) incidence, for coverage
+        doc_cols: list[int] = []
+        doc_values: list[float] = []
         lengths = np.zeros(len(doc_ids), dtype=np.float64)
         for row, descriptors in enumerate(descriptor_sets):
             bag: dict[int, float] = {}
+            seen: set[int] = set()
             for descriptor in descriptors:
-                tokens = words(descriptor)
+                tokens = tuple(words(descriptor))
+                if not tokens:
+                    continue
                 for token in tokens:
                     column = features.setdefault(token, len(features))
                     bag[column] = bag.get(column, 0.0) + 1.0
@@ -111,73 +177,150 @@ class LexicalIndex:
                     column = features.setdefault(_PHRASE_PREFIX + " ".join(tokens), len(features))
                     bag[column] = bag.get(column, 0.0) + config.phrase_weight
                 lengths[row] += len(tokens)
+                seen.add(descriptor_keys.setdefault(tokens, len(descriptor_keys)))
             for column, count in bag.items():
                 rows.append(row)
                 cols.append(column)
                 counts.append(count)
+            for key in seen:
+                doc_rows.append(row)
+                doc_cols.append(key)
+                doc_values.append(1.0 / len(seen))
         num_docs = len(doc_ids)
-        tf = sparse.csr_matrix((counts, (rows, cols)), shape=(num_docs, max(len(features), 1)), dtype=np.float64)
-        doc_freq = np.bincount(np.asarray(cols, dtype=np.int64), minlength=tf.shape[1]).astype(np.float64)
-        idf = np.log1p((num_docs - doc_freq + 0.5) / (doc_freq + 0.5))
-        average = lengths.mean() if num_docs else 1.0
-        norm = config.k1 * (1 - config.b + config.b * lengths / max(average, 1e-9))  # (docs,)
-        tf = tf.tocoo()
-        data = tf.data * (config.k1 + 1) / (tf.data + norm[tf.row]) * idf[tf.col]
-        weights = sparse.csc_matrix((data, (tf.row, tf.col)), shape=tf.shape, dtype=np.float32)
-        logger.debug("lexical index: %d docs, %d features", num_docs, len(features))
-        return cls(list(doc_ids), features, weights, config)
+        num_features = max(len(features), 1)
+        tf = sparse.csr_matrix((counts, (rows, cols)), shape=(num_docs, num_features), dtype=np.float64)
+        doc_freq = np.bincount(np.asarray(cols, dtype=np.int64), minlength=num_features).astype(np.float64)
+        if config.scoring is Scoring.BM25:
+            idf = np.log1p((num_docs - doc_freq + 0.5) / (doc_freq + 0.5))
+            average = lengths.mean() if num_docs else 1.0
+            norm = config.k1 * (1 - config.b + config.b * lengths / max(average, 1e-9))  # (docs,)
+            tf = tf.tocoo()
+            data = tf.data * (config.k1 + 1) / (tf.data + norm[tf.row]) * idf[tf.col]
+            similarity = sparse.csr_matrix((data, (tf.row, tf.col)), shape=tf.shape)
+        else:
+            idf = np.log((1.0 + num_docs) / (1.0 + doc_freq)) + 1.0  # sklearn's smooth idf
+            similarity = tf.multiply(idf[np.newaxis, :]).tocsr()
+            row_norms = np.sqrt(np.asarray(similarity.multiply(similarity).sum(axis=1)).ravel())  # (docs,)
+            similarity = sparse.diags(1.0 / np.maximum(row_norms, 1e-12)) @ similarity
+        parts = cls._descriptor_parts(descriptor_keys, features, idf, config.phrase_coverage)
+        incidence = sparse.csr_matrix(
+            (doc_values, (doc_rows, doc_cols)), shape=(num_docs, max(len(descriptor_keys), 1))
+        )
+        coverage = incidence @ parts  # (docs, features): mean over a doc's descriptors
+        logger.debug("lexical index: %d docs, %d features, %d descriptors", num_docs, len(features), len(descriptor_keys))
+        return cls(
+            list(doc_ids),
+            features,
+            idf,
+            # CSC: a query slices only the columns of its own terms
+            similarity.astype(np.float32).tocsc(),
+            coverage.astype(np.float32).tocsc(),
+            config,
+        )
 
-    def _fuzzy_word(self, token: str) -> str | None:
+    @staticmethod
+    def _descriptor_parts(
+        descriptor_keys: Mapping[tuple[str, ...], int],
+        features: Mapping[str, int],
+        idf: np.ndarray,
+        phrase_coverage: float,
+    ) -> sparse.csr_matrix:
+        """(descriptors x features): how much each matched feature covers of each descriptor (rows sum to 1)."""
+        rows: list[int] = []
+        cols: list[int] = []
+        values: list[float] = []
+        for tokens, row in descriptor_keys.items():
+            unique = list(dict.fromkeys(tokens))
+            word_share = 1.0 if len(tokens) == 1 else 1.0 - phrase_coverage
+            total = sum(idf[features[token]] for token in unique)
+            for token in unique:
+                rows.append(row)
+                cols.append(features[token])
+                values.append(word_share * idf[features[token]] / total)
+            if len(tokens) > 1 and phrase_coverage > 0:
+                rows.append(row)
+                cols.append(features[_PHRASE_PREFIX + " ".join(tokens)])
+                values.append(phrase_coverage)
+        shape = (max(len(descriptor_keys), 1), max(len(features), 1))
+        return sparse.csr_matrix((values, (rows, cols)), shape=shape)
+
+    def _match_fuzzy_word(self, token: str) -> str | None:
         if not self.config.fuzzy or len(token) < FUZZY_MIN_LENGTH or not self._word_list:
             return None
         match = process.extractOne(token, self._word_list, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
         return match[0] if match else None
 
     def query_terms(self, text: str, weight: float = 1.0) -> dict[int, float]:
-        """Feature columns (and their weights) a query text matches, fuzzy and phrase matches included."""
-        tokens = words(text)
+        """Feature columns (and their weights) a query text matches, fuzzy and phrase matches included.
+
+        A feature counts once however often the text repeats it.
+        """
         resolved: list[str] = []
-        for token in tokens:
+        for token in words(text):
             if token in self.features:
                 resolved.append(token)
             elif token in self._joined_phrases:
                 resolved.extend(self._joined_phrases[token].split())
-            elif stem(token) in self._joined_phrases:
-                resolved.extend(self._joined_phrases[stem(token)].split())
             else:
                 resolved.append(self._fuzzy_word(token) or token)
-        terms: dict[int, float] = {}
+        columns: set[int] = set()
         for token in resolved:
             column = self.features.get(token)
             if column is not None:
-                terms[column] = terms.get(column, 0.0) + weight
+                columns.add(column)
         for size in range(2, min(self._max_phrase_words, len(resolved)) + 1):
             for start in range(len(resolved) - size + 1):
                 column = self.features.get(_PHRASE_PREFIX + " ".join(resolved[start : start + size]))
                 if column is not None:
-                    terms[column] = terms.get(column, 0.0) + weight
-        return terms
+                    columns.add(column)
+        return {column: weight for column in columns}
 
-    def score_all(self, text: str, weighted_phrases: Mapping[str, float] | None = None) -> np.ndarray:
-        """BM25 score of every document, shape (num_docs,)."""
+    def _query_vector(self, text: str, weighted_phrases: Mapping[str, float] | None) -> dict[int, float]:
         terms = self.query_terms(text)
         for phrase, weight in (weighted_phrases or {}).items():
             for column, value in self.query_terms(phrase, weight).items():
                 terms[column] = terms.get(column, 0.0) + value
-        scores = np.zeros(len(self.doc_ids), dtype=np.float32)
+        return terms
+
+    def components(
+        self, text: str, weighted_phrases: Mapping[str, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The two signals :meth:`score_all` adds up, for tuning and inspection.
+
+        Args:
+            text: The request.
+            weighted_phrases: Extra phrases and their weights (negative ones push documents down).
+
+        Returns:
+            (similarity, coverage), each of shape (num_docs,).
+        """
+        terms = self._query_vector(text, weighted_phrases)
+        num_docs = len(self.doc_ids)
         if not terms:
-            return scores
+            return np.zeros(num_docs, dtype=np.float32), np.zeros(num_docs, dtype=np.float32)
         columns = np.fromiter(terms.keys(), dtype=np.int64)
-        query_weights = np.fromiter(terms.values(), dtype=np.float32)
-        scores += np.asarray(self.weights[:, columns] @ query_weights).ravel()
-        return scores
+        presence = np.fromiter(terms.values(), dtype=np.float32)  # (terms,)
+        query = presence
+        if self.config.scoring is Scoring.COSINE:
+            query = presence * self.idf[columns].astype(np.float32)
+            query /= max(float(np.linalg.norm(query)), 1e-12)
+        similarity = self.similarity[:, columns] @ query  # (docs,)
+        coverage = self.coverage[:, columns] @ presence  # (docs,)
+        return np.asarray(similarity, dtype=np.float32).ravel(), np.asarray(coverage, dtype=np.float32).ravel()
+
+    def score_all(self, text: str, weighted_phrases: Mapping[str, float] | None = None) -> np.ndarray:
+        """Lexical score of every document (similarity + coverage_weight * coverage), shape (num_docs,)."""
+        similarity, coverage = self.components(text, weighted_phrases)
+        if self.config.coverage_weight:
+            similarity += np.float32(self.config.coverage_weight) * coverage
+        return similarity
 
     def search(
         self, text: str, k: int = 10, weighted_phrases: Mapping[str, float] | None = None
     ) -> list[tuple[int, float]]:
         """The k best (document index, score) pairs with a positive score, best first."""
         scores = self.score_all(text, weighted_phrases)
-        positive = int(np.count_nonzero(scores))
+        positive = int(np.count_nonzero(scores > 0))
         k = min(k, positive)
         if k <= 0:
             return []

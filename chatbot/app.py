@@ -1,0 +1,274 @@
+"""The Gradio shell around the chat turn; the only module that imports gradio.
+
+`create_app(recommender)` builds the page without launching it (tests call it);
+`launch(...)` serves it. Per-session data lives in `gr.State` (a DialogueState) and is
+mirrored into `gr.BrowserState`, so a reload in the same browser restores the
+conversation; models and the index live in the shared `Recommender`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import html
+import io
+import logging
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from chatbot.conversation import Recommender, ResultView
+from chatbot.dialogue import DialogueState
+from chatbot.export import export_tracks
+
+try:
+    import gradio as gr
+except ModuleNotFoundError as error:  # pragma: no cover - gradio is a hard dependency of the package
+    raise ModuleNotFoundError("the chat needs gradio: pip install 'gradio>=5'") from error
+
+logger = logging.getLogger(__name__)
+
+MAX_RESULTS = 10
+EXAMPLES = [
+    "Upbeat tropical music with steel drums",
+    "Calm piano music to study to",
+    "Sad songs with a female voice, 90s",
+    "High-energy hip hop for a workout",
+    "Something to dance to at a party, no rap",
+]
+HINT = 'Refine as you go: "more upbeat", "no vocals", "more like #2", "not the first one", "start over".'
+CSS = """
+.tt-card {border:1px solid var(--border-color-primary); border-radius:10px; padding:8px 12px; margin:2px 0;}
+.tt-card .tt-title {font-weight:600; font-size:1.05em;}
+.tt-card .tt-rank {color:var(--body-text-color-subdued); margin-right:6px;}
+.tt-chip {display:inline-block; padding:1px 8px; margin:2px 3px 0 0; border-radius:12px; font-size:0.85em;
+          background:var(--background-fill-secondary); border:1px solid var(--border-color-primary);}
+.tt-chip.tt-matched {background:#ffe7a3; color:#4a3500; border-color:#e0b84c; font-weight:600;}
+.tt-thumb button {min-width:44px !important; max-width:52px;}
+"""
+
+
+def card_html(view: ResultView, *, is_liked: bool = False, is_disliked: bool = False) -> str:
+    """One result as escaped HTML: catalogue text is always shown as text."""
+    track = view.track
+    matched = set(view.matched)
+    chips = "".join(
+        f'<span class="tt-chip{" tt-matched" if d in matched else ""}">{html.escape(d)}</span>'
+        for d in track.descriptors
+    )
+    year = f" · {track.year}" if track.year else ""
+    mark = " 👍" if is_liked else " 👎" if is_disliked else ""
+    link = ""
+    if track.url.startswith(("https://", "http://")):
+        link = f' · <a href="{html.escape(track.url, quote=True)}" target="_blank" rel="noopener noreferrer">listen</a>'
+    return (
+        f'<div class="tt-card" data-track-id="{html.escape(track.id, quote=True)}">'
+        f'<span class="tt-rank">#{view.rank}</span><span class="tt-title">{html.escape(track.title)}</span>'
+        f' — {html.escape(track.artist)}{html.escape(year)}{link}{mark}<div>{chips}</div></div>'
+    )
+
+
+def state_to_dict(state: DialogueState) -> dict:
+    return dataclasses.asdict(state)
+
+
+def state_from_dict(data: object) -> DialogueState:
+    if not isinstance(data, dict):
+        return DialogueState()
+    fields = {f.name for f in dataclasses.fields(DialogueState)}
+    try:
+        return DialogueState(**{k: v for k, v in data.items() if k in fields})
+    except TypeError:
+        return DialogueState()
+
+
+def create_app(recommender: Recommender, *, title: str = "tunetalk") -> gr.Blocks:
+    """Build the chat page (not launched)."""
+
+    def render(state: DialogueState, views: list[ResultView]) -> list:
+        updates: list = []
+        for i in range(MAX_RESULTS):
+            if i < len(views):
+                view = views[i]
+                updates += [
+                    gr.update(visible=True),
+                    card_html(view, is_liked=view.track.id in state.liked, is_disliked=view.track.id in state.disliked),
+                ]
+            else:
+                updates += [gr.update(visible=False), ""]
+        snapshot = state.snapshot()
+        updates.append(gr.update(choices=snapshot["wanted"], value=snapshot["wanted"]))
+        updates.append(gr.update(choices=snapshot["excluded"], value=snapshot["excluded"]))
+        return updates
+
+    def on_message(message: str, history: list, state: DialogueState, session: str):
+        history = list(history or [])
+        session = session or uuid.uuid4().hex
+        try:
+            turn = recommender.respond(state, message, session_id=session)
+            reply = turn.reply
+            views = turn.results if turn.results or not state.last_results else recommender.results_for(state)
+        except Exception:  # noqa: BLE001 - the boundary: log it, tell the user, keep the session
+            logger.exception("chat turn failed")
+            gr.Warning("Sorry, that turn failed; your conversation is kept. Please try again.")
+            reply = "Sorry, something went wrong with that request. Your conversation is kept; please try again."
+            views = recommender.results_for(state)
+        shown_message = message if isinstance(message, str) else ""
+        if len(shown_message) > 2000:
+            shown_message = shown_message[:2000] + " …"
+        history += [{"role": "user", "content": shown_message}, {"role": "assistant", "content": reply}]
+        stored = {"state": state_to_dict(state), "history": history, "session": session}
+        return [history, state, stored, session, ""] + render(state, views)
+
+    def on_feedback(index: int, is_liked: bool, state: DialogueState, session: str):
+        if index < len(state.last_results):
+            track_id = state.last_results[index]
+            recommender.feedback(state, track_id, is_liked=is_liked, session_id=session)
+            track = recommender.searcher.tracks[track_id]
+            gr.Info(f"{'Liked' if is_liked else 'Noted: not for you'} — {track.title}")
+        return [state] + render(state, recommender.results_for(state))
+
+    def on_chips(wanted: list[str], excluded: list[str], history: list, state: DialogueState, session: str):
+        snapshot = state.snapshot()
+        removed = [d for d in snapshot["wanted"] if d not in (wanted or [])]
+        removed += [d for d in snapshot["excluded"] if d not in (excluded or [])]
+        if not removed:
+            return [history, state] + render(state, recommender.results_for(state))
+        for descriptor in removed:
+            state.remove_descriptor(descriptor)
+        turn = recommender.refresh(state, session_id=session)
+        history = list(history or []) + [
+            {"role": "assistant", "content": f"Removed {', '.join(removed)}.\n{turn.reply}"}
+        ]
+        return [history, state] + render(state, turn.results)
+
+    def on_reset(session: str):
+        state = DialogueState()
+        return [[], state, {"state": state_to_dict(state), "history": [], "session": session}] + render(state, [])
+
+    def on_export(fmt: str, state: DialogueState):
+        ids = list(dict.fromkeys([*state.liked, *state.last_results]))
+        tracks = [recommender.searcher.tracks[i] for i in ids if i in recommender.searcher.tracks]
+        if not tracks:
+            gr.Warning("Nothing to export yet: ask for some music first.")
+            return None
+        folder = Path(tempfile.mkdtemp(prefix="tunetalk-export-"))
+        path = folder / f"tunetalk-playlist.{fmt}"
+        path.write_text(export_tracks(tracks, fmt, liked_ids=state.liked), encoding="utf-8")
+        return str(path)
+
+    def on_load(stored: dict | None):
+        stored = stored if isinstance(stored, dict) else {}
+        state = state_from_dict(stored.get("state"))
+        history = stored.get("history") if isinstance(stored.get("history"), list) else []
+        session = stored.get("session") or uuid.uuid4().hex
+        return [history, state, session] + render(state, recommender.results_for(state))
+
+    with gr.Blocks(title=title, analytics_enabled=False) as demo:
+        state = gr.State(DialogueState())
+        session = gr.State("")
+        stored = gr.BrowserState({}, storage_key="tunetalk-conversation")
+        gr.Markdown(f"# 🎶 {html.escape(title)}\nDescribe the music you want in your own words. {HINT}")
+        with gr.Row():
+            with gr.Column(scale=5):
+                chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="tt-chat", feedback_options=None)
+                message = gr.Textbox(placeholder="e.g. upbeat tropical music with steel drums", show_label=False,
+                                     elem_id="tt-message", submit_btn=True, max_lines=4)
+                gr.Examples(EXAMPLES, inputs=message, label="Try")
+                with gr.Row():
+                    reset = gr.Button("Start over", elem_id="tt-reset", variant="secondary")
+                wanted = gr.CheckboxGroup([], label="Wanted (untick to remove)", elem_id="tt-wanted")
+                excluded = gr.CheckboxGroup([], label="Excluded (untick to remove)", elem_id="tt-excluded")
+            with gr.Column(scale=7):
+                gr.Markdown("### Results")
+                rows, cards, likes, dislikes = [], [], [], []
+                for i in range(MAX_RESULTS):
+                    with gr.Row(visible=False, equal_height=True) as row:
+                        with gr.Column(scale=12, min_width=240):
+                            card = gr.HTML(elem_id=f"tt-card-{i}")
+                        like = gr.Button("👍", elem_id=f"tt-like-{i}", scale=1, min_width=44, elem_classes="tt-thumb")
+                        dislike = gr.Button("👎", elem_id=f"tt-dislike-{i}", scale=1, min_width=44,
+                                            elem_classes="tt-thumb")
+                    rows.append(row)
+                    cards.append(card)
+                    likes.append(like)
+                    dislikes.append(dislike)
+                with gr.Row():
+                    export_buttons = {fmt: gr.Button(f"Export {fmt.upper()}", elem_id=f"tt-export-{fmt}", size="sm")
+                                      for fmt in ("m3u", "csv", "json")}
+                export_file = gr.File(label="Playlist (liked songs and current results)", elem_id="tt-export-file")
+
+        result_outputs: list = []
+        for row, card in zip(rows, cards):
+            result_outputs += [row, card]
+        result_outputs += [wanted, excluded]
+
+        message.submit(
+            on_message, [message, chatbot, state, session], [chatbot, state, stored, session, message, *result_outputs],
+            api_name="chat", show_progress="minimal",
+        )
+        for i in range(MAX_RESULTS):
+            likes[i].click(lambda s, sid, i=i: on_feedback(i, True, s, sid), [state, session], [state, *result_outputs],
+                           api_visibility="private")
+            dislikes[i].click(lambda s, sid, i=i: on_feedback(i, False, s, sid), [state, session],
+                              [state, *result_outputs], api_visibility="private")
+        wanted.input(on_chips, [wanted, excluded, chatbot, state, session], [chatbot, state, *result_outputs],
+                     api_visibility="private")
+        excluded.input(on_chips, [wanted, excluded, chatbot, state, session], [chatbot, state, *result_outputs],
+                       api_visibility="private")
+        reset.click(on_reset, [session], [chatbot, state, stored, *result_outputs], api_visibility="private")
+        for fmt, button in export_buttons.items():
+            button.click(lambda s, fmt=fmt: on_export(fmt, s), [state], [export_file], api_visibility="private")
+        demo.load(on_load, [stored], [chatbot, state, session, *result_outputs], api_visibility="private")
+    return demo
+
+
+def launch(
+    recommender: Recommender,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    auth: tuple[str, str] | None = None,
+    prevent_thread_lock: bool = False,
+) -> gr.Blocks:
+    """Serve the chat. A share link that cannot be made is reported in one line; serving goes on locally."""
+    demo = create_app(recommender)
+    common = dict(server_name=host, server_port=port, auth=auth, css=CSS, quiet=True, show_error=False,
+                  footer_links=["api"], prevent_thread_lock=True)
+    demo.queue(default_concurrency_limit=8)
+    gradio_output = io.StringIO()
+    try:
+        # gradio prints a multi-line help text when the tunnel fails; we report one line instead.
+        with contextlib.redirect_stdout(gradio_output):
+            demo.launch(share=share, **common)
+    except Exception as error:  # noqa: BLE001 - gradio raises plain exceptions for tunnel failures
+        if not share:
+            raise
+        print(f"tunetalk chat: no public share link ({error.__class__.__name__}: offline or tunnel blocked); "
+              f"serving locally only at http://{host}:{port}", file=sys.stderr)
+        demo.close()
+        demo = create_app(recommender)
+        demo.queue(default_concurrency_limit=8)
+        demo.launch(share=False, **common)
+    else:
+        if share and not getattr(demo, "share_url", None):
+            print(f"tunetalk chat: no public share link (offline or tunnel blocked); serving locally only at "
+                  f"http://{host}:{port}", file=sys.stderr)
+    print(f"tunetalk chat: http://{host}:{port}" + (f"  public: {demo.share_url}" if getattr(demo, "share_url", None)
+                                                     else ""), file=sys.stderr)
+    if not prevent_thread_lock:
+        demo.block_thread()
+    return demo
+
+
+def main() -> None:
+    """`python -m chatbot.app`: the chat on the built-in catalogue (same as `tunetalk chat`)."""
+    from tunetalk.cli import main as cli_main
+
+    raise SystemExit(cli_main(["chat", *sys.argv[1:]]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Real requests against the built-in catalogue with the packaged MiniLM (the issue's acceptance checks)."""
+
+from __future__ import annotations
+
+from chatbot import Conversation
+from retriever import load_vocabulary
+
+VOCAL = {d for d in load_vocabulary().in_facet("vocals") if d != "instrumental"}
+
+
+def test_steel_drum_request_returns_steel_drum_songs(builtin_recommender) -> None:  # noqa: ANN001
+    turn = Conversation(builtin_recommender).say(
+        "I'd love to hear some more upbeat tropical music with a similar steel drum melody in a higher register."
+    )
+    top5 = turn.results[:5]
+    assert len(top5) == 5
+    assert all("steel drums" in view.track.descriptors for view in top5), [v.track.title for v in top5]
+
+
+def test_calm_piano_study_request_returns_calm_piano_led_songs(builtin_recommender) -> None:  # noqa: ANN001
+    vocabulary = load_vocabulary()
+    turn = Conversation(builtin_recommender).say("calm piano music to study to")
+    for view in turn.results[:5]:
+        instruments = [d for d in view.track.descriptors if vocabulary.facet_of(d) == "instrument"]
+        assert instruments and instruments[0] in {"piano", "electric piano"}, (view.track.title, instruments)
+        assert {"calm", "peaceful", "mellow", "relaxation", "tender"} & set(view.track.descriptors), view.track.title
+
+
+def test_no_vocals_then_only_instrumental_songs(builtin_recommender) -> None:  # noqa: ANN001
+    conversation = Conversation(builtin_recommender)
+    conversation.say("calm piano music to study to")
+    turn = conversation.say("no vocals")
+    assert len(turn.results) == 10
+    for view in turn.results:
+        assert "instrumental" in view.track.descriptors and not VOCAL & set(view.track.descriptors)
+    assert "vocals" in turn.state["excluded"]
+
+
+def test_more_like_number_two_moves_towards_it(builtin_recommender) -> None:  # noqa: ANN001
+    conversation = Conversation(builtin_recommender)
+    first = conversation.say("upbeat tropical steel drums")
+    target = set(first.results[1].track.descriptors)
+
+    def overlap(views) -> float:  # noqa: ANN001
+        return sum(len(target & set(v.track.descriptors)) / len(target) for v in views) / len(views)
+
+    second = conversation.say("more like #2")
+    others = [v for v in first.results if v.rank != 2]
+    assert overlap(second.results) > overlap(others)
+    assert not {v.track.id for v in second.results} & {v.track.id for v in first.results}
+
+
+def test_results_never_repeat_and_explanations_are_true(builtin_recommender) -> None:  # noqa: ANN001
+    conversation = Conversation(builtin_recommender)
+    seen: set[str] = set()
+    for message in ["happy reggae for summer", "more upbeat", "with female vocals"]:
+        turn = conversation.say(message)
+        ids = {v.track.id for v in turn.results}
+        assert not ids & seen
+        seen |= ids
+        for view in turn.results:
+            assert set(view.matched) <= set(view.track.descriptors)

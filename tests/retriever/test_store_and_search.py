@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retriever import (
+    EncoderInfo,
+    HybridSearcher,
+    RetrievalConfig,
+    SearchQuery,
+    StoreError,
+    TrackStore,
+    index_tracks,
+)
+
+
+@pytest.fixture()
+def store(tmp_path: Path, keyword_encoder, tracks):  # noqa: ANN001, ANN201
+    store = TrackStore.open(keyword_encoder.info, index_dir=tmp_path / "idx", create=True)
+    index_tracks(tracks, store, keyword_encoder, show_progress_bar=False)
+    return store
+
+
+def test_chroma_top_k_equals_brute_force(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    from retriever import Track
+
+    vectors = rng.normal(size=(30, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    info = EncoderInfo("random", "1" * 64, 8)
+    store = TrackStore.open(info, index_dir=tmp_path / "r", create=True)
+    tracks = [Track(id=f"t{i}", title=f"T{i}", artist="A", descriptors=("x",)) for i in range(30)]
+    store.upsert(tracks, vectors)
+    for q in rng.normal(size=(5, 8)).astype(np.float32):
+        q /= np.linalg.norm(q)
+        expected = [f"t{i}" for i in np.argsort(-(vectors @ q))[:5]]
+        got = [track_id for track_id, _ in store.query(q, 5)]
+        assert got == expected
+
+
+def test_index_is_idempotent_and_round_trips(store, keyword_encoder, tracks) -> None:  # noqa: ANN001
+    report = index_tracks(tracks, store, keyword_encoder, show_progress_bar=False)
+    assert report.written == 0 and report.unchanged == len(tracks) and store.count() == len(tracks)
+    back = {t.id: t for t in store.iter_tracks()}
+    assert back["t-steel"].descriptors == ("calypso", "steel drums", "upbeat", "instrumental", "happy")
+    assert back["t-steel"].url == "https://example.org/t-steel"
+
+
+def test_opening_with_another_encoder_is_a_clear_error(store, tmp_path: Path) -> None:  # noqa: ANN001
+    other = EncoderInfo("other-model", "f" * 64, store.encoder.dimension)
+    with pytest.raises(StoreError, match="built with encoder 'keyword-test-encoder'"):
+        TrackStore.open(other, index_dir=tmp_path / "idx")
+    with pytest.raises(StoreError, match="no index at"):
+        TrackStore.open(other, index_dir=tmp_path / "nothing")
+
+
+def test_hybrid_ranks_exact_descriptor_match_first(store, keyword_encoder) -> None:  # noqa: ANN001
+    searcher = HybridSearcher(store, keyword_encoder)
+    hits = searcher.search(SearchQuery("calm jazz piano", k=3))
+    assert hits[0].track.id == "t-jazz-piano"
+    hits = searcher.search(SearchQuery("some steeldrum music", k=1))
+    assert hits[0].track.id == "t-steel"
+
+
+def test_exclusions_and_excluded_ids_never_appear(store, keyword_encoder) -> None:  # noqa: ANN001
+    searcher = HybridSearcher(store, keyword_encoder)
+    hits = searcher.search(SearchQuery("piano", k=10, excluded_descriptors=frozenset({"female vocals"}),
+                                       excluded_ids=frozenset({"t-jazz-piano"})))
+    ids = [h.track.id for h in hits]
+    assert "t-vocal-jazz" not in ids and "t-jazz-piano" not in ids
+    assert all("female vocals" not in h.track.descriptors for h in hits)
+    assert "t-study-piano" in ids
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_every_mode_returns_ranked_hits(store, keyword_encoder, mode: str) -> None:  # noqa: ANN001
+    searcher = HybridSearcher(store, keyword_encoder, RetrievalConfig(mode=mode))
+    hits = searcher.search(SearchQuery("upbeat steel drums calypso", k=3))
+    assert hits and hits[0].track.id == "t-steel"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)

@@ -1,0 +1,94 @@
+"""The `tunetalk` command line, run as a user runs it (a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def tunetalk(*args: str, env_home: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    import os
+
+    env = dict(os.environ)
+    if env_home is not None:
+        env["TUNETALK_HOME"] = str(env_home)
+    return subprocess.run([sys.executable, "-m", "tunetalk.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.conftest import small_tracks
+
+    folder = tmp_path_factory.mktemp("cli")
+    catalogue = folder / "songs.jsonl"
+    with catalogue.open("w") as handle:
+        for track in small_tracks():
+            handle.write(json.dumps({"id": track.id, "title": track.title, "artist": track.artist,
+                                     "descriptors": list(track.descriptors)}) + "\n")
+        handle.write('{"id": "broken", "descriptors": []}\n')
+    result = tunetalk("index", str(catalogue), "--format", "jsonl", "--index-dir", str(folder / "idx"))
+    assert result.returncode == 0, result.stderr
+    assert "indexed 10 tracks" in result.stdout and "skipped 1 rows" in result.stdout
+    assert "line" in result.stderr or ":11:" in result.stderr
+    return folder / "idx"
+
+
+def test_ask_json_prints_one_object_per_turn(small_index: Path) -> None:
+    result = tunetalk("ask", "--index-dir", str(small_index), "--json", "--no-log", "-k", "3",
+                      "calm jazz piano", "no vocals")
+    assert result.returncode == 0, result.stderr
+    turns = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [t["turn"] for t in turns] == [1, 2]
+    assert turns[0]["message"] == "calm jazz piano"
+    first = turns[0]["results"][0]
+    assert set(first) >= {"id", "title", "artist", "descriptors", "url", "score", "matched"}
+    assert first["id"] == "t-jazz-piano"
+    assert all("female vocals" not in r["descriptors"] and "male vocals" not in r["descriptors"]
+               for r in turns[1]["results"])
+    assert "vocals" in turns[1]["state"]["excluded"]
+
+
+def test_ask_conversations_runs_many_in_order(small_index: Path, tmp_path: Path) -> None:
+    path = tmp_path / "conv.jsonl"
+    path.write_text(json.dumps(["steel drums"]) + "\n" + json.dumps(["metal", "more like #1"]) + "\n")
+    result = tunetalk("ask", "--index-dir", str(small_index), "--json", "--no-log", "--conversations", str(path))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [len(conversation) for conversation in lines] == [1, 2]
+    assert lines[0][0]["results"][0]["id"] == "t-steel"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "--index-dir", "/nonexistent/idx", "hello"], "no index at"),
+        (["index", "/nonexistent.jsonl", "--format", "jsonl", "--index-dir", "/tmp/x"], "no such file"),
+        (["ask", "--conversations", "/nonexistent.jsonl"], "no such file"),
+        (["ask", "--encoder", "nobody/nothing", "--index-dir", "/tmp", "hi"], "not available offline"),
+    ],
+)
+def test_errors_are_one_clear_line_without_traceback(args: list[str], message: str) -> None:
+    result = tunetalk(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if "error" in line]) == 1
+
+
+def test_another_encoder_on_an_index_is_refused(tmp_path: Path, keyword_encoder, tracks) -> None:  # noqa: ANN001
+    from retriever import TrackStore, index_tracks
+
+    store = TrackStore.open(keyword_encoder.info, index_dir=tmp_path / "kw", create=True)
+    index_tracks(tracks, store, keyword_encoder, show_progress_bar=False)
+    result = tunetalk("ask", "--index-dir", str(tmp_path / "kw"), "--encoder", "sentence-transformers/all-MiniLM-L6-v2",
+                      "hello")
+    assert result.returncode == 2 and "Re-index" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_option_is_an_argparse_error() -> None:
+    result = tunetalk("ask", "--bogus")
+    assert result.returncode == 2 and "unrecognized arguments: --bogus" in result.stderr
