@@ -17,8 +17,10 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && \
+		[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+		fonts-noto-color-emoji)
 
 chat: install
 	$(BIN)/tunetalk chat

@@ -45,7 +45,8 @@ CSS = """
 .tt-chip {display:inline-block; padding:1px 8px; margin:2px 3px 0 0; border-radius:12px; font-size:0.85em;
           background:var(--background-fill-secondary); border:1px solid var(--border-color-primary);}
 .tt-chip.tt-matched {background:#ffe7a3; color:#4a3500; border-color:#e0b84c; font-weight:600;}
-.tt-thumb button {min-width:44px !important; max-width:52px;}
+.tt-thumb {gap:4px !important;}
+.tt-thumb button {min-width:44px !important; max-width:64px;}
 """
 
 
@@ -184,12 +185,12 @@ def create_app(recommender: Recommender, *, title: str = "tunetalk") -> gr.Block
                 gr.Markdown("### Results")
                 rows, cards, likes, dislikes = [], [], [], []
                 for i in range(MAX_RESULTS):
-                    with gr.Row(visible=False, equal_height=True) as row:
+                    with gr.Row(visible=False, equal_height=False) as row:
                         with gr.Column(scale=12, min_width=240):
                             card = gr.HTML(elem_id=f"tt-card-{i}")
-                        like = gr.Button("👍", elem_id=f"tt-like-{i}", scale=1, min_width=44, elem_classes="tt-thumb")
-                        dislike = gr.Button("👎", elem_id=f"tt-dislike-{i}", scale=1, min_width=44,
-                                            elem_classes="tt-thumb")
+                        with gr.Column(scale=1, min_width=64, elem_classes="tt-thumb"):
+                            like = gr.Button("👍", elem_id=f"tt-like-{i}", size="sm")
+                            dislike = gr.Button("👎", elem_id=f"tt-dislike-{i}", size="sm")
                     rows.append(row)
                     cards.append(card)
                     likes.append(like)
@@ -221,6 +222,19 @@ def create_app(recommender: Recommender, *, title: str = "tunetalk") -> gr.Block
         for fmt, button in export_buttons.items():
             button.click(lambda s, fmt=fmt: on_export(fmt, s), [state], [export_file], api_visibility="private")
         demo.load(on_load, [stored], [chatbot, state, session, *result_outputs], api_visibility="private")
+
+        def recommend(messages: list[str], k: int = 10) -> list[dict]:
+            """Run one conversation (each message a user turn); returns one JSON object per turn."""
+            if isinstance(messages, str):
+                messages = [messages]
+            conversation_state = DialogueState()
+            session_id = uuid.uuid4().hex
+            k = max(1, min(int(k), 50))
+            return [recommender.respond(conversation_state, str(m), session_id=session_id, k=k).to_json()
+                    for m in list(messages)[:50]]
+
+        gr.api(recommend, api_name="recommend",
+               api_description="Run a conversation: a list of user messages in, one JSON result per turn out.")
     return demo
 
 

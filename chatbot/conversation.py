@@ -23,6 +23,7 @@ from retriever.vocabulary import Descriptor
 
 from chatbot.dialogue import (
     MAX_SHOWN,
+    DescriptorIndex,
     DialogueState,
     TurnParser,
     build_query,
@@ -187,7 +188,7 @@ class Recommender:
         ]
         embed = (lambda texts: searcher.encoder.encode(texts)) if use_encoder_for_parsing else None
         self.parser = TurnParser(self.vocabulary, embed, paraphrase_names)
-        self.catalogue_descriptors = sorted(counts)
+        self.descriptor_index = DescriptorIndex(counts)
         self.log = log
         self.k = k
 
@@ -209,7 +210,7 @@ class Recommender:
         return self._answer(state, [], "", session_id=session_id, k=k or self.k)
 
     def _answer(self, state: DialogueState, notices: list[str], message: str, *, session_id: str, k: int) -> TurnResult:
-        excluded = expand_exclusions(state, self.vocabulary, self.catalogue_descriptors)
+        excluded = expand_exclusions(state, self.vocabulary, self.descriptor_index)
         query = build_query(state, excluded, k=k)
         if not query.text and not query.weighted_phrases and not query.liked_ids:
             state.last_results = []

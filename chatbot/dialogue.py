@@ -70,6 +70,21 @@ _COMPARATIVES = {
     "acoustic": "acoustic", "electronic": "electronic production", "intense": "dramatic",
     "romantic": "romantic", "relaxed": "laid-back", "relaxing": "relaxation",
 }
+# Feedback that turns something down, with or without a descriptor ("not into Slayer", "these aren't for me").
+_REJECTION = re.compile(
+    r"\b(?:not|isn't|aren't|wasn't|weren't|don't|dont|do not|doesn't|didn't|never)\b[^.!?]{0,25}?"
+    r"\b(?:like|into|for me|fan|crazy about|my (?:thing|style|taste)|what i(?:'m| am)|feeling|working|work|good|right|"
+    r"fond|fit|as i expected|what i expected|quite it)"
+    r"|\btoo (?:much|many|fast|slow|loud|quiet|sad|dark|aggressive|heavy|soft|old|new|mellow|intense|repetitive)\b"
+    r"|\b(?:no more|stay away from|keep away from|get rid of|other than|instead of|rather than|anything but|"
+    r"over the top|hate|dislike|boring|meh|nope|not that|not this|not these|"
+    r"not those|without|avoid|less|fewer|exclude|remove|skip|except)\b"
+)
+_REJECT_ALL = re.compile(
+    r"\b(?:these|those|them|they|any of (?:these|them|those)|this list|the list|none of (?:these|them|those))\b"
+    r"[^.!?]{0,30}\b(?:aren't|are not|don't|do not|not|isn't|boring|bad|wrong|meh)\b"
+    r"|\bi (?:don't|do not|didn't) (?:really )?like (?:any|these|those|them|this)\b|\bnone of (?:these|them|those)\b"
+)
 VOCAL_WORDS = frozenset({"vocal", "vocals", "voice", "voices", "singing", "singer", "singers", "sung", "vocalist",
                          "lyrics", "words", "rap", "rapping", "choir"})
 
@@ -105,6 +120,8 @@ class ParsedTurn:
     disliked_ranks: tuple[int, ...] = ()
     more_like_ranks: tuple[int, ...] = ()
     is_reset: bool = False
+    is_negative: bool = False  # the turn turns something down (an exclusion or rejected results)
+    rejects_all: bool = False  # "none of these", "I don't like any of them"
     notices: tuple[str, ...] = ()
 
 
@@ -350,6 +367,9 @@ class TurnParser:
             for name in self.extract(positive):
                 if name not in boosted:
                     wanted.append(name)
+        rejects_all = bool(_REJECT_ALL.search(lowered_text)) and not liked and not more_like
+        if rejects_all:
+            disliked += [rank for rank in range(1, num_results + 1) if rank not in disliked]
         if excludes_vocals and "instrumental" in self.vocabulary.descriptors:
             wanted.append("instrumental")
         lowered: list[str] = []
@@ -368,6 +388,8 @@ class TurnParser:
             disliked_ranks=tuple(dict.fromkeys(disliked)),
             more_like_ranks=tuple(dict.fromkeys(more_like)),
             is_reset=is_reset,
+            is_negative=bool(excluded or excludes_vocals or disliked or _REJECTION.search(lowered_text)),
+            rejects_all=rejects_all,
             notices=tuple(notices),
         )
 
@@ -422,8 +444,40 @@ def _content_phrases(tokens: list[str], used: list[bool]) -> list[str]:
     return list(dict.fromkeys(p for p in phrases if len(p) >= 4))[:16]
 
 
+class DescriptorIndex:
+    """The catalogue's distinct descriptors by word, so an exclusion is expanded by set
+    intersection over the words it names, never by a scan of the whole catalogue per turn."""
+
+    _NEGATED = ("no ", "without ", "non ")
+
+    def __init__(self, catalogue_descriptors: Iterable[str]) -> None:
+        self.by_word: dict[str, set[str]] = {}
+        vocal: set[str] = set()
+        for descriptor in {d.lower() for d in catalogue_descriptors}:
+            if descriptor.startswith(self._NEGATED):
+                continue
+            words = set(re.findall(r"[a-z0-9']+", descriptor))
+            for word in descriptor.split():
+                self.by_word.setdefault(word, set()).add(descriptor)
+            if words & VOCAL_WORDS and not descriptor.startswith("instrumental"):
+                vocal.add(descriptor)
+        self.vocal = frozenset(vocal)
+
+    def containing(self, phrase: str) -> set[str]:
+        """Descriptors that contain every word of `phrase` (negated descriptors excluded)."""
+        words = phrase.split()
+        if not words:
+            return set()
+        found = set(self.by_word.get(words[0], ()))
+        for word in words[1:]:
+            found &= self.by_word.get(word, set())
+            if not found:
+                break
+        return found
+
+
 def expand_exclusions(
-    state: DialogueState, vocabulary: Vocabulary, catalogue_descriptors: Iterable[str]
+    state: DialogueState, vocabulary: Vocabulary, index: DescriptorIndex | Iterable[str]
 ) -> frozenset[str]:
     """Every catalogue descriptor an exclusion rules out, lowercase.
 
@@ -432,26 +486,18 @@ def expand_exclusions(
     "live drums") unless that descriptor is itself a negation ("no drums"). Excluding
     vocals rules out every vocal descriptor (vocals facet but "instrumental").
     """
-    catalogue = [d.lower() for d in catalogue_descriptors]
+    if not isinstance(index, DescriptorIndex):
+        index = DescriptorIndex(index)
     ruled_out: set[str] = set()
     for name in state.excluded:
         descriptor = vocabulary.descriptors.get(name)
         forms = {name.lower(), *(s.lower() for s in (descriptor.synonyms if descriptor else ()))}
         ruled_out |= forms
         for form in forms:
-            form_words = set(form.split())
-            for candidate in catalogue:
-                if form_words <= set(candidate.split()) and not candidate.startswith(("no ", "without ", "non ")):
-                    ruled_out.add(candidate)
+            ruled_out |= index.containing(form)
     if state.excludes_vocals:
-        for name in vocabulary.in_facet("vocals"):
-            if name != "instrumental":
-                ruled_out.add(name.lower())
-        for candidate in catalogue:
-            if set(re.findall(r"[a-z]+", candidate)) & VOCAL_WORDS and not candidate.startswith(
-                ("no ", "without ", "non ", "instrumental")
-            ):
-                ruled_out.add(candidate)
+        ruled_out |= {name.lower() for name in vocabulary.in_facet("vocals") if name != "instrumental"}
+        ruled_out |= index.vocal
     return frozenset(ruled_out)
 
 

@@ -17,9 +17,10 @@ import enum
 import io
 import json
 import logging
+import math
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,8 @@ MetadataValue = str | int | float | bool
 MAX_FIELD_CHARS = 10_000
 MAX_DESCRIPTORS = 64
 MAX_ID_CHARS = 256
+MAX_METADATA_KEY_CHARS = 64
+_INT64 = 2**63
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -68,8 +71,11 @@ class SkippedRow:
 
 @dataclass(frozen=True)
 class LoadResult:
+    """The valid tracks, the line each came from (``track_lines[i]`` for ``tracks[i]``) and the skipped rows."""
+
     tracks: list[Track]
     skipped: list[SkippedRow]
+    track_lines: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         reasons: dict[str, int] = {}
@@ -101,7 +107,7 @@ def clean_text(value: object, what: str, *, required: bool = True) -> str:
             raise RowError(f"missing {what}")
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise RowError(f"{what} must be text, got {type(value).__name__}")
+        raise RowError(f"{what} not text: got {type(value).__name__}")
     text = _SPACE.sub(" ", _CONTROL.sub(" ", str(value))).strip()
     if len(text) > MAX_FIELD_CHARS:
         raise RowError(f"{what} too long: {len(text)} characters (at most {MAX_FIELD_CHARS})")
@@ -112,13 +118,16 @@ def clean_text(value: object, what: str, *, required: bool = True) -> str:
 
 def clean_descriptors(values: object) -> tuple[str, ...]:
     """Validate a descriptor list: text items, no empties, duplicates dropped in order."""
-    if isinstance(values, str) or not isinstance(values, Iterable):
-        raise RowError(f"descriptors must be a list of strings, got {type(values).__name__}")
+    if values is None:
+        raise RowError("no descriptors: the field is missing")
+    # A dict or a string is iterable too, but neither is a descriptor list.
+    if not isinstance(values, list | tuple):
+        raise RowError(f"descriptors not a list: expected a list of strings, got {type(values).__name__}")
     result: list[str] = []
     seen: set[str] = set()
     for value in values:
         if not isinstance(value, str):
-            raise RowError(f"descriptors must be strings, got {type(value).__name__} {value!r:.40}")
+            raise RowError(f"descriptors must be strings: got {type(value).__name__} {value!r:.40}")
         text = clean_text(value, "descriptor", required=False)
         if text and text.lower() not in seen:
             seen.add(text.lower())
@@ -126,7 +135,7 @@ def clean_descriptors(values: object) -> tuple[str, ...]:
     if not result:
         raise RowError("no descriptors")
     if len(result) > MAX_DESCRIPTORS:
-        raise RowError(f"descriptors: {len(result)} given, at most {MAX_DESCRIPTORS}")
+        raise RowError(f"too many descriptors: {len(result)} given, at most {MAX_DESCRIPTORS}")
     return tuple(result)
 
 
@@ -136,10 +145,30 @@ def _parse_year(value: object) -> int | None:
     try:
         year = int(str(value).strip()[:4])
     except ValueError as error:
-        raise RowError(f"year must be a number, got {value!r:.20}") from error
+        raise RowError(f"year not a number: got {value!r:.20}") from error
     if not 1000 <= year <= 2100:
         raise RowError(f"year out of range: {year}")
     return year
+
+
+def is_storable_metadata(key: object, value: object) -> bool:
+    """Whether an extra field can ride along as store metadata.
+
+    Extra fields are optional, so one the store would reject (Chroma refuses a whole batch
+    for an empty key or one starting with "#", and cannot hold NaN, infinity or integers
+    beyond 64 bits) is dropped rather than costing the row or the run.
+    """
+    if not isinstance(key, str) or not key.strip() or len(key) > MAX_METADATA_KEY_CHARS:
+        return False
+    if key.startswith(("#", "$", "chroma:")) or _CONTROL.search(key):
+        return False
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_INT64 <= value < _INT64
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and len(value) <= MAX_FIELD_CHARS
 
 
 def make_track(
@@ -159,10 +188,8 @@ def make_track(
     clean_artist = clean_text(artist, "artist", required=False)
     extra: dict[str, MetadataValue] = {}
     for key, value in (metadata or {}).items():
-        if isinstance(value, bool | int | float):
-            extra[str(key)] = value
-        elif isinstance(value, str) and len(value) <= MAX_FIELD_CHARS:
-            extra[str(key)] = value
+        if is_storable_metadata(key, value):
+            extra[str(key)] = value  # type: ignore[assignment]
     return Track(
         id=clean_id,
         title=clean_title,
@@ -178,6 +205,8 @@ def _decoded_lines(path: Path, skipped: list[SkippedRow]) -> Iterator[tuple[int,
     """Yield (line number, text) pairs; undecodable lines are reported, not fatal."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, 1):
+            if number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+                raise CatalogError(f"{path}: UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8")
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as error:
@@ -192,6 +221,7 @@ _JSONL_KNOWN = {"id", "title", "artist", "descriptors", "url", "year"}
 def load_jsonl(path: Path) -> LoadResult:
     """The project's own format: one JSON object a line (id, title, artist, descriptors, url?, year?)."""
     tracks: list[Track] = []
+    lines: list[int] = []
     skipped: list[SkippedRow] = []
     for number, text in _decoded_lines(path, skipped):
         if not text.strip():
@@ -200,6 +230,9 @@ def load_jsonl(path: Path) -> LoadResult:
             row = json.loads(text)
         except json.JSONDecodeError as error:
             skipped.append(SkippedRow(number, f"invalid JSON: {error.msg} (truncated line?)"))
+            continue
+        except RecursionError:
+            skipped.append(SkippedRow(number, "invalid JSON: nested too deeply"))
             continue
         if not isinstance(row, dict):
             skipped.append(SkippedRow(number, f"invalid JSON: expected an object, got {type(row).__name__}"))
@@ -217,9 +250,10 @@ def load_jsonl(path: Path) -> LoadResult:
                     extra,
                 )
             )
+            lines.append(number)
         except RowError as error:
             skipped.append(SkippedRow(number, str(error)))
-    return LoadResult(tracks, skipped)
+    return LoadResult(tracks, skipped, lines)
 
 
 @dataclass(frozen=True)
@@ -238,41 +272,75 @@ class CsvColumns:
 def split_descriptor_field(value: str, separator: str) -> list[str]:
     """A descriptor cell: a Python/JSON list literal, or items joined by `separator`."""
     text = value.strip()
-    if text.startswith("[") and text.endswith("]"):
+    if len(text) > MAX_FIELD_CHARS:
+        raise RowError(f"descriptors too long: {len(text)} characters (at most {MAX_FIELD_CHARS})")
+    if text.startswith("[") and not text.endswith("]"):
+        raise RowError("descriptors not a list: unterminated list literal (truncated line?)")
+    if text.startswith("["):
         try:
             parsed = ast.literal_eval(text)
-        except (ValueError, SyntaxError) as error:
-            raise RowError(f"descriptors: unreadable list literal ({error.__class__.__name__})") from error
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:
+            raise RowError(f"descriptors not a list: unreadable list literal ({error.__class__.__name__})") from error
         if not isinstance(parsed, list):
-            raise RowError("descriptors: expected a list literal")
+            raise RowError("descriptors not a list: expected a list literal")
         return parsed
     return [item for item in text.split(separator)]
 
 
-def _csv_rows(path: Path, skipped: list[SkippedRow], delimiter: str = ",") -> Iterator[tuple[int, dict[str, str]]]:
-    lines = [text for _, text in _decoded_lines(path, skipped)]
-    reader = csv.DictReader(io.StringIO("".join(lines)), delimiter=delimiter)
-    if reader.fieldnames is None:
-        raise CatalogError(f"{path}: empty file, expected a header row")
-    for row in reader:
-        # reader.line_num counts physical lines, so quoted multi-line cells keep true numbers.
-        yield reader.line_num, row
+def _open_csv(
+    path: Path, skipped: list[SkippedRow], delimiter: str = ",", *, strict: bool = True
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header and the rows with their line numbers.
+
+    `strict` reports malformed quoting (text after a closing quote, a quote still open at the
+    end of the file: a truncated last row) instead of guessing.
+
+    Raises:
+        CatalogError: no header row.
+    """
+    # Undecodable lines are blanked, not dropped, so the reader's line numbers stay the file's.
+    numbered = list(_decoded_lines(path, skipped))
+    text_by_line = dict(numbered)
+    last = numbered[-1][0] if numbered else 0
+    lines = [text_by_line.get(number, "\n") for number in range(1, last + 1)]
+    reader = csv.DictReader(io.StringIO("".join(lines)), delimiter=delimiter, strict=strict)
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as error:
+        raise CatalogError(f"{path}: unreadable CSV header ({error})") from error
+    if not fieldnames:
+        raise CatalogError(f"{path}: expected a header row, found {'an empty line' if lines else 'nothing'}")
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                # e.g. a cell over the csv module's field limit: report the row and read on. The
+                # DictReader's own line_num is only updated on success; its inner reader's is current.
+                skipped.append(SkippedRow(reader.reader.line_num, f"unreadable CSV row: {error}"))
+                continue
+            # line_num counts physical lines, so quoted multi-line cells keep true numbers.
+            yield reader.line_num, row
+
+    return list(fieldnames), rows()
 
 
 def load_csv(path: Path, columns: CsvColumns = CsvColumns()) -> LoadResult:
     """A generic CSV: map its columns onto Track fields with `columns`."""
     tracks: list[Track] = []
+    lines: list[int] = []
     skipped: list[SkippedRow] = []
-    header_checked = False
-    for number, row in _csv_rows(path, skipped):
-        if not header_checked:
-            missing = [c for c in (columns.id, columns.descriptors) if c not in row]
-            if missing:
-                raise CatalogError(
-                    f"{path}: CSV has no column {missing[0]!r}; columns are {list(row)}. "
-                    "Map yours with --id-column/--descriptors-column."
-                )
-            header_checked = True
+    header, rows = _open_csv(path, skipped)
+    missing = [c for c in (columns.id, columns.descriptors) if c not in header]
+    if missing:
+        raise CatalogError(
+            f"{path}: CSV has no column {missing[0]!r}; columns are {[name[:40] for name in header[:8]]}. "
+            "Map yours with --id-column/--descriptors-column."
+        )
+    for number, row in rows:
         if None in row:
             skipped.append(SkippedRow(number, "more cells than header columns"))
             continue
@@ -290,23 +358,24 @@ def load_csv(path: Path, columns: CsvColumns = CsvColumns()) -> LoadResult:
                     {key: value for key, value in row.items() if key not in known and value},
                 )
             )
+            lines.append(number)
         except RowError as error:
             skipped.append(SkippedRow(number, str(error)))
-    return LoadResult(tracks, skipped)
+    return LoadResult(tracks, skipped, lines)
 
 
 def load_musiccaps(path: Path) -> LoadResult:
     """MusicCaps / LP-MusicCaps CSV: `ytid`, `aspect_list` (a Python list literal), `start_s`."""
     tracks: list[Track] = []
+    lines: list[int] = []
     skipped: list[SkippedRow] = []
-    header_checked = False
-    for number, row in _csv_rows(path, skipped):
-        if not header_checked:
-            if "ytid" not in row or "aspect_list" not in row:
-                raise CatalogError(
-                    f"{path}: not a MusicCaps CSV (needs columns 'ytid' and 'aspect_list', found {list(row)[:8]})"
-                )
-            header_checked = True
+    header, rows = _open_csv(path, skipped)
+    if "ytid" not in header or "aspect_list" not in header:
+        raise CatalogError(
+            f"{path}: not a MusicCaps CSV (needs columns 'ytid' and 'aspect_list', "
+            f"found {[name[:40] for name in header[:8]]})"
+        )
+    for number, row in rows:
         try:
             ytid = clean_text(row.get("ytid"), "ytid")
             start = clean_text(row.get("start_s"), "start_s", required=False) or "0"
@@ -326,19 +395,21 @@ def load_musiccaps(path: Path) -> LoadResult:
                     metadata,
                 )
             )
+            lines.append(number)
         except RowError as error:
             skipped.append(SkippedRow(number, str(error)))
-    return LoadResult(tracks, skipped)
+    return LoadResult(tracks, skipped, lines)
 
 
 def read_jamendo_titles(path: Path) -> dict[TrackId, tuple[str, str]]:
     """The song-describer attribution TSV: TRACK_ID, "<title> by <artist> ", LICENSE."""
     titles: dict[TrackId, tuple[str, str]] = {}
     skipped: list[SkippedRow] = []
-    for _, row in _csv_rows(path, skipped, delimiter="\t"):
+    _, rows = _open_csv(path, skipped, delimiter="\t", strict=False)
+    for _, row in rows:
         number = (row.get("TRACK_ID") or "").strip()
         attribution = (row.get("ATTRIBUTION") or "").strip()
-        if not number.isdigit() or " by " not in attribution:
+        if not (number.isascii() and number.isdigit()) or " by " not in attribution:
             continue
         title, artist = attribution.rsplit(" by ", 1)
         titles[f"track_{int(number):07d}"] = (title.strip(), artist.strip())
@@ -349,12 +420,16 @@ def load_jamendo(path: Path, titles_path: Path | None = None) -> LoadResult:
     """MTG-Jamendo autotagging TSV: TRACK_ID ARTIST_ID ALBUM_ID PATH DURATION then `category---tag` fields."""
     titles = read_jamendo_titles(titles_path) if titles_path else {}
     tracks: list[Track] = []
+    lines: list[int] = []
     skipped: list[SkippedRow] = []
+    header_seen = False
     for number, text in _decoded_lines(path, skipped):
         fields = text.rstrip("\r\n").split("\t")
-        if number == 1:
-            if fields[0] != "TRACK_ID":
-                raise CatalogError(f"{path}: not an MTG-Jamendo TSV (first header field {fields[0]!r}, expected TRACK_ID)")
+        if not header_seen:
+            if number != 1 or fields[0] != "TRACK_ID":
+                first = fields[0] if number == 1 else "(not UTF-8)"
+                raise CatalogError(f"{path}: not an MTG-Jamendo TSV (first header field {first!r:.60}, expected TRACK_ID)")
+            header_seen = True
             continue
         if not text.strip():
             continue
@@ -377,26 +452,51 @@ def load_jamendo(path: Path, titles_path: Path | None = None) -> LoadResult:
                     tags,
                     f"https://www.jamendo.com/track/{digits}",
                     None,
-                    {"duration_s": float(fields[4]) if fields[4].replace(".", "", 1).isdigit() else 0.0},
+                    {"duration_s": _parse_duration(fields[4])},
                 )
             )
+            lines.append(number)
         except RowError as error:
             skipped.append(SkippedRow(number, str(error)))
-    return LoadResult(tracks, skipped)
+    return LoadResult(tracks, skipped, lines)
+
+
+def _parse_duration(value: str) -> float:
+    """Seconds, or 0.0 when the field is not a plain finite number (it is only metadata)."""
+    try:
+        seconds = float(value) if value.strip().isascii() else 0.0
+    except ValueError:
+        return 0.0
+    return seconds if math.isfinite(seconds) and seconds >= 0 else 0.0
 
 
 def drop_duplicate_ids(result: LoadResult) -> LoadResult:
-    """Keep the first row of each id; later ones are reported as skipped."""
-    seen: set[TrackId] = set()
+    """Keep the first row of each id; later ones are reported as skipped, with their line numbers."""
+    lines = result.track_lines if len(result.track_lines) == len(result.tracks) else [0] * len(result.tracks)
+    first_line: dict[TrackId, int] = {}
     kept: list[Track] = []
+    kept_lines: list[int] = []
     skipped = list(result.skipped)
-    for track in result.tracks:
-        if track.id in seen:
-            skipped.append(SkippedRow(0, f"duplicate id: {track.id!r} (first occurrence kept)"))
+    for track, line in zip(result.tracks, lines):
+        if track.id in first_line:
+            skipped.append(SkippedRow(line, f"duplicate id: {track.id!r:.80} (first seen on line {first_line[track.id]}, kept)"))
             continue
-        seen.add(track.id)
+        first_line[track.id] = line
         kept.append(track)
-    return LoadResult(kept, skipped)
+        kept_lines.append(line)
+    skipped.sort(key=lambda row: row.line)
+    return LoadResult(kept, skipped, kept_lines)
+
+
+def _check_readable_file(path: Path, what: str) -> None:
+    """Fail early, in one line, on what `open` would reject or hang on (a directory, a FIFO)."""
+    try:
+        if path.is_dir():
+            raise CatalogError(f"{path}: is a directory, expected a {what} file")
+        if not path.is_file():
+            raise CatalogError(f"{path}: no such file" if not path.exists() else f"{path}: not a regular {what} file")
+    except OSError as error:  # e.g. a parent directory we may not search, a name too long
+        raise CatalogError(f"{path}: cannot read the {what} file ({error.strerror or error})") from error
 
 
 def load_catalog(
@@ -425,11 +525,12 @@ def load_catalog(
     except ValueError as error:
         choices = ", ".join(f.value for f in CatalogFormat)
         raise CatalogError(f"unknown catalogue format {catalog_format!r}; choose one of {choices}") from error
-    if not path.is_file():
-        raise CatalogError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise CatalogError(f"{path}: the file is empty")
+    _check_readable_file(path, "catalogue")
+    if titles_path is not None:
+        _check_readable_file(titles_path, "titles")
     try:
+        if path.stat().st_size == 0:
+            raise CatalogError(f"{path}: the file is empty")
         if fmt is CatalogFormat.JSONL:
             result = load_jsonl(path)
         elif fmt is CatalogFormat.CSV:
@@ -438,8 +539,8 @@ def load_catalog(
             result = load_musiccaps(path)
         else:
             result = load_jamendo(path, titles_path)
-    except PermissionError as error:
-        raise CatalogError(f"{path}: cannot read the file ({error.strerror})") from error
+    except OSError as error:  # permission denied, I/O error, a file that vanished mid-read
+        raise CatalogError(f"{error.filename or path}: cannot read the file ({error.strerror or error})") from error
     result = drop_duplicate_ids(result)
     logger.info("loaded %s from %s: %s", fmt.value, path, result.summary())
     if result.tracks:

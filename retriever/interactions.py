@@ -40,9 +40,15 @@ class Interaction:
     def to_json(self) -> str:
         record = asdict(self)
         record["shown"] = [[track_id, round(score, 5)] for track_id, score in self.shown]
-        record["message"] = self.message[:MAX_LOGGED_CHARS]
-        record["query"] = self.query[:MAX_LOGGED_CHARS]
+        record["session_id"] = _valid_text(self.session_id)[:MAX_LOGGED_CHARS]
+        record["message"] = _valid_text(self.message[:MAX_LOGGED_CHARS])
+        record["query"] = _valid_text(self.query[:MAX_LOGGED_CHARS])
         return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _valid_text(text: str) -> str:
+    """Text that encodes as UTF-8: a lone surrogate (valid in JSON from a browser) becomes "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 class InteractionLog:
@@ -54,7 +60,14 @@ class InteractionLog:
         if enabled:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            os.close(fd)
+            try:
+                # O_CREAT's mode only applies to a new file: tighten one made earlier by other means.
+                mode = os.fstat(fd).st_mode & 0o777
+                if mode & 0o077:
+                    logger.warning("%s was readable by others (mode %o); setting it to 600", path, mode)
+                    os.fchmod(fd, 0o600)
+            finally:
+                os.close(fd)
 
     def append(self, interaction: Interaction) -> None:
         if not self.enabled:
@@ -74,7 +87,9 @@ class InteractionLog:
                     reader.seek(size - 1)
                     if reader.read(1) != b"\n":
                         prefix = b"\n"
-            os.write(fd, prefix + line + b"\n")
+            data = memoryview(prefix + line + b"\n")
+            while data:  # os.write may write less than asked (e.g. interrupted); never leave half a record
+                data = data[os.write(fd, data) :]
             os.fsync(fd)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -82,17 +97,36 @@ class InteractionLog:
 
 
 def read_interactions(path: Path) -> Iterator[Interaction]:
-    """Stream the log; lines that are not complete JSON records (a crash mid-write) are skipped."""
+    """Stream the log; lines that are not complete records (a crash mid-write) are skipped."""
     if not path.exists():
         return
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, 1):
-            try:
-                record = json.loads(raw.decode("utf-8"))
-                record["shown"] = tuple((str(i), float(s)) for i, s in record.get("shown", ()))
-                yield Interaction(**record)
-            except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError):
+            if not raw.strip():
+                continue
+            interaction = _parse_record(raw)
+            if interaction is None:
                 logger.warning("%s line %d: not a complete record, skipped", path, number)
+                continue
+            yield interaction
+
+
+_TEXT_FIELDS = ("session_id", "kind", "message", "query")
+
+
+def _parse_record(raw: bytes) -> Interaction | None:
+    try:
+        record = json.loads(raw.decode("utf-8"))
+        if not isinstance(record, dict) or not all(isinstance(record.get(key, ""), str) for key in _TEXT_FIELDS):
+            return None
+        moment = record.get("time", 0.0)
+        if not isinstance(record.get("feedback", {}), dict) or not isinstance(moment, int | float) or isinstance(moment, bool):
+            return None
+        record["shown"] = tuple((str(i), float(s)) for i, s in record.get("shown", ()))
+        record["time"] = float(record.get("time", 0.0))
+        return Interaction(**record)
+    except (json.JSONDecodeError, TypeError, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
 
 
 def shown_pairs(ids: Sequence[str], scores: Sequence[float]) -> tuple[tuple[str, float], ...]:

@@ -35,15 +35,28 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 from scipy import sparse
 
 logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9]+(?:['&+][a-z0-9]+)*")
 _PHRASE_PREFIX = "\u00a7"  # marks phrase features so they never collide with words
-FUZZY_MIN_SCORE = 84.0
-FUZZY_MIN_LENGTH = 4
+FUZZY_MIN_LENGTH = 5  # shorter words are too often another real word one edit away ("main" -> "man")
+FUZZY_LONG_WORD = 8  # from this length on, two edits are allowed; below it, one
+# Query-side suffixes tried when a word is not in the index: "slowly" -> "slow", "drummer" -> "drum".
+_SUFFIXES = ("ing", "ist", "ed", "er", "ic", "al", "ly", "y", "ish", "ness", "ive")
+# Common English words that are one edit from a descriptor word ("there" -> "theme",
+# "while" -> "white"): never fuzzy-matched.
+_NOT_FUZZY = frozenset(
+    "about above after again along also although among another around because been before being below "
+    "between both could does doing during each either every from further having here itself just later "
+    "might more most much must never other over perhaps quite rather really same should since some "
+    "something sometime still such than that their them then there these they thing think this those "
+    "though through throughout together under until very what when where whether which while whose "
+    "with within without would your".split()
+)
 
 
 def stem(word: str) -> str:
@@ -130,7 +143,10 @@ class LexicalIndex:
             f[1:].replace(" ", ""): f[1:] for f in features if f.startswith(_PHRASE_PREFIX)
         }
         self._max_phrase_words = max((f.count(" ") + 1 for f in features if f.startswith(_PHRASE_PREFIX)), default=1)
-        self._fuzzy_word = functools.lru_cache(maxsize=65536)(self._match_fuzzy_word)
+        self._words_by_initial: dict[str, list[str]] = {}
+        for word in self._word_list:
+            self._words_by_initial.setdefault(word[0], []).append(word)
+        self._unknown_word = functools.lru_cache(maxsize=65536)(self._match_unknown_word)
 
     @classmethod
     def build(
@@ -244,10 +260,24 @@ class LexicalIndex:
         shape = (max(len(descriptor_keys), 1), max(len(features), 1))
         return sparse.csr_matrix((values, (rows, cols)), shape=shape)
 
-    def _match_fuzzy_word(self, token: str) -> str | None:
-        if not self.config.fuzzy or len(token) < FUZZY_MIN_LENGTH or not self._word_list:
+    def _match_unknown_word(self, token: str) -> str | None:
+        """An index word for a query word the index lacks: a suffix variant, else a close misspelling."""
+        for suffix in _SUFFIXES:
+            root = token[: -len(suffix)]
+            if not token.endswith(suffix) or len(root) < 3:
+                continue
+            candidates = [root, root + "e", root + "y", root + "a", root + "ion"]
+            if len(root) > 3 and root[-1] == root[-2]:
+                candidates.append(root[:-1])  # "drummer" -> "drum"
+            for candidate in candidates:
+                if candidate in self.features:
+                    return candidate
+        if not self.config.fuzzy or len(token) < FUZZY_MIN_LENGTH or token in _NOT_FUZZY:
             return None
-        match = process.extractOne(token, self._word_list, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
+        # Misspellings rarely touch the first letter; bucketing by it also keeps the scan short.
+        pool = self._words_by_initial.get(token[0], ())
+        max_edits = 1 if len(token) < FUZZY_LONG_WORD else 2
+        match = process.extractOne(token, pool, scorer=Levenshtein.distance, score_cutoff=max_edits)
         return match[0] if match else None
 
     def query_terms(self, text: str, weight: float = 1.0) -> dict[int, float]:
@@ -262,7 +292,7 @@ class LexicalIndex:
             elif token in self._joined_phrases:
                 resolved.extend(self._joined_phrases[token].split())
             else:
-                resolved.append(self._fuzzy_word(token) or token)
+                resolved.append(self._unknown_word(token) or token)
         columns: set[int] = set()
         for token in resolved:
             column = self.features.get(token)
@@ -282,35 +312,72 @@ class LexicalIndex:
                 terms[column] = terms.get(column, 0.0) + value
         return terms
 
-    def components(
-        self, text: str, weighted_phrases: Mapping[str, float] | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The two signals :meth:`score_all` adds up, for tuning and inspection.
+    def _query_weights(self, columns: np.ndarray, presence: np.ndarray) -> np.ndarray:
+        """The similarity side's query weights for one query's feature columns."""
+        if self.config.scoring is Scoring.BM25:
+            return presence
+        weights = presence * self.idf[columns].astype(np.float32)
+        return weights / max(float(np.linalg.norm(weights)), 1e-12)
+
+    def score_all(self, text: str, weighted_phrases: Mapping[str, float] | None = None) -> np.ndarray:
+        """Lexical score of every document: similarity + coverage_weight * coverage.
 
         Args:
             text: The request.
-            weighted_phrases: Extra phrases and their weights (negative ones push documents down).
+            weighted_phrases: Extra phrases and their weights; negative ones push the documents
+                that have them down.
 
         Returns:
-            (similarity, coverage), each of shape (num_docs,).
+            Scores of shape (num_docs,), in index order.
         """
-        terms = self._query_vector(text, weighted_phrases)
-        num_docs = len(self.doc_ids)
+        terms = self.query_terms(text)
+        for phrase, weight in (weighted_phrases or {}).items():
+            for column, value in self.query_terms(phrase, weight).items():
+                terms[column] = terms.get(column, 0.0) + value
+        scores = np.zeros(len(self.doc_ids), dtype=np.float32)
         if not terms:
-            return np.zeros(num_docs, dtype=np.float32), np.zeros(num_docs, dtype=np.float32)
+            return scores
         columns = np.fromiter(terms.keys(), dtype=np.int64)
         presence = np.fromiter(terms.values(), dtype=np.float32)  # (terms,)
-        query = presence
-        if self.config.scoring is Scoring.COSINE:
-            query = presence * self.idf[columns].astype(np.float32)
-            query /= max(float(np.linalg.norm(query)), 1e-12)
-        similarity = self.similarity[:, columns] @ query  # (docs,)
-        coverage = self.coverage[:, columns] @ presence  # (docs,)
-        return np.asarray(similarity, dtype=np.float32).ravel(), np.asarray(coverage, dtype=np.float32).ravel()
+        scores += np.asarray(self.similarity[:, columns] @ self._query_weights(columns, presence)).ravel()
+        if self.config.coverage_weight:
+            coverage = np.asarray(self.coverage[:, columns] @ presence).ravel()
+            scores += np.float32(self.config.coverage_weight) * coverage
+        return scores
 
-    def score_all(self, text: str, weighted_phrases: Mapping[str, float] | None = None) -> np.ndarray:
-        """Lexical score of every document (similarity + coverage_weight * coverage), shape (num_docs,)."""
-        similarity, coverage = self.components(text, weighted_phrases)
+    def components(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The two signals :meth:`score_all` adds up, for many texts at once (evaluation, tuning).
+
+        Args:
+            texts: Requests.
+
+        Returns:
+            (similarity, coverage), each of shape (num_texts, num_docs).
+        """
+        rows: list[int] = []
+        cols: list[int] = []
+        presence: list[float] = []
+        weights: list[np.ndarray] = []
+        for row, text in enumerate(texts):
+            terms = self.query_terms(text)
+            columns = np.fromiter(terms.keys(), dtype=np.int64)
+            values = np.fromiter(terms.values(), dtype=np.float32)
+            rows.extend([row] * len(terms))
+            cols.extend(columns.tolist())
+            presence.extend(values.tolist())
+            weights.append(self._query_weights(columns, values))
+        shape = (len(texts), self.similarity.shape[1])
+        query_presence = sparse.csr_matrix((presence, (rows, cols)), shape=shape, dtype=np.float32)
+        query_weights = sparse.csr_matrix(
+            (np.concatenate(weights) if weights else np.zeros(0, np.float32), (rows, cols)), shape=shape
+        )
+        similarity = (query_weights @ self.similarity.T).toarray()  # (texts, docs)
+        coverage = (query_presence @ self.coverage.T).toarray()  # (texts, docs)
+        return similarity.astype(np.float32), coverage.astype(np.float32)
+
+    def score_many(self, texts: Sequence[str]) -> np.ndarray:
+        """:meth:`score_all` for many texts at once (no weighted phrases), shape (num_texts, num_docs)."""
+        similarity, coverage = self.components(texts)
         if self.config.coverage_weight:
             similarity += np.float32(self.config.coverage_weight) * coverage
         return similarity

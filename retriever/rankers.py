@@ -1,4 +1,4 @@
-"""Rankers over a plain {doc id: descriptor text} corpus, for evaluation: BM25, dense, hybrid.
+"""Rankers over a plain {doc id: descriptor text} corpus, for evaluation: lexical, dense, hybrid.
 
 They implement `retriever.evaluate.Ranker`, and the hybrid one uses the same `fuse` as the
 live `HybridSearcher`, so what the evaluation measures is what `ask` and the chat run.
@@ -14,7 +14,7 @@ import numpy as np
 from retriever.encoder import Encoder
 from retriever.evaluate import DESCRIPTOR_SEPARATOR, DocId, QueryId, top_k_indices
 from retriever.lexical import LexicalConfig, LexicalIndex
-from retriever.search import RetrievalConfig, SearchMode, fuse
+from retriever.search import Fusion, RetrievalConfig, SearchMode, fuse
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,8 @@ def split_document(text: str) -> list[str]:
 
 
 class Bm25Ranker:
-    """Phrase-aware BM25 (the lexical half of the hybrid)."""
+    """Our phrase-aware lexical index (the lexical half of the hybrid): tf-idf cosine plus descriptor
+    coverage by default, BM25 with `LexicalConfig(scoring="bm25")`."""
 
     def __init__(self, config: LexicalConfig = LexicalConfig()) -> None:
         self.config = config
@@ -61,7 +62,20 @@ class DenseRanker:
 def fuse_matrices(
     dense: np.ndarray, lexical: np.ndarray, doc_ids: Sequence[DocId], config: RetrievalConfig, k: int
 ) -> list[list[DocId]]:
-    """Per query: top `config.candidates` from each side, fused exactly as the live searcher does."""
+    """Per query: top `config.candidates` from each side, fused exactly as the live searcher does.
+
+    Args:
+        dense: (queries, docs) dense scores.
+        lexical: (queries, docs) lexical scores.
+        doc_ids: The docs, in column order.
+        config: How to fuse.
+        k: How many doc ids to return per query.
+
+    Returns:
+        For each query, its k best doc ids, best first.
+    """
+    if config.mode is SearchMode.HYBRID and config.fusion is Fusion.WEIGHTED:
+        return _fuse_weighted_matrices(dense, lexical, doc_ids, config, k)
     pool = config.candidates
     rankings = []
     dense_top = top_k_indices(dense, pool)
@@ -80,6 +94,47 @@ def fuse_matrices(
             config,
         )
         rankings.append([doc_id for doc_id, _ in fused[:k]])
+    return rankings
+
+
+def _fuse_weighted_matrices(
+    dense: np.ndarray, lexical: np.ndarray, doc_ids: Sequence[DocId], config: RetrievalConfig, k: int
+) -> list[list[DocId]]:
+    """`fuse` with weighted fusion, vectorised over queries; the same arithmetic, order and ties.
+
+    Candidates are the top `config.candidates` dense docs plus the top lexical docs with a positive
+    score; each side is min-max normalised over them and the weighted sum is sorted by
+    (-score, doc id), as `fuse` sorts.
+    """
+    pool = min(config.candidates, dense.shape[1])
+    num_queries = dense.shape[0]
+    dense_top = top_k_indices(dense, pool)  # (queries, pool)
+    lexical_top = top_k_indices(lexical, pool)  # (queries, pool)
+    rows = np.arange(num_queries)[:, np.newaxis]
+    in_dense = np.zeros(dense.shape, dtype=bool)
+    in_dense[rows, dense_top] = True
+    candidates = np.concatenate([dense_top, lexical_top], axis=1)  # (queries, 2 * pool)
+    is_candidate = np.concatenate(
+        [np.ones_like(dense_top, dtype=bool), (lexical[rows, lexical_top] > 0) & ~in_dense[rows, lexical_top]],
+        axis=1,
+    )
+    normalised = []
+    for scores in (dense, lexical):
+        values = scores[rows, candidates].astype(np.float64)  # (queries, 2 * pool)
+        low = np.where(is_candidate, values, np.inf).min(axis=1, keepdims=True)
+        high = np.where(is_candidate, values, -np.inf).max(axis=1, keepdims=True)
+        span = high - low
+        flat = span <= 1e-12
+        normalised.append(np.where(flat, 1.0, (values - low) / np.where(flat, 1.0, span)))
+    combined = config.dense_weight * normalised[0] + (1.0 - config.dense_weight) * normalised[1]
+    combined = np.where(is_candidate, combined, -np.inf)
+    id_rank = np.empty(len(doc_ids), dtype=np.int64)
+    id_rank[np.argsort(np.asarray(doc_ids, dtype=object), kind="stable")] = np.arange(len(doc_ids))
+    order = np.lexsort((id_rank[candidates], -combined))[:, :k]  # (queries, k)
+    rankings = []
+    for row in range(num_queries):
+        picked = order[row][is_candidate[row, order[row]]]
+        rankings.append([doc_ids[i] for i in candidates[row, picked]])
     return rankings
 
 

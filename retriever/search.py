@@ -22,6 +22,8 @@ from retriever.store import Hit, TrackStore
 
 logger = logging.getLogger(__name__)
 
+MAX_CHROMA_FILTERS = 32
+
 
 class SearchMode(str, enum.Enum):
     HYBRID = "hybrid"
@@ -171,11 +173,7 @@ class HybridSearcher:
             vector = self.query_embedding(query)
             timings.encode = time.perf_counter() - started
             started = time.perf_counter()
-            dense = dict(
-                self.store.query(
-                    vector, pool, excluded_descriptors=sorted(excluded_lower), excluded_ids=sorted(query.excluded_ids)
-                )
-            )
+            dense = self._dense_candidates(vector, pool, excluded_lower, query.excluded_ids)
             timings.dense = time.perf_counter() - started
         if config.mode is not SearchMode.DENSE:
             started = time.perf_counter()
@@ -205,6 +203,28 @@ class HybridSearcher:
             for track_id, score in ranked
             if track_id in self.tracks
         ]
+
+    def _dense_candidates(
+        self, vector: np.ndarray, pool: int, excluded_lower: frozenset[str], excluded_ids: frozenset[TrackId]
+    ) -> dict[TrackId, float]:
+        """Dense candidates with hard filters: inside Chroma (`where`) for a few excluded descriptors;
+        for many (a broad exclusion such as "no vocals" over a free-text catalogue) Chroma's filter
+        tree would grow too deep, so over-fetch and filter here. Either way, every candidate is
+        checked again before it is returned."""
+        in_chroma = sorted(excluded_lower) if len(excluded_lower) <= MAX_CHROMA_FILTERS else []
+        fetch = pool if in_chroma or not excluded_lower else pool * 4
+        candidates: dict[TrackId, float] = {}
+        while True:
+            pairs = self.store.query(vector, fetch, excluded_descriptors=in_chroma, excluded_ids=sorted(excluded_ids))
+            candidates = {
+                track_id: score
+                for track_id, score in pairs
+                if track_id in self.tracks and not is_excluded(self.tracks[track_id], excluded_lower)
+            }
+            if len(candidates) >= pool or len(pairs) < fetch or fetch >= len(self.tracks):
+                break
+            fetch *= 4
+        return dict(list(candidates.items())[:pool])
 
     @staticmethod
     def _top_positive(scores: np.ndarray, limit: int) -> list[tuple[int, float]]:

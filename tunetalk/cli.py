@@ -11,10 +11,12 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 logger = logging.getLogger("tunetalk")
 
@@ -33,17 +35,36 @@ def _configure_logging(verbosity: int) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
+_COLLECTION_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")
+
+
+def _collection_name(value: str) -> str:
+    """Chroma's naming rule, checked here so a bad name is a usage error, not a store traceback."""
+    if not _COLLECTION_NAME.fullmatch(value) or ".." in value:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected 3-512 characters from [a-zA-Z0-9._-], starting and ending with a letter or digit"
+        )
+    return value
+
+
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index-dir", type=Path, help="embedded Chroma index directory (default: the built-in catalogue's)")
     parser.add_argument("--chroma-url", default=os.environ.get(CHROMA_URL_ENV),
                         help=f"use a Chroma server, e.g. http://127.0.0.1:8000 (env {CHROMA_URL_ENV})")
-    parser.add_argument("--collection", default="tracks", help="collection name (default: tracks)")
+    parser.add_argument("--collection", default="tracks", type=_collection_name, help="collection name (default: tracks)")
     parser.add_argument("--encoder", help="sentence-transformers name or path (default: the one that built the index)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the full usage is one `--help` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tunetalk", description="Conversational music recommendation over descriptor sets.")
+    parser = _Parser(prog="tunetalk", description="Conversational music recommendation over descriptor sets.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -98,6 +119,16 @@ def _log_path(disabled: bool) -> Path | None:
     return Path(os.environ.get(LOG_ENV) or tunetalk_home() / "interactions.jsonl")
 
 
+def _check_index_dir(index_dir: Path | None, *, must_exist: bool) -> None:
+    """Refuse a bad --index-dir before the encoder is loaded (that takes seconds; this takes none)."""
+    if index_dir is None:
+        return
+    if index_dir.exists() and not index_dir.is_dir():
+        raise CliError(f"--index-dir {index_dir} is a file, expected a directory")
+    if must_exist and not (index_dir / "chroma.sqlite3").is_file():
+        raise CliError(f"no index at {index_dir}: build one with `tunetalk index CATALOGUE --index-dir {index_dir}`")
+
+
 def _load_encoder(name: str | None, index_dir: Path | None, chroma_url: str | None, collection: str, device: str | None):
     from retriever import DEFAULT_ENCODER, TrackStore, load_encoder
 
@@ -124,7 +155,19 @@ def ensure_builtin_index(encoder) -> Path:  # noqa: ANN001
 def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  # noqa: ANN201
     from chatbot import Recommender
     from retriever import HybridSearcher, InteractionLog, TrackStore, load_vocabulary
+    from retriever.encoder import resolve_encoder
 
+    if args.encoder is not None:
+        resolve_encoder(args.encoder)  # an unknown encoder name is reported first, before the index is looked at
+    if not args.chroma_url:
+        _check_index_dir(args.index_dir, must_exist=True)
+    # The log is opened first: an unwritable log path fails at once, not after the model loads.
+    path = _log_path(log_disabled)
+    if path is not None and path.is_dir():
+        raise CliError(f"the interaction log {path} is a directory; set {LOG_ENV} to a file path (or off)")
+    log = InteractionLog(path) if path else None
+    if path:
+        print(f"Logging conversations to {path} (owner-only; disable with --no-log)", file=sys.stderr)
     encoder = _load_encoder(args.encoder, args.index_dir, args.chroma_url, args.collection, args.device)
     index_dir = args.index_dir
     if index_dir is None and not args.chroma_url:
@@ -133,10 +176,6 @@ def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  #
     if store.count() == 0:
         raise CliError(f"the index at {store.location} is empty: run `tunetalk index` first")
     searcher = HybridSearcher(store, encoder)
-    path = _log_path(log_disabled)
-    log = InteractionLog(path) if path else None
-    if path:
-        print(f"Logging conversations to {path} (owner-only; disable with --no-log)", file=sys.stderr)
     return Recommender(searcher, load_vocabulary(), log=log)
 
 
@@ -151,9 +190,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     if len(result.skipped) > 50:
         print(f"... and {len(result.skipped) - 50} more skipped rows", file=sys.stderr)
     if not result.tracks:
-        raise CliError(f"{args.source}: no valid rows to index ({result.summary()})")
+        hint = f"; is --format {args.format} right?" if result.skipped else ""
+        raise CliError(f"{args.source}: no valid rows to index ({result.summary()}){hint}")
     if args.index_dir is None and not args.chroma_url:
         raise CliError("give --index-dir DIR (or --chroma-url) for the new index")
+    if not args.chroma_url:
+        _check_index_dir(args.index_dir, must_exist=False)
     encoder = _load_encoder(args.encoder, args.index_dir, args.chroma_url, args.collection, args.device)
     store = TrackStore.open(encoder.info, index_dir=args.index_dir, chroma_url=args.chroma_url,
                             collection=args.collection, create=True)
@@ -163,6 +205,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         f"indexed {report.written} tracks ({report.unchanged} already there, {rate:.0f} tracks/s); "
         f"skipped {len(result.skipped)} rows; {report.total_in_store} tracks in {store.location}"
     )
+    print(f"{args.source}: {result.summary()}")
     return 1 if args.strict and result.skipped else 0
 
 
@@ -182,6 +225,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise CliError(f"-k must be between 1 and 100, got {args.k}")
     conversations: list[list[str]] = []
     if args.conversations:
+        if args.conversations.is_dir():
+            raise CliError(f"{args.conversations}: is a directory, expected a JSONL file")
         if not args.conversations.is_file():
             raise CliError(f"{args.conversations}: no such file")
         for number, line in enumerate(args.conversations.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
@@ -191,6 +236,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 messages = json.loads(line)
             except json.JSONDecodeError as error:
                 raise CliError(f"{args.conversations}:{number}: not JSON ({error.msg}); expected a list of messages") from error
+            except RecursionError as error:
+                raise CliError(f"{args.conversations}:{number}: JSON nested too deeply; expected a list of messages") from error
             if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
                 raise CliError(f"{args.conversations}:{number}: expected a JSON list of strings")
             conversations.append(messages)
@@ -223,7 +270,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from retriever.benchmark import run_evaluation
+    from tunetalk.evaluation import run_evaluation
 
     return run_evaluation(args)
 
@@ -248,12 +295,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         status = commands[args.command](args)
-    except (CliError, CatalogError, EncoderError, StoreError, FileNotFoundError, PermissionError, ValueError) as error:
-        print(f"tunetalk {args.command}: error: {error}", file=sys.stderr)
+    except (CliError, CatalogError, EncoderError, StoreError, OSError, ValueError) as error:
+        # OSError: a path that is unreadable, a directory, on a full disk... ValueError: bad settings.
+        message = " ".join(str(error).split()) or error.__class__.__name__
+        print(f"tunetalk {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"tunetalk {args.command}: interrupted; re-run to resume (finished work is kept)", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - the boundary: one line for the user, the traceback with -vv
+        logger.debug("unexpected error", exc_info=True)
+        message = " ".join(str(error).split())[:500]
+        print(f"tunetalk {args.command}: error: {error.__class__.__name__}: {message} "
+              "(unexpected; run with -vv for the traceback)", file=sys.stderr)
+        return 2
     logger.info("%s took %.1fs", args.command, time.perf_counter() - started)
     return status
 

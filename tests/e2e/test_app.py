@@ -63,3 +63,13 @@ def test_bad_turns_keep_the_session(app_url: str) -> None:
     for message in ["", "   ", "#42 more like #42", "<img src=x onerror=alert(1)>", "x" * 100_000]:
         result = client.predict(message, first[0], api_name="/chat")
         assert result[1]["state"]["wanted"].get("reggae", 0) > 0
+
+
+def test_recommend_api_returns_json_turns(app_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    turns = client.predict(["calm piano music to study to", "no vocals"], 5, api_name="/recommend")
+    assert [t["turn"] for t in turns] == [1, 2]
+    assert len(turns[1]["results"]) == 5
+    assert all("instrumental" in r["descriptors"] for r in turns[1]["results"])

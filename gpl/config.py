@@ -1,0 +1,247 @@
+"""One small frozen config per adapt-pipeline stage, and :class:`GPLConfig` that holds them.
+
+Defaults are the ones measured in ``gpl/README.md`` (MusicCaps train, CPU). Every config is
+validated in ``__post_init__`` and stored in ``runs/<run_name>/manifest.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retriever import DEFAULT_ENCODER, CatalogFormat
+
+_DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
+
+
+def _check_positive(**values: float) -> None:
+    for name, value in values.items():
+        if value <= 0:
+            raise ValueError(f"{name} must be > 0, got {value}")
+
+
+def _check_fraction(**values: float) -> None:
+    for name, value in values.items():
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {value}")
+
+
+@dataclass(frozen=True)
+class QueryConfig:
+    """Where training requests come from (stage ``queries``).
+
+    Attributes:
+        use_log: read turn messages and state queries from the interaction log.
+        use_captions: use a track's ``caption`` metadata (e.g. MusicCaps human captions), whole
+            and sentence by sentence, as requests for that track.
+        templates_per_track: requests synthesised per catalogue track from its descriptors.
+        split: keep only tracks whose ``split`` metadata equals this (e.g. "train"), so a
+            catalogue that carries its test clips never trains on them; None keeps all.
+        heldout_fraction: share of logged sessions held out for the gate (by session id hash).
+        max_queries: cap on training queries after shuffling (None: all).
+    """
+
+    use_log: bool = True
+    use_captions: bool = True
+    templates_per_track: int = 2
+    split: str | None = None
+    heldout_fraction: float = 0.1
+    max_queries: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.templates_per_track < 0:
+            raise ValueError(f"templates_per_track must be >= 0, got {self.templates_per_track}")
+        _check_fraction(heldout_fraction=self.heldout_fraction)
+        if self.max_queries is not None:
+            _check_positive(max_queries=self.max_queries)
+
+
+@dataclass(frozen=True)
+class MiningConfig:
+    """Hard-negative mining with the current bi-encoder and lexical search (stages ``candidates``, ``triplets``).
+
+    Attributes:
+        candidates_per_retriever: how many tracks each retriever returns per query.
+        num_negatives: hard negatives kept per query (each gives one triplet).
+        near_duplicate_jaccard: a candidate whose descriptor set overlaps the positive's at
+            least this much (Jaccard) is a near-duplicate, never a negative.
+        sampled_view_fraction: share of documents shown as a sampled view (the descriptors the
+            request mentions plus a few others, as in the paper's benchmark) rather than the
+            full descriptor set.
+    """
+
+    candidates_per_retriever: int = 30
+    num_negatives: int = 3
+    near_duplicate_jaccard: float = 0.8
+    sampled_view_fraction: float = 0.75
+    batch_size: int = 64
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_positive(candidates_per_retriever=self.candidates_per_retriever, num_negatives=self.num_negatives,
+                        batch_size=self.batch_size)
+        _check_fraction(near_duplicate_jaccard=self.near_duplicate_jaccard,
+                        sampled_view_fraction=self.sampled_view_fraction)
+
+
+@dataclass(frozen=True)
+class TeacherConfig:
+    """The cross-encoder teacher, trained from the packaged MiniLM body (stage ``teacher``).
+
+    Attributes:
+        max_queries: requests with a known positive used to train it.
+        hard_negatives: mined negatives per request (bi-encoder and lexical candidates).
+        random_negatives: random catalogue tracks per request.
+    """
+
+    max_queries: int = 1500
+    hard_negatives: int = 3
+    random_negatives: int = 1
+    epochs: float = 1.0
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.1
+    max_length: int = 128
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_positive(max_queries=self.max_queries, epochs=self.epochs, batch_size=self.batch_size,
+                        learning_rate=self.learning_rate, max_length=self.max_length)
+        if self.hard_negatives < 0 or self.random_negatives < 0 or self.hard_negatives + self.random_negatives == 0:
+            raise ValueError(
+                f"the teacher needs negatives: got hard_negatives={self.hard_negatives}, "
+                f"random_negatives={self.random_negatives}"
+            )
+        _check_fraction(warmup_ratio=self.warmup_ratio)
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    """Pseudo-labelling with the teacher (stage ``labels``)."""
+
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        _check_positive(batch_size=self.batch_size)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """MarginMSE fine-tuning of the bi-encoder (stage ``train``).
+
+    Attributes:
+        epochs: passes over the labelled queries (one example = a query, its positive and
+            all its negatives).
+        max_steps: if set, stop after this many optimiser steps instead.
+        similarity_scale: the student's margin is ``scale * (cos(q, pos) - cos(q, neg))``; the
+            encoder normalises its embeddings, so this puts its margin on the scale of the
+            teacher's raw logits.
+        save_steps: checkpoint every this many steps (a killed run resumes from the last).
+    """
+
+    epochs: float = 1.0
+    max_steps: int | None = None
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    similarity_scale: float = 20.0
+    max_seq_length: int = 128
+    save_steps: int = 100
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_positive(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+                        similarity_scale=self.similarity_scale, max_seq_length=self.max_seq_length,
+                        save_steps=self.save_steps)
+        if self.max_steps is not None:
+            _check_positive(max_steps=self.max_steps)
+        _check_fraction(warmup_ratio=self.warmup_ratio)
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """Is the new encoder better? (stage ``gate``)
+
+    Attributes:
+        benchmark: an LP-MusicCaps-MC-style csv scored with the paper's protocol (None: only
+            the held-out logged queries count).
+        query_columns: request columns of ``benchmark`` to score.
+        seeds: paper-protocol sampling seeds.
+        max_rows: score a fixed random sample of this many benchmark rows (None: all).
+        min_improvement: the mean Recall@k over all gate benchmarks must rise by at least this.
+        max_drop: no single gate benchmark may fall by more than this.
+    """
+
+    benchmark: Path | None = None
+    query_columns: tuple[str, ...] = ("caption_writing",)
+    seeds: tuple[int, ...] = (0,)
+    max_rows: int | None = 600
+    k: int = 10
+    min_improvement: float = 0.005
+    max_drop: float = 0.01
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "query_columns", tuple(self.query_columns))
+        object.__setattr__(self, "seeds", tuple(self.seeds))
+        if not self.query_columns:
+            raise ValueError("query_columns must name at least one column")
+        _check_positive(k=self.k)
+        if self.max_rows is not None:
+            _check_positive(max_rows=self.max_rows)
+        if self.max_drop < 0:
+            raise ValueError(f"max_drop must be >= 0, got {self.max_drop}")
+
+
+@dataclass(frozen=True)
+class GPLConfig:
+    """Everything ``tunetalk train`` needs: inputs, where the run lives, and the stage configs.
+
+    Attributes:
+        catalogue: the catalogue file the queries, negatives and new index come from.
+        log: the interaction log (JSONL); may be missing for a cold start.
+        run_dir: ``runs/<run_name>``; every stage writes its artifact and manifest entry here.
+        encoder: the current bi-encoder (name or directory); the student starts from it.
+        teacher: an already trained cross-encoder directory; None trains one in the run.
+        teacher_base: what the teacher is initialised from (default: the packaged MiniLM).
+        index_dir: the index to switch to the new encoder when the gate accepts it (None: no
+            re-index; the accepted encoder is only saved).
+        save_encoder: also copy an accepted encoder to this directory.
+        device: "cpu", "cuda", "cuda:N" or "mps".
+    """
+
+    catalogue: Path
+    run_dir: Path
+    catalogue_format: CatalogFormat = CatalogFormat.JSONL
+    log: Path | None = None
+    encoder: str = DEFAULT_ENCODER
+    teacher: Path | None = None
+    teacher_base: str = DEFAULT_ENCODER
+    index_dir: Path | None = None
+    save_encoder: Path | None = None
+    device: str = "cpu"
+    show_progress_bar: bool | None = None
+    queries: QueryConfig = field(default_factory=QueryConfig)
+    mining: MiningConfig = field(default_factory=MiningConfig)
+    teacher_training: TeacherConfig = field(default_factory=TeacherConfig)
+    labels: LabelConfig = field(default_factory=LabelConfig)
+    training: TrainConfig = field(default_factory=TrainConfig)
+    gate: GateConfig = field(default_factory=GateConfig)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "catalogue_format", CatalogFormat(self.catalogue_format))
+        if not _DEVICE.match(self.device):
+            raise ValueError(f"device must be cpu, cuda, cuda:N or mps, got {self.device!r}")
+        if not self.catalogue.is_file():
+            raise FileNotFoundError(f"catalogue {self.catalogue}: no such file")
+        if self.log is not None and self.log.exists() and not self.log.is_file():
+            raise ValueError(f"log {self.log} is not a file")
+        if self.teacher is not None and not (self.teacher / "config.json").is_file():
+            raise FileNotFoundError(
+                f"teacher {self.teacher}: not a cross-encoder directory (no config.json); "
+                "leave --teacher out to train one"
+            )
+        if self.gate.benchmark is not None and not self.gate.benchmark.is_file():
+            raise FileNotFoundError(f"gate benchmark {self.gate.benchmark}: no such file")

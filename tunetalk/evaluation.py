@@ -1,0 +1,131 @@
+"""`tunetalk evaluate`: the paper's protocol (or the track-level one) for several systems at once.
+
+Every system in one run scores the same sampled corpus and queries (a paired comparison);
+embeddings are cached by text, so a descriptor document sampled under several seeds is
+encoded once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from retriever import RetrievalConfig, load_encoder
+from retriever.evaluate import (
+    PAPER_SEEDS,
+    Benchmark,
+    build_track_benchmark,
+    load_mc_rows,
+    sample_paper_benchmark,
+    score_run,
+    summarize,
+    top_k_indices,
+)
+from retriever.evaluate import TfidfRanker
+from retriever.rankers import Bm25Ranker, fuse_matrices
+
+logger = logging.getLogger(__name__)
+
+SYSTEMS = ("tfidf", "bm25", "dense", "hybrid")
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "lp-musiccaps-mc" / "test.csv"
+PAPER_TABLE = {"tfidf": 89.4, "all-MiniLM (paper)": 59.9, "GPL msmarco-BERT (paper)": 84.8}
+
+
+class CachedEncoder:
+    """Encodes each distinct text once per run."""
+
+    def __init__(self, encoder) -> None:  # noqa: ANN001
+        self.encoder = encoder
+        self.cache: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            vectors = self.encoder.encode(missing, batch_size=128)
+            self.cache.update(zip(missing, vectors))
+        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+
+
+def evaluate_benchmark(benchmark: Benchmark, systems: list[str], encoder: CachedEncoder | None,
+                       config: RetrievalConfig, k: int = 10) -> dict[str, dict[str, float]]:
+    """Score each system on one benchmark; returns system => metrics."""
+    query_ids = [q for q in benchmark.queries if q in benchmark.qrels]
+    queries = {q: benchmark.queries[q] for q in query_ids}
+    doc_ids = list(benchmark.corpus)
+    texts = [queries[q] for q in query_ids]
+    results: dict[str, dict[str, float]] = {}
+    dense = lexical = None
+    if {"dense", "hybrid"} & set(systems):
+        assert encoder is not None
+        dense = encoder.encode(texts) @ encoder.encode([benchmark.corpus[d] for d in doc_ids]).T
+    if {"bm25", "hybrid"} & set(systems):
+        lexical = Bm25Ranker().scores(texts, benchmark.corpus)
+    for system in systems:
+        if system == "tfidf":
+            run = TfidfRanker().rank(queries, benchmark.corpus, k)
+        elif system == "bm25":
+            run = {q: [doc_ids[i] for i in top] for q, top in zip(query_ids, top_k_indices(lexical, k))}
+        elif system == "dense":
+            run = {q: [doc_ids[i] for i in top] for q, top in zip(query_ids, top_k_indices(dense, k))}
+        elif system == "hybrid":
+            run = dict(zip(query_ids, fuse_matrices(dense, lexical, doc_ids, config, k)))
+        else:
+            raise ValueError(f"unknown system {system!r}; choose from {', '.join(SYSTEMS)}")
+        results[system] = score_run({q: benchmark.qrels[q] for q in query_ids}, run, k)
+    return results
+
+
+def run_evaluation(args: argparse.Namespace) -> int:
+    """Run the evaluation the CLI asked for and print a Markdown table (or JSON)."""
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown:
+        raise ValueError(f"unknown system(s) {unknown}; choose from {', '.join(SYSTEMS)}")
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError as error:
+        raise ValueError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from error
+    data = args.data or DEFAULT_DATA
+    if not data.is_file():
+        raise FileNotFoundError(f"{data}: no such file (pass --data PATH to the LP-MusicCaps-MC test.csv)")
+    columns = args.query_column or ["caption_writing"]
+    encoder = CachedEncoder(load_encoder(args.encoder or "sentence-transformers/all-MiniLM-L6-v2")) if {
+        "dense", "hybrid"} & set(systems) else None
+    config = RetrievalConfig()
+    table: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
+    started = time.perf_counter()
+    for column in columns:
+        rows = load_mc_rows(data, query_column=column)
+        per_seed: dict[str, list[dict[str, float]]] = {s: [] for s in systems}
+        benchmarks = ([sample_paper_benchmark(rows, seed) for seed in seeds] if args.protocol == "paper"
+                      else [build_track_benchmark(rows)])
+        for benchmark in benchmarks:
+            for system, metrics in evaluate_benchmark(benchmark, systems, encoder, config).items():
+                per_seed[system].append(metrics)
+        table[column] = {system: summarize(per_seed[system]) for system in systems}
+        print(f"[{column}: {len(rows)} requests, {len(benchmarks[0].queries)} queries, "
+              f"{len(benchmarks[0].corpus)} documents, {time.perf_counter() - started:.0f}s]", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"protocol": args.protocol, "seeds": seeds, "encoder": args.encoder or "all-MiniLM-L6-v2",
+                          "results": table}, indent=1))
+        return 0
+    for metric in ("recall@10", "mrr@10", "ndcg@10") + (("recall@1",) if args.protocol == "track" else ()):
+        print(f"\n{metric} ({args.protocol} protocol, {'seeds ' + args.seeds if args.protocol == 'paper' else 'no sampling'})\n")
+        print("| system | " + " | ".join(columns) + " |")
+        print("|---|" + "---|" * len(columns))
+        for system in systems:
+            cells = []
+            for column in columns:
+                mean, std = table[column][system][metric]
+                cells.append(f"{100 * mean:.1f} ± {100 * std:.1f}")
+            print(f"| {system} | " + " | ".join(cells) + " |")
+    return 0
+
+
+__all__ = ["PAPER_SEEDS", "run_evaluation", "evaluate_benchmark"]
