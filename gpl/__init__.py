@@ -1,0 +1,66 @@
+"""GPL adaptation of the bi-encoder from logged conversations, with our own cross-encoder as teacher.
+
+    log -> TrainingQuery[] -> Candidates[] -> Triplet[] -> LabeledTriplet[] -> MarginMSE fit
+        -> gate -> new index generation -> atomic switch
+
+Example:
+    >>> from gpl import GPLConfig, run
+    >>> report = run(GPLConfig(catalogue=Path("assets/catalogue.jsonl"), run_dir=Path("runs/demo")))
+"""
+
+from __future__ import annotations
+
+from gpl.config import GateConfig, GPLConfig, LabelConfig, MiningConfig, QueryConfig, TeacherConfig, TrainConfig
+from gpl.gate import GateResult, decide, gate_benchmarks, score_encoder
+from gpl.manifest import RunManifest, fingerprint
+from gpl.mining import build_triplets, mine_candidates, sampled_view
+from gpl.pipeline import STAGES, RunReport, deploy, run
+from gpl.pseudo_label import label_triplets
+from gpl.queries import build_queries, synthesise_request
+from gpl.records import Candidates, LabeledTriplet, QueryId, TrainingQuery, Triplet, read_jsonl, write_jsonl
+from gpl.simulate import simulate_sessions
+from gpl.teacher import CrossEncoderTeacher, PairScorer, Reranker, TeacherPair, teacher_pairs, train_teacher
+from gpl.train import margin_mse_loss, train_encoder, training_columns
+
+__all__ = [
+    "STAGES",
+    "Candidates",
+    "CrossEncoderTeacher",
+    "GPLConfig",
+    "GateConfig",
+    "GateResult",
+    "LabelConfig",
+    "LabeledTriplet",
+    "MiningConfig",
+    "PairScorer",
+    "QueryConfig",
+    "QueryId",
+    "Reranker",
+    "RunManifest",
+    "RunReport",
+    "TeacherConfig",
+    "TeacherPair",
+    "TrainConfig",
+    "TrainingQuery",
+    "Triplet",
+    "build_queries",
+    "build_triplets",
+    "decide",
+    "deploy",
+    "fingerprint",
+    "gate_benchmarks",
+    "label_triplets",
+    "margin_mse_loss",
+    "mine_candidates",
+    "read_jsonl",
+    "run",
+    "sampled_view",
+    "score_encoder",
+    "simulate_sessions",
+    "synthesise_request",
+    "teacher_pairs",
+    "train_encoder",
+    "train_teacher",
+    "training_columns",
+    "write_jsonl",
+]

@@ -13,6 +13,13 @@ from retriever.catalog import (
     load_catalog,
     search_url,
 )
+from retriever.deploy import (
+    activate_generation,
+    active_generation,
+    build_generation,
+    generation_dir,
+    resolve_index_dir,
+)
 from retriever.encoder import DEFAULT_ENCODER, Encoder, EncoderError, EncoderInfo, SentenceEncoder, load_encoder
 from retriever.interactions import Interaction, InteractionLog, read_interactions
 from retriever.indexing import BUILTIN_CATALOGUE, IndexConfig, IndexReport, builtin_index_dir, index_tracks
@@ -50,14 +57,19 @@ __all__ = [
     "Track",
     "TrackId",
     "TrackStore",
+    "activate_generation",
+    "active_generation",
+    "build_generation",
     "Vocabulary",
     "builtin_index_dir",
     "fuse",
+    "generation_dir",
     "index_tracks",
     "load_catalog",
     "load_encoder",
     "load_vocabulary",
     "read_interactions",
+    "resolve_index_dir",
     "search_url",
     "vocabulary_from_descriptors",
 ]

@@ -12,11 +12,39 @@ from collections.abc import Sequence
 import numpy as np
 
 from retriever.encoder import Encoder
-from retriever.evaluate import DESCRIPTOR_SEPARATOR, DocId, QueryId, top_k_indices
+from retriever.evaluate import DESCRIPTOR_SEPARATOR, DocId, QueryId
 from retriever.lexical import LexicalConfig, LexicalIndex
 from retriever.search import Fusion, RetrievalConfig, SearchMode, fuse
 
 logger = logging.getLogger(__name__)
+
+
+def stable_top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """`top_k_indices` (ties keep column order) without sorting whole rows: partition, then sort k.
+
+    Args:
+        scores: (rows, columns) scores.
+        k: How many to keep; capped at the number of columns.
+
+    Returns:
+        (rows, min(k, columns)) column indices, best first.
+    """
+    num_rows, num_columns = scores.shape
+    k = min(k, num_columns)
+    if k <= 0:
+        return np.zeros((num_rows, 0), dtype=np.int64)
+    rows = np.arange(num_rows)[:, np.newaxis]
+    threshold = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]  # (rows, 1): each row's k-th best
+    selected = scores > threshold
+    at_threshold = scores == threshold
+    needed = k - selected.sum(axis=1)
+    # rows with more ties at the threshold than places left keep the leftmost ones, as a stable sort does
+    crowded = np.flatnonzero(at_threshold.sum(axis=1) > needed)
+    selected |= at_threshold
+    for row in crowded:
+        selected[row, np.flatnonzero(at_threshold[row])[needed[row] :]] = False
+    top = np.nonzero(selected)[1].reshape(num_rows, k)  # (rows, k), column order
+    return top[rows, np.argsort(-scores[rows, top], axis=1, kind="stable")]
 
 
 def split_document(text: str) -> list[str]:
@@ -38,7 +66,7 @@ class Bm25Ranker:
     def rank(self, queries: dict[QueryId, str], corpus: dict[DocId, str], k: int) -> dict[QueryId, list[DocId]]:
         doc_ids = list(corpus)
         scores = self.scores([queries[q] for q in queries], corpus)
-        return {q: [doc_ids[i] for i in top] for q, top in zip(queries, top_k_indices(scores, k))}
+        return {q: [doc_ids[i] for i in top] for q, top in zip(queries, stable_top_k(scores, k))}
 
 
 class DenseRanker:
@@ -56,7 +84,7 @@ class DenseRanker:
     def rank(self, queries: dict[QueryId, str], corpus: dict[DocId, str], k: int) -> dict[QueryId, list[DocId]]:
         doc_ids = list(corpus)
         scores = self.scores([queries[q] for q in queries], corpus)
-        return {q: [doc_ids[i] for i in top] for q, top in zip(queries, top_k_indices(scores, k))}
+        return {q: [doc_ids[i] for i in top] for q, top in zip(queries, stable_top_k(scores, k))}
 
 
 def fuse_matrices(
@@ -74,12 +102,12 @@ def fuse_matrices(
     Returns:
         For each query, its k best doc ids, best first.
     """
-    if config.mode is SearchMode.HYBRID and config.fusion is Fusion.WEIGHTED:
-        return _fuse_weighted_matrices(dense, lexical, doc_ids, config, k)
+    if config.mode is SearchMode.HYBRID:
+        return _fuse_hybrid_matrices(dense, lexical, doc_ids, config, k)
     pool = config.candidates
     rankings = []
-    dense_top = top_k_indices(dense, pool)
-    lexical_top = top_k_indices(lexical, pool)
+    dense_top = stable_top_k(dense, pool)
+    lexical_top = stable_top_k(lexical, pool)
     for row in range(dense.shape[0]):
         lexical_candidates = {int(i): float(lexical[row, i]) for i in lexical_top[row] if lexical[row, i] > 0}
         dense_candidates = {int(i): float(dense[row, i]) for i in dense_top[row]}
@@ -97,49 +125,65 @@ def fuse_matrices(
     return rankings
 
 
-def _fuse_weighted_matrices(
+def _fuse_hybrid_matrices(
     dense: np.ndarray, lexical: np.ndarray, doc_ids: Sequence[DocId], config: RetrievalConfig, k: int
 ) -> list[list[DocId]]:
-    """`fuse` with weighted fusion, vectorised over queries; the same arithmetic, order and ties.
+    """The loop of `fuse_matrices` for hybrid mode, vectorised over queries.
 
-    Candidates are the top `config.candidates` dense docs plus the top lexical docs with a positive
-    score; each side is min-max normalised over them and the weighted sum is sorted by
-    (-score, doc id), as `fuse` sorts.
+    Same candidates, arithmetic, order and ties as calling `fuse` per query (a test checks it):
+    the top `config.candidates` dense docs plus the top lexical docs with a positive score.
+    Weighted fusion min-max normalises each side over them; RRF ranks each side over them, ties
+    in the order the per-query dicts would list them. Both sort by (-score, doc id).
     """
     pool = min(config.candidates, dense.shape[1])
     num_queries = dense.shape[0]
-    dense_top = top_k_indices(dense, pool)  # (queries, pool)
-    lexical_top = top_k_indices(lexical, pool)  # (queries, pool)
     rows = np.arange(num_queries)[:, np.newaxis]
+    dense_top = stable_top_k(dense, pool)  # (queries, pool)
+    lexical_top = stable_top_k(lexical, pool)  # (queries, pool)
+    is_lexical_hit = lexical[rows, lexical_top] > 0  # (queries, pool)
+    lexical_position = np.full(dense.shape, -1, dtype=np.int64)  # (queries, docs): place among lexical hits
+    lexical_position[rows, lexical_top] = np.where(is_lexical_hit, np.arange(pool), -1)
     in_dense = np.zeros(dense.shape, dtype=bool)
     in_dense[rows, dense_top] = True
+    # Dense candidates first, then lexical-only ones: the order the per-query dense dict has.
     candidates = np.concatenate([dense_top, lexical_top], axis=1)  # (queries, 2 * pool)
-    is_candidate = np.concatenate(
-        [np.ones_like(dense_top, dtype=bool), (lexical[rows, lexical_top] > 0) & ~in_dense[rows, lexical_top]],
-        axis=1,
-    )
-    normalised = []
-    for scores in (dense, lexical):
-        values = scores[rows, candidates].astype(np.float64)  # (queries, 2 * pool)
-        low = np.where(is_candidate, values, np.inf).min(axis=1, keepdims=True)
-        high = np.where(is_candidate, values, -np.inf).max(axis=1, keepdims=True)
-        span = high - low
-        flat = span <= 1e-12
-        normalised.append(np.where(flat, 1.0, (values - low) / np.where(flat, 1.0, span)))
-    combined = config.dense_weight * normalised[0] + (1.0 - config.dense_weight) * normalised[1]
+    is_candidate = np.concatenate([np.ones_like(is_lexical_hit), is_lexical_hit & ~in_dense[rows, lexical_top]], axis=1)
+    dense_values = dense[rows, candidates].astype(np.float64)
+    lexical_values = lexical[rows, candidates].astype(np.float64)
+    if config.fusion is Fusion.WEIGHTED:
+        normalised = []
+        for values in (dense_values, lexical_values):
+            low = np.where(is_candidate, values, np.inf).min(axis=1, keepdims=True)
+            high = np.where(is_candidate, values, -np.inf).max(axis=1, keepdims=True)
+            span = high - low
+            is_flat = span <= 1e-12
+            normalised.append(np.where(is_flat, 1.0, (values - low) / np.where(is_flat, 1.0, span)))
+        combined = config.dense_weight * normalised[0] + (1.0 - config.dense_weight) * normalised[1]
+    else:
+        slots = np.arange(candidates.shape[1])[np.newaxis, :]
+        # The lexical dict lists lexical hits first (in lexical order), then the other dense candidates.
+        position = lexical_position[rows, candidates]
+        lexical_order = np.where(position >= 0, position, pool + slots)
+        combined = np.zeros(candidates.shape, dtype=np.float64)
+        for values, tie_order in ((dense_values, np.broadcast_to(slots, candidates.shape)), (lexical_values, lexical_order)):
+            key = np.where(is_candidate, -values, np.inf)
+            order = np.lexsort((tie_order, key))  # (queries, 2 * pool): candidates best first
+            ranks = np.empty_like(order)
+            ranks[rows, order] = np.arange(candidates.shape[1])
+            combined += 1.0 / (config.rrf_k + ranks + 1)
     combined = np.where(is_candidate, combined, -np.inf)
     id_rank = np.empty(len(doc_ids), dtype=np.int64)
     id_rank[np.argsort(np.asarray(doc_ids, dtype=object), kind="stable")] = np.arange(len(doc_ids))
-    order = np.lexsort((id_rank[candidates], -combined))[:, :k]  # (queries, k)
+    best = np.lexsort((id_rank[candidates], -combined))[:, :k]  # (queries, k)
     rankings = []
     for row in range(num_queries):
-        picked = order[row][is_candidate[row, order[row]]]
+        picked = best[row][is_candidate[row, best[row]]]
         rankings.append([doc_ids[i] for i in candidates[row, picked]])
     return rankings
 
 
 class HybridRanker:
-    """Dense + phrase-aware BM25, fused with `retriever.search.fuse`."""
+    """Dense + our lexical index, fused with `retriever.search.fuse`."""
 
     def __init__(self, encoder: Encoder, config: RetrievalConfig = RetrievalConfig(),
                  lexical: LexicalConfig = LexicalConfig()) -> None:
@@ -165,5 +209,5 @@ class PrecomputedHybrid:
     def rank_with(self, query_ids: Sequence[QueryId], doc_ids: Sequence[DocId], config: RetrievalConfig,
                   k: int) -> dict[QueryId, list[DocId]]:
         if config.mode is SearchMode.DENSE:
-            return {q: [doc_ids[i] for i in top] for q, top in zip(query_ids, top_k_indices(self.dense_scores, k))}
+            return {q: [doc_ids[i] for i in top] for q, top in zip(query_ids, stable_top_k(self.dense_scores, k))}
         return dict(zip(query_ids, fuse_matrices(self.dense_scores, self.lexical_scores, doc_ids, config, k)))

@@ -161,6 +161,11 @@ def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  #
         resolve_encoder(args.encoder)  # an unknown encoder name is reported first, before the index is looked at
     if not args.chroma_url:
         _check_index_dir(args.index_dir, must_exist=True)
+        if args.index_dir is not None and args.encoder is None and TrackStore.built_with(
+            index_dir=args.index_dir, collection=args.collection
+        ) is None:
+            raise CliError(f"the index at {args.index_dir} has no collection {args.collection!r}: "
+                           f"build it with `tunetalk index CATALOGUE --index-dir {args.index_dir} --collection {args.collection}`")
     # The log is opened first: an unwritable log path fails at once, not after the model loads.
     path = _log_path(log_disabled)
     if path is not None and path.is_dir():

@@ -60,3 +60,12 @@ def test_results_never_repeat_and_explanations_are_true(builtin_recommender) -> 
         seen |= ids
         for view in turn.results:
             assert set(view.matched) <= set(view.track.descriptors)
+
+
+def test_listener_phrasing_does_at_least_as_well_as_tfidf(builtin_recommender) -> None:  # noqa: ANN001
+    from benchmarks.listener_requests import measure
+
+    scores = measure(builtin_recommender)
+    mean = {system: sum(values) / len(values) for system, values in scores.items()}
+    assert mean["hybrid"] >= mean["tfidf"], mean
+    assert mean["tunetalk"] >= mean["tfidf"], mean

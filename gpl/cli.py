@@ -1,0 +1,199 @@
+"""``tunetalk train``: parse arguments, build a :class:`GPLConfig`, call :func:`gpl.pipeline.run`.
+
+This is an entry point: it reads paths and environment variables and sets up logging and
+torch threads; nothing below it does.
+
+Example:
+    tunetalk train --catalogue assets/catalogue.jsonl --index-dir my-index --run-name week-48
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from retriever import CatalogError, EncoderError, StoreError
+
+from gpl.config import (
+    GateConfig,
+    GPLConfig,
+    LabelConfig,
+    MiningConfig,
+    QueryConfig,
+    TeacherConfig,
+    TrainConfig,
+)
+
+logger = logging.getLogger(__name__)
+
+LOG_ENV = "TUNETALK_LOG"
+HOME_ENV = "TUNETALK_HOME"
+DEFAULT_BENCHMARK = Path(__file__).resolve().parents[2] / "shared" / "data" / "lp-musiccaps-mc" / "test.csv"
+
+
+def _default_log() -> Path:
+    """The chat's log: $TUNETALK_LOG, else $TUNETALK_HOME/interactions.jsonl (default ~/.cache/tunetalk)."""
+    home = Path(os.environ.get(HOME_ENV) or Path.home() / ".cache" / "tunetalk")
+    return Path(os.environ.get(LOG_ENV) or home / "interactions.jsonl")
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from error
+
+
+def _str_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = (QueryConfig(), MiningConfig(), TeacherConfig(), TrainConfig(), GateConfig())
+    queries, mining, teacher, training, gate = defaults
+    parser = argparse.ArgumentParser(
+        prog="tunetalk train",
+        description="GPL: adapt the bi-encoder to logged conversations, gate it, re-index and switch.",
+    )
+    inputs = parser.add_argument_group("inputs")
+    inputs.add_argument("--catalogue", type=Path, required=True, help="catalogue file (queries, negatives, new index)")
+    inputs.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "musiccaps", "jamendo"])
+    inputs.add_argument("--log", type=Path, default=None,
+                        help=f"interaction log (default ${LOG_ENV}, else ${HOME_ENV}/interactions.jsonl)")
+    inputs.add_argument("--no-log", action="store_true", help="ignore the interaction log (cold start)")
+    inputs.add_argument("--split", default=queries.split,
+                        help="train only on tracks whose 'split' metadata is this, e.g. train (MusicCaps)")
+    inputs.add_argument("--index-dir", type=Path, help="index to re-index and switch when the gate accepts")
+    inputs.add_argument("--encoder", help="current encoder (default: the one that built --index-dir, else MiniLM)")
+    inputs.add_argument("--teacher", type=Path, help="an already trained teacher dir (default: train one)")
+    inputs.add_argument("--save-encoder", type=Path, help="also copy an accepted encoder here")
+    run = parser.add_argument_group("run")
+    run.add_argument("--run-name", default="gpl", help="artifacts go to RUNS_DIR/RUN_NAME (default gpl)")
+    run.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    run.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default cpu)")
+    run.add_argument("--num-threads", type=int, help="torch CPU threads (1 is fastest on a busy machine)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.add_argument("--quiet", action="store_true", help="warnings only")
+    data = parser.add_argument_group("queries and mining")
+    data.add_argument("--max-queries", type=int, default=queries.max_queries)
+    data.add_argument("--templates-per-track", type=int, default=queries.templates_per_track)
+    data.add_argument("--no-captions", action="store_true", help="do not use tracks' caption metadata")
+    data.add_argument("--heldout-fraction", type=float, default=queries.heldout_fraction)
+    data.add_argument("--candidates", type=int, default=mining.candidates_per_retriever,
+                      help="candidates per retriever (bi-encoder, lexical)")
+    data.add_argument("--num-negatives", type=int, default=mining.num_negatives)
+    data.add_argument("--sampled-view-fraction", type=float, default=mining.sampled_view_fraction)
+    data.add_argument("--seed", type=int, default=0)
+    teach = parser.add_argument_group("teacher")
+    teach.add_argument("--teacher-queries", type=int, default=teacher.max_queries)
+    teach.add_argument("--teacher-epochs", type=float, default=teacher.epochs)
+    teach.add_argument("--teacher-batch-size", type=int, default=teacher.batch_size)
+    teach.add_argument("--teacher-learning-rate", type=float, default=teacher.learning_rate)
+    fit = parser.add_argument_group("training")
+    fit.add_argument("--epochs", type=float, default=training.epochs)
+    fit.add_argument("--max-steps", type=int, default=training.max_steps)
+    fit.add_argument("--batch-size", type=int, default=training.batch_size)
+    fit.add_argument("--learning-rate", type=float, default=training.learning_rate)
+    fit.add_argument("--similarity-scale", type=float, default=training.similarity_scale)
+    fit.add_argument("--save-steps", type=int, default=training.save_steps)
+    check = parser.add_argument_group("gate")
+    check.add_argument("--gate-benchmark", type=Path, default=None,
+                       help=f"LP-MusicCaps-MC-style csv (default {DEFAULT_BENCHMARK} when present)")
+    check.add_argument("--no-gate-benchmark", action="store_true", help="gate on held-out logged queries only")
+    check.add_argument("--gate-columns", type=_str_list, default=gate.query_columns)
+    check.add_argument("--gate-seeds", type=_int_list, default=gate.seeds)
+    check.add_argument("--gate-rows", type=int, default=gate.max_rows, help="0 for all rows")
+    check.add_argument("--min-improvement", type=float, default=gate.min_improvement)
+    check.add_argument("--max-drop", type=float, default=gate.max_drop)
+    return parser
+
+
+def current_encoder(explicit: str | None, index_dir: Path | None) -> str:
+    """The encoder to adapt: --encoder, else the one that built the live index, else the default."""
+    from retriever import DEFAULT_ENCODER, TrackStore, resolve_index_dir
+
+    if explicit:
+        return explicit
+    if index_dir is not None:
+        built_with = TrackStore.built_with(index_dir=resolve_index_dir(index_dir))
+        if built_with:
+            return built_with
+    return DEFAULT_ENCODER
+
+
+def config_from_args(args: argparse.Namespace) -> GPLConfig:
+    """Build the pipeline config from parsed arguments (validation happens in the dataclasses)."""
+    benchmark = None
+    if not args.no_gate_benchmark:
+        benchmark = args.gate_benchmark or (DEFAULT_BENCHMARK if DEFAULT_BENCHMARK.is_file() else None)
+    return GPLConfig(
+        catalogue=args.catalogue,
+        catalogue_format=args.format,
+        run_dir=args.runs_dir / args.run_name,
+        log=None if args.no_log else (args.log or _default_log()),
+        encoder=current_encoder(args.encoder, args.index_dir),
+        teacher=args.teacher,
+        index_dir=args.index_dir,
+        save_encoder=args.save_encoder,
+        device=args.device,
+        show_progress_bar=False if args.no_progress else True,
+        queries=QueryConfig(use_log=not args.no_log, use_captions=not args.no_captions,
+                            templates_per_track=args.templates_per_track, split=args.split,
+                            heldout_fraction=args.heldout_fraction, max_queries=args.max_queries, seed=args.seed),
+        mining=MiningConfig(candidates_per_retriever=args.candidates, num_negatives=args.num_negatives,
+                            sampled_view_fraction=args.sampled_view_fraction, seed=args.seed),
+        teacher_training=TeacherConfig(max_queries=args.teacher_queries, epochs=args.teacher_epochs,
+                                       batch_size=args.teacher_batch_size,
+                                       learning_rate=args.teacher_learning_rate, seed=args.seed),
+        labels=LabelConfig(),
+        training=TrainConfig(epochs=args.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
+                             learning_rate=args.learning_rate, similarity_scale=args.similarity_scale,
+                             save_steps=args.save_steps, seed=args.seed),
+        gate=GateConfig(benchmark=benchmark, query_columns=args.gate_columns, seeds=args.gate_seeds,
+                        max_rows=args.gate_rows or None, min_improvement=args.min_improvement,
+                        max_drop=args.max_drop),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``tunetalk train``; returns the exit status (0 done, 1 refused by the gate, 2 error)."""
+    args = build_parser().parse_args(argv)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("gpl").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.num_threads is not None:
+        if args.num_threads < 1:
+            print(f"tunetalk train: error: --num-threads must be >= 1, got {args.num_threads}", file=sys.stderr)
+            return 2
+        import torch
+
+        torch.set_num_threads(args.num_threads)
+    from gpl.pipeline import run
+
+    try:
+        report = run(config_from_args(args))
+    except (ValueError, FileNotFoundError, ModuleNotFoundError, CatalogError, EncoderError, StoreError) as error:
+        print(f"tunetalk train: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tunetalk train: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"run {report.run_dir}")
+    for stage in report.stages:
+        print(f"  {stage.name:<10} {'ran' if stage.did_run else 'skipped (manifest matches)':<28} {stage.seconds:8.1f}s")
+    print("gate: " + report.gate.reason)
+    for name in report.gate.current:
+        print(f"  {name:<36} current {100 * report.gate.current[name]:5.1f}  new {100 * report.gate.candidate[name]:5.1f}")
+    if report.generation is not None:
+        print(f"live index: {report.generation / 'index'} (tunetalk ask --index-dir {args.index_dir} ...)")
+    return 0 if report.gate.is_accepted else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

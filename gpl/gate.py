@@ -1,0 +1,135 @@
+"""Stage ``gate``: ship the new encoder only if it measures better than the current one.
+
+Both encoders rank the same benchmarks with dense retrieval alone (exact cosine):
+
+- the paper's protocol (Epure et al., NLP4MusA 2024) on an LP-MusicCaps-MC-style csv, per
+  request column and seed, optionally on a fixed random sample of rows;
+- the held-out logged queries (whole sessions the training never saw) against the
+  catalogue, each relevant to the tracks the user liked.
+
+The candidate is accepted when its mean Recall@k over the benchmarks rises by at least
+``min_improvement`` and no single benchmark falls by more than ``max_drop``.
+
+Example:
+    >>> benchmarks = gate_benchmarks(GateConfig(benchmark=Path("test.csv")), heldout, tracks)
+    >>> decide(score_encoder(current, benchmarks), score_encoder(candidate, benchmarks), GateConfig())
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from retriever import Encoder, Track
+from retriever.evaluate import Benchmark, load_mc_rows, sample_paper_benchmark, score_run
+
+from gpl.config import GateConfig
+from gpl.records import TrainingQuery
+
+logger = logging.getLogger(__name__)
+
+HELDOUT_BENCHMARK = "heldout-log"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The gate's decision and the Recall@k of both encoders on every benchmark."""
+
+    is_accepted: bool
+    reason: str
+    current: dict[str, float]  # benchmark name => recall@k
+    candidate: dict[str, float]
+
+
+def heldout_benchmark(heldout: Sequence[TrainingQuery], tracks: Sequence[Track]) -> Benchmark | None:
+    """Held-out logged queries against the whole catalogue; None when none has a positive."""
+    track_ids = {track.id for track in tracks}
+    judged = [q for q in heldout if any(p in track_ids for p in q.positive_ids)]
+    if not judged:
+        return None
+    return Benchmark(
+        queries={q.query_id: q.text for q in judged},
+        corpus={track.id: track.document for track in tracks},
+        qrels={q.query_id: {p for p in q.positive_ids if p in track_ids} for q in judged},
+    )
+
+
+def gate_benchmarks(config: GateConfig, heldout: Sequence[TrainingQuery],
+                    tracks: Sequence[Track]) -> dict[str, Benchmark]:
+    """Every benchmark the gate scores, by name.
+
+    Raises:
+        ValueError: there is nothing to gate on (no benchmark file and no held-out query).
+    """
+    benchmarks: dict[str, Benchmark] = {}
+    if config.benchmark is not None:
+        for column in config.query_columns:
+            rows = load_mc_rows(config.benchmark, query_column=column)
+            if config.max_rows is not None and len(rows) > config.max_rows:
+                keep = sorted(random.Random(0).sample(range(len(rows)), config.max_rows))
+                rows = [rows[i] for i in keep]
+            for seed in config.seeds:
+                benchmarks[f"paper/{column}/seed{seed}"] = sample_paper_benchmark(rows, seed)
+    logged = heldout_benchmark(heldout, tracks)
+    if logged is not None:
+        benchmarks[HELDOUT_BENCHMARK] = logged
+    if not benchmarks:
+        raise ValueError(
+            "the gate has nothing to measure: give --gate-benchmark (e.g. the LP-MusicCaps-MC test.csv) "
+            "or a log with held-out sessions that liked a track"
+        )
+    logger.info("gate benchmarks: %s", {name: len(b.queries) for name, b in benchmarks.items()})
+    return benchmarks
+
+
+def score_encoder(encoder: Encoder, benchmarks: Mapping[str, Benchmark], k: int = 10,
+                  batch_size: int = 64) -> dict[str, float]:
+    """Dense Recall@k of one encoder on every benchmark (each distinct text encoded once)."""
+    texts = list(dict.fromkeys(
+        text for b in benchmarks.values() for text in (*b.queries.values(), *b.corpus.values())
+    ))
+    vectors = encoder.encode(texts, batch_size=batch_size)
+    row = {text: index for index, text in enumerate(texts)}
+    scores: dict[str, float] = {}
+    for name, benchmark in benchmarks.items():
+        query_ids = list(benchmark.queries)
+        doc_ids = list(benchmark.corpus)
+        query_matrix = vectors[[row[benchmark.queries[q]] for q in query_ids]]  # (queries, dim)
+        doc_matrix = vectors[[row[benchmark.corpus[d]] for d in doc_ids]]  # (docs, dim)
+        top = np.argsort(-(query_matrix @ doc_matrix.T), axis=1, kind="stable")[:, :k]
+        run = {q: [doc_ids[i] for i in ranked] for q, ranked in zip(query_ids, top)}
+        scores[name] = score_run(benchmark.qrels, run, k)[f"recall@{k}"]
+    return scores
+
+
+def decide(current: Mapping[str, float], candidate: Mapping[str, float], config: GateConfig) -> GateResult:
+    """Accept the candidate only if it is better on average and not worse anywhere by much.
+
+    Raises:
+        ValueError: the two score sets cover different benchmarks.
+    """
+    if set(current) != set(candidate) or not current:
+        raise ValueError(f"both encoders must be scored on the same benchmarks, got {sorted(current)} "
+                         f"and {sorted(candidate)}")
+    current_mean = float(np.mean(list(current.values())))
+    candidate_mean = float(np.mean(list(candidate.values())))
+    drops = {name: current[name] - candidate[name] for name in current if current[name] - candidate[name] > config.max_drop}
+    if drops:
+        worst = max(drops, key=drops.__getitem__)
+        accepted, reason = False, (
+            f"refused: Recall@{config.k} on {worst} fell from {current[worst]:.4f} to {candidate[worst]:.4f} "
+            f"(more than max_drop={config.max_drop})"
+        )
+    elif candidate_mean < current_mean + config.min_improvement:
+        accepted, reason = False, (
+            f"refused: mean Recall@{config.k} {candidate_mean:.4f} vs current {current_mean:.4f}; "
+            f"needs +{config.min_improvement}"
+        )
+    else:
+        accepted, reason = True, f"accepted: mean Recall@{config.k} {current_mean:.4f} -> {candidate_mean:.4f}"
+    logger.info("gate %s", reason)
+    return GateResult(accepted, reason, dict(current), dict(candidate))
