@@ -91,9 +91,10 @@ def hint(descriptor: str, rng: random.Random) -> str:
 
 
 def rules_out(excluded: str, descriptor: str) -> bool:
-    """The exclusion semantics a listener expects: the phrase's words all occur in the descriptor."""
+    """The exclusion semantics a listener expects: the phrase's words all occur in the descriptor;
+    a generic vocal exclusion ("vocals", "singing") rules out every vocal descriptor."""
     excluded_words = set(excluded.lower().split())
-    if excluded_words & VOCAL_WORDS and set(re.findall(r"[a-z]+", descriptor.lower())) & VOCAL_WORDS:
+    if excluded_words <= VOCAL_WORDS and set(re.findall(r"[a-z]+", descriptor.lower())) & VOCAL_WORDS:
         return not descriptor.lower().startswith(("no ", "without ", "instrumental"))
     return excluded_words <= set(descriptor.lower().split()) and not descriptor.lower().startswith(("no ", "without "))
 
@@ -167,8 +168,10 @@ def simulate(recommender: Recommender, baseline: TfidfBaseline, target: Track, r
         result = conversation.say(message)
         previous = [view.track.id for view in result.results]
         for view in result.results:
-            if any(rules_out(e, d) for e in excluded for d in view.track.descriptors):
+            broken = [(e, d) for e in excluded for d in view.track.descriptors if rules_out(e, d)]
+            if broken:
                 ours.violations += 1
+                print(f"violation: {message!r} excluded {excluded} but {view.track.id} has {broken}", file=sys.stderr)
         if ours.success_turn is None and target.id in previous:
             ours.success_turn = turn
         if ours.success5_turn is None and target.id in previous[:5]:

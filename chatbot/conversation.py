@@ -119,8 +119,11 @@ def rerank(
     for hit in hits:
         score = hit.score
         if total:
-            carried = {d.lower() for d in hit.track.descriptors}
-            score += WANTED_COVERAGE_WEIGHT * sum(w for d, w in wanted.items() if d in carried) / total
+            carried = [set(d.lower().split()) for d in hit.track.descriptors]
+            # a wanted descriptor is carried when one of the track's descriptors contains all its words
+            # ("piano" is carried by "mellow piano melody")
+            covered = sum(w for d, w in wanted.items() if any(set(d.split()) <= words for words in carried))
+            score += WANTED_COVERAGE_WEIGHT * covered / total
             lead = lead_instrument(hit.track, vocabulary)
             if lead is not None and lead.lower() in wanted:
                 score += LEAD_INSTRUMENT_WEIGHT

@@ -348,16 +348,13 @@ class TurnParser:
             if any(w not in _STOPWORDS for w in re.findall(r"[a-z0-9']+", positive)):
                 positives.append(positive.strip())
             if negative:
-                negative_words = set(re.findall(r"[a-z]+", negative))
-                if negative_words & VOCAL_WORDS and not self.extract(negative, use_encoder=False):
+                content = set(re.findall(r"[a-z]+", negative)) - _STOPWORDS
+                # "no vocals", "without singing": every vocal descriptor goes; "no male vocals" only that one.
+                if content and content <= VOCAL_WORDS:
                     excludes_vocals = True
                 for name in self.extract(negative, use_encoder=False):
-                    if name == "instrumental":  # "no vocals" is a synonym of instrumental: it means exclude vocals
-                        excludes_vocals = True
-                        continue
-                    excluded.append(name)
-                if negative_words & VOCAL_WORDS:
-                    excludes_vocals = True
+                    if not (excludes_vocals and set(name.split()) <= VOCAL_WORDS):
+                        excluded.append(name)
             for word, descriptor in _COMPARATIVES.items():
                 if descriptor in self.vocabulary.descriptors and re.search(
                     rf"\b(?:more|bit|much|even|way|little)\s+{word}\b|\b{word}er\b|\b{word}\b(?= (?:please|than|now))"
@@ -424,7 +421,7 @@ _STOPWORDS = frozenset(
     "a an the and or of to for with in on at by some something music song songs track tracks tune tunes "
     "i i'd i'm id im me my want wanna would like love please could can you give play find recommend "
     "looking look need get just more less very really bit little kind sort type stuff that this it is "
-    "are be sounds sound sounding feel feeling vibe vibes".split()
+    "are be sounds sound sounding feel feeling vibe vibes any all whatsoever".split()
 )
 
 

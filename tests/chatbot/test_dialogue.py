@@ -108,3 +108,14 @@ def test_odd_input_never_raises(parser: TurnParser, message) -> None:  # noqa: A
 def test_normalise_removes_control_characters() -> None:
     text, notices = normalise_message("calm\x00 piano\u200b music")
     assert "\x00" not in text and notices == []
+
+
+def test_specific_vocal_exclusion_keeps_other_vocals(parser: TurnParser) -> None:
+    turn = parser.parse("no male vocals")
+    assert "male vocals" in turn.excluded and not turn.excludes_vocals
+    assert parser.parse("without any singing").excludes_vocals
+
+
+def test_negating_instrumental_excludes_instrumental(parser: TurnParser) -> None:
+    turn = parser.parse("less instrumental")
+    assert "instrumental" in turn.excluded and not turn.excludes_vocals
