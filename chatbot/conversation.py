@@ -23,6 +23,7 @@ from retriever.vocabulary import Descriptor
 
 from chatbot.dialogue import (
     MAX_SHOWN,
+    normalise_message,
     DescriptorIndex,
     DialogueState,
     TurnParser,
@@ -203,8 +204,16 @@ class Recommender:
                                     or parsed.is_reset or parsed.excluded or parsed.excludes_vocals):
             cleaned = parsed.notices[-1] if parsed.notices else "Tell me what you'd like to hear."
             return TurnResult(state.turns, "", cleaned, [], state.snapshot(), list(parsed.notices))
+        message_text = normalise_message(message)[0]
+        only_references = not (parsed.text or parsed.wanted or parsed.boosted or parsed.excluded
+                               or parsed.excludes_vocals or parsed.is_reset)
+        if only_references and not state.has_reference(parsed):
+            # "#42" alone: say so and keep the current list, so "#2" still means the same song.
+            notices = state.apply(parsed, self.searcher.tracks)
+            views = self.results_for(state)
+            reply = "\n".join([*notices, "Your current results are unchanged."])
+            return TurnResult(state.turns, message_text, reply, views, state.snapshot(), notices)
         notices = state.apply(parsed, self.searcher.tracks)
-        message_text = message if isinstance(message, str) else ""
         return self._answer(state, notices, message_text, session_id=session_id, k=k)
 
     def refresh(self, state: DialogueState, *, session_id: str = "", k: int | None = None) -> TurnResult:
@@ -220,6 +229,12 @@ class Recommender:
             reply = "\n".join([*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."])
             return TurnResult(state.turns, message, reply, [], state.snapshot(), notices)
         hits = self.searcher.search(dataclasses.replace(query, k=max(RERANK_POOL, k)))
+        if not hits and state.shown:
+            # Everything that fits was shown already: show it again rather than claim nothing fits.
+            query = build_query(state, excluded, k=k, repeat_shown=True)
+            hits = self.searcher.search(dataclasses.replace(query, k=max(RERANK_POOL, k)))
+            if hits:
+                notices = [*notices, "You've seen every song that fits this; here are the best of them again."]
         # A "more like #k" turn asks for near neighbours: no diversity then.
         diversity = 0.0 if state.more_like_turn else DIVERSITY
         reranked = rerank(hits, state, self.vocabulary, diversity=diversity)[:k]
@@ -228,7 +243,8 @@ class Recommender:
             for rank, (hit, score) in enumerate(reranked, 1)
         ]
         state.last_results = [view.track.id for view in results]
-        state.shown = [*state.shown, *state.last_results][-MAX_SHOWN:]
+        already = set(state.shown)
+        state.shown = [*state.shown, *(i for i in state.last_results if i not in already)][-MAX_SHOWN:]
         if self.log is not None:
             self.log.append(
                 Interaction(

@@ -146,6 +146,11 @@ class DialogueState:
         self.__init__()  # type: ignore[misc]
         self.shown = shown  # results still never repeat within a session
 
+    def has_reference(self, turn: ParsedTurn) -> bool:
+        """Does the turn refer to at least one result that exists?"""
+        ranks = (*turn.liked_ranks, *turn.disliked_ranks, *turn.more_like_ranks)
+        return any(self.track_at(rank) is not None for rank in ranks)
+
     def track_at(self, rank: int) -> TrackId | None:
         return self.last_results[rank - 1] if 1 <= rank <= len(self.last_results) else None
 
@@ -195,10 +200,11 @@ class DialogueState:
             for rank in ranks:
                 track_id = self.track_at(rank)
                 if track_id is None:
-                    notices.append(
-                        f"There is no result #{rank} to refer to"
-                        + (f" (the last list had {len(self.last_results)})." if self.last_results else " yet.")
+                    notice = f"There is no result #{rank} to refer to" + (
+                        f" (the last list had {len(self.last_results)})." if self.last_results else " yet."
                     )
+                    if notice not in notices:
+                        notices.append(notice)
                     continue
                 if track_id not in target:
                     target.append(track_id)
@@ -345,7 +351,7 @@ class TurnParser:
             elif re.search(r"\bnot (?:that|this) one\b|\bnot (?:that|this)\b$", clause):
                 disliked.append(1)
             positive, negative = _split_negation(clause)
-            if any(w not in _STOPWORDS for w in re.findall(r"[a-z0-9']+", positive)):
+            if any(w not in _STOPWORDS for w in re.findall(r"[\w']+", positive)):
                 positives.append(positive.strip())
             if negative:
                 content = set(re.findall(r"[a-z]+", negative)) - _STOPWORDS

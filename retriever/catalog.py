@@ -71,7 +71,7 @@ class SkippedRow:
 
 @dataclass(frozen=True)
 class LoadResult:
-    """The valid tracks, the line each came from (``track_lines[i]`` for ``tracks[i]``) and the skipped rows."""
+    """The valid tracks, the line each came from (``track_lines[i]`` is ``tracks[i]``'s), the skipped rows."""
 
     tracks: list[Track]
     skipped: list[SkippedRow]
@@ -206,7 +206,7 @@ def _decoded_lines(path: Path, skipped: list[SkippedRow]) -> Iterator[tuple[int,
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, 1):
             if number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-                raise CatalogError(f"{path}: UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8")
+                raise CatalogError(f"{path}: UTF-16 text (a UTF-16 byte-order mark); save it as UTF-8")
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as error:
@@ -280,7 +280,8 @@ def split_descriptor_field(value: str, separator: str) -> list[str]:
         try:
             parsed = ast.literal_eval(text)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:
-            raise RowError(f"descriptors not a list: unreadable list literal ({error.__class__.__name__})") from error
+            reason = f"descriptors not a list: unreadable list literal ({error.__class__.__name__})"
+            raise RowError(reason) from error
         if not isinstance(parsed, list):
             raise RowError("descriptors not a list: expected a list literal")
         return parsed
@@ -428,7 +429,9 @@ def load_jamendo(path: Path, titles_path: Path | None = None) -> LoadResult:
         if not header_seen:
             if number != 1 or fields[0] != "TRACK_ID":
                 first = fields[0] if number == 1 else "(not UTF-8)"
-                raise CatalogError(f"{path}: not an MTG-Jamendo TSV (first header field {first!r:.60}, expected TRACK_ID)")
+                raise CatalogError(
+                    f"{path}: not an MTG-Jamendo TSV (first header field {first!r:.60}, expected TRACK_ID)"
+                )
             header_seen = True
             continue
         if not text.strip():
@@ -479,7 +482,8 @@ def drop_duplicate_ids(result: LoadResult) -> LoadResult:
     skipped = list(result.skipped)
     for track, line in zip(result.tracks, lines):
         if track.id in first_line:
-            skipped.append(SkippedRow(line, f"duplicate id: {track.id!r:.80} (first seen on line {first_line[track.id]}, kept)"))
+            reason = f"duplicate id: {track.id!r:.80} (first seen on line {first_line[track.id]}, kept)"
+            skipped.append(SkippedRow(line, reason))
             continue
         first_line[track.id] = line
         kept.append(track)
@@ -494,7 +498,9 @@ def _check_readable_file(path: Path, what: str) -> None:
         if path.is_dir():
             raise CatalogError(f"{path}: is a directory, expected a {what} file")
         if not path.is_file():
-            raise CatalogError(f"{path}: no such file" if not path.exists() else f"{path}: not a regular {what} file")
+            if not path.exists():
+                raise CatalogError(f"{path}: no such file")
+            raise CatalogError(f"{path}: not a regular {what} file")
     except OSError as error:  # e.g. a parent directory we may not search, a name too long
         raise CatalogError(f"{path}: cannot read the {what} file ({error.strerror or error})") from error
 
@@ -540,7 +546,8 @@ def load_catalog(
         else:
             result = load_jamendo(path, titles_path)
     except OSError as error:  # permission denied, I/O error, a file that vanished mid-read
-        raise CatalogError(f"{error.filename or path}: cannot read the file ({error.strerror or error})") from error
+        where = error.filename or path
+        raise CatalogError(f"{where}: cannot read the file ({error.strerror or error})") from error
     result = drop_duplicate_ids(result)
     logger.info("loaded %s from %s: %s", fmt.value, path, result.summary())
     if result.tracks:

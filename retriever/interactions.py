@@ -75,7 +75,7 @@ class InteractionLog:
         if not interaction.time:
             interaction = Interaction(**{**asdict(interaction), "time": time.time(),
                                          "shown": interaction.shown})
-        line = interaction.to_json().encode("utf-8")
+        line = interaction.to_json().encode("utf-8", "replace")  # a lone surrogate anywhere becomes "?"
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -117,15 +117,18 @@ _TEXT_FIELDS = ("session_id", "kind", "message", "query")
 def _parse_record(raw: bytes) -> Interaction | None:
     try:
         record = json.loads(raw.decode("utf-8"))
-        if not isinstance(record, dict) or not all(isinstance(record.get(key, ""), str) for key in _TEXT_FIELDS):
+        if not isinstance(record, dict) or not all(isinstance(record.get(k, ""), str) for k in _TEXT_FIELDS):
             return None
         moment = record.get("time", 0.0)
-        if not isinstance(record.get("feedback", {}), dict) or not isinstance(moment, int | float) or isinstance(moment, bool):
+        if isinstance(moment, bool) or not isinstance(moment, int | float):
+            return None
+        if not isinstance(record.get("feedback", {}), dict):
             return None
         record["shown"] = tuple((str(i), float(s)) for i, s in record.get("shown", ()))
         record["time"] = float(record.get("time", 0.0))
         return Interaction(**record)
-    except (json.JSONDecodeError, TypeError, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+    # UnicodeDecodeError is a ValueError; RecursionError comes from JSON nested thousands deep.
+    except (json.JSONDecodeError, TypeError, ValueError, RecursionError):
         return None
 
 

@@ -264,10 +264,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from chatbot.app import launch
-
     if args.auth is not None and (":" not in args.auth or not args.auth.split(":", 1)[0] or not args.auth.split(":", 1)[1]):
         raise CliError("--auth must be user:password")
+    # gradio takes seconds to import: only once the arguments are known to be good.
+    from chatbot.app import launch
+
     recommender = open_recommender(args, log_disabled=args.no_log)
     launch(recommender, host=args.host, port=args.port, share=args.share,
            auth=tuple(args.auth.split(":", 1)) if args.auth else None)

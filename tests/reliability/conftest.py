@@ -35,14 +35,18 @@ class HashingEncoder:
         from retriever import EncoderInfo
 
         self.keywords = keywords
-        self._info = EncoderInfo(name=name, weights_sha256="1" * 64, dimension=len(keywords) + TRIGRAM_DIMENSIONS)
+        self._info = EncoderInfo(
+            name=name, weights_sha256="1" * 64, dimension=len(keywords) + TRIGRAM_DIMENSIONS
+        )
 
     @property
     def info(self):  # noqa: ANN201
         return self._info
 
     def encode(self, texts, *, batch_size: int = 64, show_progress_bar=None) -> np.ndarray:  # noqa: ANN001
-        out = np.zeros((len(texts), self._info.dimension), dtype=np.float32)  # (n, keywords + trigram buckets)
+        out = np.zeros(
+            (len(texts), self._info.dimension), dtype=np.float32
+        )  # (n, keywords + trigram buckets)
         offset = len(self.keywords)
         for row, text in enumerate(texts):
             lower = text.lower()
@@ -73,7 +77,9 @@ def keyword_store_dir(tmp_path_factory: pytest.TempPathFactory, hashing_encoder:
 
     index_dir = tmp_path_factory.mktemp("keyword-index")
     store = TrackStore.open(hashing_encoder.info, index_dir=index_dir, create=True)
-    index_tracks(load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks, store, hashing_encoder, show_progress_bar=False)
+    index_tracks(
+        load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks, store, hashing_encoder, show_progress_bar=False
+    )
     return index_dir
 
 
@@ -91,7 +97,11 @@ def build_tiny_encoder(folder: Path, *, seed: int) -> Path:
     """A random sentence-transformers model small enough to load and run instantly (safetensors only)."""
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Pooling, Transformer
+
+    try:
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    except ImportError:  # sentence-transformers before the modules moved
+        from sentence_transformers.models import Pooling, Transformer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -100,8 +110,14 @@ def build_tiny_encoder(folder: Path, *, seed: int) -> Path:
     vocab = folder / "vocab.txt"
     vocab.write_text("\n".join(dict.fromkeys(words)) + "\n", encoding="utf-8")
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(dict.fromkeys(words)), hidden_size=8, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=16, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=len(dict.fromkeys(words)),
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        max_position_embeddings=128,
+    )
     hf_dir = folder / "hf"
     BertModel(config).save_pretrained(hf_dir, safe_serialization=True)
     BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True).save_pretrained(hf_dir)
@@ -121,6 +137,33 @@ def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def other_tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Same shape as `tiny_encoder_dir`, other weights: "an index built with another encoder"."""
     return build_tiny_encoder(tmp_path_factory.mktemp("other-tiny-encoder"), seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) -> Path:
+    """A 12-song index built by `tunetalk index` with the tiny encoder (read-only for tests)."""
+    from tunetalk.cli import main
+
+    folder = tmp_path_factory.mktemp("tiny-index")
+    catalogue = write_jsonl(
+        folder / "songs.jsonl", [song(f"s{i}", "jazz", "piano", f"mood {i}") for i in range(12)]
+    )
+    assert (
+        main(
+            [
+                "index",
+                str(catalogue),
+                "--format",
+                "jsonl",
+                "--index-dir",
+                str(folder / "idx"),
+                "--encoder",
+                str(tiny_encoder_dir),
+            ]
+        )
+        == 0
+    )
+    return folder / "idx"
 
 
 @dataclass(frozen=True)
@@ -152,11 +195,13 @@ def cli(capsys: pytest.CaptureFixture[str]):  # noqa: ANN201
     return run
 
 
-def tunetalk_process(*args: str | Path, env: dict[str, str] | None = None, timeout: float = 240,
-                     **popen: object) -> subprocess.Popen:
+def tunetalk_process(
+    *args: str | Path, env: dict[str, str] | None = None, timeout: float = 240, **popen: object
+) -> subprocess.Popen:
     """`python -m tunetalk.cli ARGS` as a child process (for kills and concurrency)."""
-    return subprocess.Popen([sys.executable, "-m", "tunetalk.cli", *map(str, args)], cwd=REPO, env=env,
-                            **popen)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        [sys.executable, "-m", "tunetalk.cli", *map(str, args)], cwd=REPO, env=env, **popen
+    )  # type: ignore[call-overload]
 
 
 def write_jsonl(path: Path, rows: Iterable[dict | str]) -> Path:
@@ -168,5 +213,10 @@ def write_jsonl(path: Path, rows: Iterable[dict | str]) -> Path:
 
 
 def song(track_id: str, *descriptors: str, **extra: object) -> dict:
-    return {"id": track_id, "title": f"Title {track_id}", "artist": "Artist",
-            "descriptors": list(descriptors) or ["jazz", "piano"], **extra}
+    return {
+        "id": track_id,
+        "title": f"Title {track_id}",
+        "artist": "Artist",
+        "descriptors": list(descriptors) or ["jazz", "piano"],
+        **extra,
+    }

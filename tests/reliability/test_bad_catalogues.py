@@ -70,7 +70,9 @@ def test_each_bad_jsonl_row_is_reported_with_its_line_and_the_rest_kept(
 
 
 def test_duplicate_ids_are_reported_on_their_own_lines_and_the_first_kept(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "c.jsonl", [song("a", "jazz"), song("b"), song("a", "rock"), song("a", "folk")])
+    path = write_jsonl(
+        tmp_path / "c.jsonl", [song("a", "jazz"), song("b"), song("a", "rock"), song("a", "folk")]
+    )
     result = load_catalog(path, "jsonl")
     assert [(t.id, t.descriptors) for t in result.tracks] == [("a", ("jazz",)), ("b", ("jazz", "piano"))]
     assert [row.line for row in result.skipped] == [3, 4]
@@ -78,13 +80,22 @@ def test_duplicate_ids_are_reported_on_their_own_lines_and_the_first_kept(tmp_pa
     assert result.summary() == "kept 2, skipped 2 (2 duplicate id)"
 
 
-def test_extra_fields_the_store_would_refuse_are_dropped_not_the_row(
-    tmp_path: Path, hashing_encoder
-) -> None:  # noqa: ANN001
+def test_extra_fields_the_store_would_refuse_are_dropped_not_the_row(tmp_path: Path, hashing_encoder) -> None:  # noqa: ANN001
     from retriever import TrackStore, index_tracks
 
-    odd = song("odd", **{"": "empty key", "#x": "hash key", "chroma:document": "reserved", "nan": float("nan"),
-                         "huge": 10**30, "big": "z" * TEN_MB, "ok": "kept", "n": 3})
+    odd = song(
+        "odd",
+        **{
+            "": "empty key",
+            "#x": "hash key",
+            "chroma:document": "reserved",
+            "nan": float("nan"),
+            "huge": 10**30,
+            "big": "z" * TEN_MB,
+            "ok": "kept",
+            "n": 3,
+        },
+    )
     path = write_lines(tmp_path / "c.jsonl", [odd])
     result = load_catalog(path, "jsonl")
     assert [t.id for t in result.tracks] == ["odd"] and not result.skipped
@@ -102,18 +113,20 @@ HEADER = "id,title,artist,descriptors"
 def test_csv_bad_rows_keep_their_physical_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_bytes(
-        b"\n".join([
-            HEADER.encode(),
-            b"a,A,X,jazz;piano",  # 2 good
-            b"b,B\xe9,X,rock",  # 3 not UTF-8
-            b"c,C,X,",  # 4 no descriptors
-            b'd,"multi\nline title",X,folk',  # 5-6 good, two physical lines
-            b"e,E,X,jazz,extra",  # 7 more cells than columns
-            b"f,F,X," + b"w" * TEN_MB,  # 8 a 10 MB cell
-            b',G,X,"x"y',  # 9 text after a closing quote
-            b"h,H,X,metal",  # 10 good
-            b'i,I,X,"jazz;pi',  # 11 truncated last line: a quote still open
-        ])
+        b"\n".join(
+            [
+                HEADER.encode(),
+                b"a,A,X,jazz;piano",  # 2 good
+                b"b,B\xe9,X,rock",  # 3 not UTF-8
+                b"c,C,X,",  # 4 no descriptors
+                b'd,"multi\nline title",X,folk',  # 5-6 good, two physical lines
+                b"e,E,X,jazz,extra",  # 7 more cells than columns
+                b"f,F,X," + b"w" * TEN_MB,  # 8 a 10 MB cell
+                b',G,X,"x"y',  # 9 text after a closing quote
+                b"h,H,X,metal",  # 10 good
+                b'i,I,X,"jazz;pi',  # 11 truncated last line: a quote still open
+            ]
+        )
     )
     result = load_catalog(path, "csv")
     assert [t.id for t in result.tracks] == ["a", "d", "h"]
@@ -138,20 +151,27 @@ def test_musiccaps_truncated_aspect_list_is_skipped_not_split(tmp_path: Path) ->
     )
     result = load_catalog(path, "musiccaps")
     assert [t.id for t in result.tracks] == ["abc"]
-    assert result.skipped == [SkippedRow(3, "descriptors not a list: unterminated list literal (truncated line?)")]
+    assert result.skipped == [
+        SkippedRow(3, "descriptors not a list: unterminated list literal (truncated line?)")
+    ]
 
 
 def test_jamendo_odd_numbers_are_rows_not_crashes(tmp_path: Path) -> None:
-    tsv = ("TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\n"
-           "track_0000001\tartist_1\talbum_1\t1.mp3\t1²\tgenre---rock\n"
-           "track_0000002\tartist_2\talbum_2\t2.mp3\tinf\tmood/theme---happy\n"
-           "track_0000003\tshort\n")
+    tsv = (
+        "TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\n"
+        "track_0000001\tartist_1\talbum_1\t1.mp3\t1²\tgenre---rock\n"
+        "track_0000002\tartist_2\talbum_2\t2.mp3\tinf\tmood/theme---happy\n"
+        "track_0000003\tshort\n"
+    )
     titles = "TRACK_ID\tATTRIBUTION\tLICENSE\n²\tOdd by Someone\tCC\n1\tOne by Band\tCC\n"
     (tmp_path / "t.tsv").write_text(titles, encoding="utf-8")
-    result = load_catalog(write_lines(tmp_path / "j.tsv", [tsv.rstrip("\n")]), "jamendo",
-                          titles_path=tmp_path / "t.tsv")
+    result = load_catalog(
+        write_lines(tmp_path / "j.tsv", [tsv.rstrip("\n")]), "jamendo", titles_path=tmp_path / "t.tsv"
+    )
     assert [(t.id, t.title, t.metadata["duration_s"]) for t in result.tracks] == [
-        ("track_0000001", "One", 0.0), ("track_0000002", "Jamendo track_0000002", 0.0)]
+        ("track_0000001", "One", 0.0),
+        ("track_0000002", "Jamendo track_0000002", 0.0),
+    ]
     assert [row.line for row in result.skipped] == [4]
 
 
@@ -204,7 +224,9 @@ def stored(index_dir: Path, encoder_dir: Path) -> dict[str, str]:
     return dict(zip(page["ids"], page["documents"]))
 
 
-def test_cli_indexes_valid_rows_reports_bad_ones_and_loses_nothing(cli, tmp_path: Path, tiny_encoder_dir: Path) -> None:  # noqa: ANN001
+def test_cli_indexes_valid_rows_reports_bad_ones_and_loses_nothing(
+    cli, tmp_path: Path, tiny_encoder_dir: Path
+) -> None:  # noqa: ANN001
     index_dir = tmp_path / "idx"
     good = write_jsonl(tmp_path / "good.jsonl", [song(f"old-{i}", "jazz", f"mood {i}") for i in range(5)])
     run = cli("index", good, "--format", "jsonl", "--index-dir", index_dir, "--encoder", tiny_encoder_dir)
@@ -212,17 +234,20 @@ def test_cli_indexes_valid_rows_reports_bad_ones_and_loses_nothing(cli, tmp_path
     before = stored(index_dir, tiny_encoder_dir)
     assert len(before) == 5
 
-    bad = write_lines(tmp_path / "bad.jsonl", [
-        song("new-1", "rock"),  # 1
-        {"id": "old-0", "descriptors": []},  # 2: a bad row for an indexed id must not touch it
-        '{"id": "new-x", "descriptors": ["ja',  # 3
-        song("new-2", "folk"),  # 4
-        {**song("old-1"), "descriptors": [1, 2]},  # 5
-        b'{"id": "caf\xe9", "descriptors": ["jazz"]}',  # 6
-        song("new-1", "metal"),  # 7: duplicate in this file
-        {**song("big"), "title": "t" * TEN_MB},  # 8
-        song("new-3", "calm"),  # 9
-    ])
+    bad = write_lines(
+        tmp_path / "bad.jsonl",
+        [
+            song("new-1", "rock"),  # 1
+            {"id": "old-0", "descriptors": []},  # 2: a bad row for an indexed id must not touch it
+            '{"id": "new-x", "descriptors": ["ja',  # 3
+            song("new-2", "folk"),  # 4
+            {**song("old-1"), "descriptors": [1, 2]},  # 5
+            b'{"id": "caf\xe9", "descriptors": ["jazz"]}',  # 6
+            song("new-1", "metal"),  # 7: duplicate in this file
+            {**song("big"), "title": "t" * TEN_MB},  # 8
+            song("new-3", "calm"),  # 9
+        ],
+    )
     run = cli("index", bad, "--format", "jsonl", "--index-dir", index_dir)
     assert run.code == 0, run.err
     reported = [line for line in run.err.splitlines() if ": skipped: " in line]

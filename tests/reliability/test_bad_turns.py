@@ -63,7 +63,10 @@ def check_sensible(turn, state: DialogueState, recommender) -> None:  # noqa: AN
     if state.excludes_vocals:
         ruled_out |= {d.lower() for d in recommender.vocabulary.in_facet("vocals") if d != "instrumental"}
     for view in turn.results:
-        assert not {d.lower() for d in view.track.descriptors} & ruled_out, (view.track.descriptors, ruled_out)
+        assert not {d.lower() for d in view.track.descriptors} & ruled_out, (
+            view.track.descriptors,
+            ruled_out,
+        )
     assert copy.deepcopy(state) == state  # gr.State deep-copies it per session
 
 
@@ -114,9 +117,23 @@ def test_a_hundred_turns_in_a_row(recommender, tmp_path: Path) -> None:  # noqa:
 
     log_path = tmp_path / "log.jsonl"
     logged = type(recommender)(recommender.searcher, recommender.vocabulary, log=InteractionLog(log_path))
-    script = ["calm jazz piano", "more upbeat", "no vocals", "more like #2", "not the first one", "",
-              "something sad with strings", "#42", "less electronic", "x" * 3_000, "start over", "happy reggae",
-              "🎶", "<script>alert(1)</script>", "the third one is great"]
+    script = [
+        "calm jazz piano",
+        "more upbeat",
+        "no vocals",
+        "more like #2",
+        "not the first one",
+        "",
+        "something sad with strings",
+        "#42",
+        "less electronic",
+        "x" * 3_000,
+        "start over",
+        "happy reggae",
+        "🎶 jazz \ud800",
+        "<script>alert(1)</script>",
+        "the third one is great",
+    ]
     state = DialogueState()
     started = time.perf_counter()
     answered = 0
@@ -126,20 +143,20 @@ def test_a_hundred_turns_in_a_row(recommender, tmp_path: Path) -> None:  # noqa:
         answered += 1
     assert answered == 100
     logged.respond(state, "start over", session_id="hundred")
-    final = logged.respond(state, "happy reggae", session_id="hundred")  # still a working session after 100 turns
+    # Still a working session after 100 turns.
+    final = logged.respond(state, "happy reggae", session_id="hundred")
     check_sensible(final, state, logged)
     assert final.results and set(state.wanted) == {"happy", "reggae"}
     assert time.perf_counter() - started < 90
     records = list(read_interactions(log_path))
     assert records and all(r.session_id == "hundred" and len(r.message) <= 2000 for r in records)
+    assert "🎶 jazz" in [r.message for r in records]  # a lone surrogate is cleaned out and does not break the log
     assert len(state.shown) == len(set(state.shown))
 
 
-# --- found by this suite; the fix belongs in chatbot/dialogue.py (reported, not edited here) ---------
+# --- found by this suite, fixed in chatbot/ -------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="dialogue.py: a positive clause needs an ASCII word ([a-z0-9']), so a "
-                   "message in Arabic/Hebrew/Cyrillic/CJK is dropped and the turn is ignored")
 def test_a_message_in_a_non_latin_script_is_searched(recommender) -> None:  # noqa: ANN001
     state = DialogueState()
     turn = recommender.respond(state, "موسيقى هادئة مع بيانو")
@@ -147,16 +164,11 @@ def test_a_message_in_a_non_latin_script_is_searched(recommender) -> None:  # no
     assert turn.results
 
 
-@pytest.mark.xfail(strict=True, reason="dialogue.py: 'more like #42' puts 42 in both liked_ranks and "
-                   "more_like_ranks, so DialogueState.apply says 'There is no result #42' twice")
 def test_a_missing_reference_is_reported_once(recommender, session) -> None:  # noqa: ANN001
     turn = recommender.respond(session, "more like #42")
     assert turn.reply.count("There is no result #42") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="conversation.py: when every matching song was already shown (results never "
-                   "repeat in a session, even after 'start over'), the reply says 'I found nothing that fits all of "
-                   "that. Try removing an exclusion', which is not why")
 def test_an_exhausted_request_says_the_songs_were_already_shown(recommender) -> None:  # noqa: ANN001
     state = DialogueState()
     replies = [recommender.respond(state, "no vocals").reply for _ in range(30)]  # 205 instrumental songs

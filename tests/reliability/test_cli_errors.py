@@ -13,18 +13,6 @@ import pytest
 from tests.reliability.conftest import REPO, song, write_jsonl
 
 
-@pytest.fixture(scope="module")
-def tiny_index(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) -> Path:
-    """A 12-song index built by `tunetalk index` with the tiny encoder."""
-    from tunetalk.cli import main
-
-    folder = tmp_path_factory.mktemp("cli-errors")
-    catalogue = write_jsonl(folder / "songs.jsonl", [song(f"s{i}", "jazz", "piano", f"mood {i}") for i in range(12)])
-    assert main(["index", str(catalogue), "--format", "jsonl", "--index-dir", str(folder / "idx"),
-                 "--encoder", str(tiny_encoder_dir)]) == 0
-    return folder / "idx"
-
-
 def assert_one_error_line(run, message: str) -> None:  # noqa: ANN001
     assert run.code == 2, (run.code, run.err)
     assert "Traceback" not in run.err
@@ -46,15 +34,21 @@ USAGE_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "message"), USAGE_ERRORS, ids=[" ".join(a) or "(none)" for a, _ in USAGE_ERRORS])
+@pytest.mark.parametrize(
+    ("args", "message"), USAGE_ERRORS, ids=[" ".join(a) or "(none)" for a, _ in USAGE_ERRORS]
+)
 def test_unknown_options_are_one_line(cli, args: list[str], message: str) -> None:  # noqa: ANN001
     assert_one_error_line(cli(*args), message)
 
 
 def test_bad_values_are_one_line(cli, tiny_index: Path) -> None:  # noqa: ANN001
-    assert_one_error_line(cli("ask", "--index-dir", tiny_index, "-k", "0", "hi"), "-k must be between 1 and 100")
+    assert_one_error_line(
+        cli("ask", "--index-dir", tiny_index, "-k", "0", "hi"), "-k must be between 1 and 100"
+    )
     assert_one_error_line(cli("ask", "--index-dir", tiny_index), "give at least one MESSAGE")
-    assert_one_error_line(cli("chat", "--index-dir", tiny_index, "--auth", "nopassword"), "--auth must be user:password")
+    assert_one_error_line(
+        cli("chat", "--index-dir", tiny_index, "--auth", "nopassword"), "--auth must be user:password"
+    )
 
 
 def test_a_missing_index_is_one_line(cli, tmp_path: Path, tiny_index: Path) -> None:  # noqa: ANN001
@@ -62,16 +56,22 @@ def test_a_missing_index_is_one_line(cli, tmp_path: Path, tiny_index: Path) -> N
     assert_one_error_line(cli("ask", "--index-dir", tmp_path / "nowhere", "--no-log", "hi"), "no index at")
     assert_one_error_line(cli("ask", "--index-dir", tmp_path / "empty-dir", "--no-log", "hi"), "no index at")
     assert_one_error_line(cli("chat", "--index-dir", tmp_path / "nowhere", "--no-log"), "no index at")
-    assert_one_error_line(cli("ask", "--index-dir", tiny_index, "--collection", "other", "--no-log", "hi"),
-                          "has no collection 'other'")
+    assert_one_error_line(
+        cli("ask", "--index-dir", tiny_index, "--collection", "other", "--no-log", "hi"),
+        "has no collection 'other'",
+    )
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     (corrupt / "chroma.sqlite3").write_bytes(b"this is not a database" * 200)
     assert_one_error_line(cli("ask", "--index-dir", corrupt, "--no-log", "hi"), "file is not a database")
 
 
-def test_unreadable_paths_are_one_line(cli, tmp_path: Path, tiny_index: Path,  # noqa: ANN001
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_paths_are_one_line(
+    cli,
+    tmp_path: Path,
+    tiny_index: Path,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # The suite runs as root, for whom chmod 000 changes nothing: use paths no one can read as files.
     catalogue = write_jsonl(tmp_path / "songs.jsonl", [song("a")])
     fifo = tmp_path / "fifo.jsonl"
@@ -85,12 +85,17 @@ def test_unreadable_paths_are_one_line(cli, tmp_path: Path, tiny_index: Path,  #
     assert_one_error_line(cli(*index[:1], fifo, *index[1:]), "not a regular catalogue file")
     assert_one_error_line(cli(*index[:1], dangling, *index[1:]), "no such file")
     assert_one_error_line(cli(*index[:1], "/proc/self/mem", *index[1:]), "the file is empty")
-    assert_one_error_line(cli("index", catalogue, "--format", "jamendo", "--titles", tmp_path, "--index-dir",
-                              tmp_path / "idx"), "is a directory, expected a titles file")
-    assert_one_error_line(cli("index", catalogue, "--format", "jsonl", "--index-dir", a_file),
-                          "is a file, expected a directory")
+    assert_one_error_line(
+        cli("index", catalogue, "--format", "jamendo", "--titles", tmp_path, "--index-dir", tmp_path / "idx"),
+        "is a directory, expected a titles file",
+    )
+    assert_one_error_line(
+        cli("index", catalogue, "--format", "jsonl", "--index-dir", a_file), "is a file, expected a directory"
+    )
     assert_one_error_line(cli("ask", "--index-dir", a_file, "hi"), "is a file, expected a directory")
-    assert_one_error_line(cli("ask", "--index-dir", tiny_index, "--conversations", tmp_path), "is a directory")
+    assert_one_error_line(
+        cli("ask", "--index-dir", tiny_index, "--conversations", tmp_path), "is a directory"
+    )
     deep = tmp_path / "deep.jsonl"
     deep.write_text("[" * 100_000 + "\n")
     assert_one_error_line(cli("ask", "--index-dir", tiny_index, "--conversations", deep), "nested too deeply")
@@ -102,18 +107,29 @@ def test_unreadable_paths_are_one_line(cli, tmp_path: Path, tiny_index: Path,  #
 
 
 def test_an_index_built_with_another_encoder_is_one_line(
-    cli, tmp_path: Path, tiny_index: Path, other_tiny_encoder_dir: Path  # noqa: ANN001
+    cli,
+    tmp_path: Path,
+    tiny_index: Path,
+    other_tiny_encoder_dir: Path,  # noqa: ANN001
 ) -> None:
     from retriever import TrackStore
 
     name_before = TrackStore.built_with(index_dir=tiny_index)
-    assert_one_error_line(cli("ask", "--index-dir", tiny_index, "--encoder", other_tiny_encoder_dir, "--no-log", "hi"),
-                          "Re-index with this encoder")
+    assert_one_error_line(
+        cli("ask", "--index-dir", tiny_index, "--encoder", other_tiny_encoder_dir, "--no-log", "hi"),
+        "Re-index with this encoder",
+    )
     more = write_jsonl(tmp_path / "more.jsonl", [song("new-song", "rock")])
-    assert_one_error_line(cli("index", more, "--format", "jsonl", "--index-dir", tiny_index,
-                              "--encoder", other_tiny_encoder_dir), "Re-index with this encoder")
+    assert_one_error_line(
+        cli(
+            "index", more, "--format", "jsonl", "--index-dir", tiny_index, "--encoder", other_tiny_encoder_dir
+        ),
+        "Re-index with this encoder",
+    )
     assert TrackStore.built_with(index_dir=tiny_index) == name_before
-    run = cli("ask", "--index-dir", tiny_index, "--no-log", "--json", "jazz")  # the index still works as it was
+    run = cli(
+        "ask", "--index-dir", tiny_index, "--no-log", "--json", "jazz"
+    )  # the index still works as it was
     assert run.code == 0 and '"new-song"' not in run.out
 
 
@@ -123,13 +139,22 @@ def test_an_index_built_with_another_encoder_is_one_line(
         (["ask", "--bogus"], "unrecognized arguments"),
         (["ask", "--index-dir", "/nonexistent/idx", "hi"], "no index at"),
         (["index", "/", "--format", "jsonl", "--index-dir", "/tmp/never"], "is a directory"),
-        (["index", "assets/catalogue.jsonl", "--format", "jsonl", "--index-dir", "/etc/hostname"], "is a file"),
+        (
+            ["index", "assets/catalogue.jsonl", "--format", "jsonl", "--index-dir", "/etc/hostname"],
+            "is a file",
+        ),
     ],
 )
 def test_as_a_user_runs_it_stderr_is_one_line(args: list[str], message: str) -> None:
     """The same, as a real process: stderr holds exactly one line and stdout nothing."""
-    result = subprocess.run([sys.executable, "-m", "tunetalk.cli", *args], capture_output=True, text=True,
-                            timeout=120, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "tunetalk.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=REPO,
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert result.stdout == ""
