@@ -37,6 +37,11 @@ EXAMPLES = [
     "High-energy hip hop for a workout",
     "Something to dance to at a party, no rap",
 ]
+# Queue settings, measured with benchmarks/concurrent_sessions.py (32 users x 4 turns).
+QUEUE_CONCURRENCY = 8  # chat turns processed at once
+# "auto" re-sends every waiting client its queue position each time any turn finishes: with 32
+# users that is ~1,000 messages per round of turns. Once a second is enough for a wait this short.
+STATUS_UPDATE_RATE: float | str = 1.0
 HINT = 'Refine as you go: "more upbeat", "no vocals", "more like #2", "not the first one", "start over".'
 CSS = """
 .tt-card {border:1px solid var(--border-color-primary); border-radius:10px; padding:8px 12px; margin:2px 0;}
@@ -251,7 +256,7 @@ def launch(
     demo = create_app(recommender)
     common = dict(server_name=host, server_port=port, auth=auth, css=CSS, quiet=True, show_error=False,
                   footer_links=["api"], prevent_thread_lock=True)
-    demo.queue(default_concurrency_limit=8)
+    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, status_update_rate=STATUS_UPDATE_RATE)
     gradio_output = io.StringIO()
     try:
         # gradio prints a multi-line help text when the tunnel fails; we report one line instead.
@@ -264,7 +269,7 @@ def launch(
               f"serving locally only at http://{host}:{port}", file=sys.stderr)
         demo.close()
         demo = create_app(recommender)
-        demo.queue(default_concurrency_limit=8)
+        demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, status_update_rate=STATUS_UPDATE_RATE)
         demo.launch(share=False, **common)
     else:
         if share and not getattr(demo, "share_url", None):

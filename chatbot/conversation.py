@@ -38,7 +38,9 @@ PARAPHRASE_MIN_COUNT = 3
 RERANK_POOL = 30
 WANTED_COVERAGE_WEIGHT = 0.3
 LEAD_INSTRUMENT_WEIGHT = 0.15
-DIVERSITY = 0.25
+DIVERSITY = 0.5
+MORE_LIKE_POOL = 100
+REFERENCE_WEIGHT = 8.0
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,12 @@ def lead_instrument(track: Track, vocabulary: Vocabulary) -> str | None:
 
 
 def rerank(
-    hits: list[Hit], state: DialogueState, vocabulary: Vocabulary, *, diversity: float = 0.0
+    hits: list[Hit],
+    state: DialogueState,
+    vocabulary: Vocabulary,
+    *,
+    diversity: float = 0.0,
+    reference: Track | None = None,
 ) -> list[tuple[Hit, float]]:
     """Re-order retrieved hits by how much of the explicit dialogue state they satisfy.
 
@@ -112,8 +119,11 @@ def rerank(
     descriptors a track carries, and a bonus when its lead instrument is one the user asked for.
     With `diversity` > 0 the list is then built greedily (maximal marginal relevance): each
     pick loses `diversity` times its highest descriptor Jaccard similarity to the songs
-    already picked, so one list is not ten near-copies of the same recording.
+    already picked, so one list is not ten near-copies of the same recording. With a
+    `reference` track ("more like #2"), the share of its descriptors a candidate carries counts
+    most of all.
     """
+    reference_set = {d.lower() for d in reference.descriptors} if reference is not None else set()
     wanted = {d.lower(): w for d, w in state.wanted.items() if w > 0}
     total = sum(wanted.values())
     scored = []
@@ -128,6 +138,9 @@ def rerank(
             lead = lead_instrument(hit.track, vocabulary)
             if lead is not None and lead.lower() in wanted:
                 score += LEAD_INSTRUMENT_WEIGHT
+        if reference_set:
+            carried_set = {d.lower() for d in hit.track.descriptors}
+            score += REFERENCE_WEIGHT * len(reference_set & carried_set) / len(reference_set)
         scored.append((hit, score))
     scored.sort(key=lambda pair: -pair[1])
     if diversity <= 0:
@@ -228,16 +241,20 @@ class Recommender:
             state.last_results = []
             reply = "\n".join([*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."])
             return TurnResult(state.turns, message, reply, [], state.snapshot(), notices)
-        hits = self.searcher.search(dataclasses.replace(query, k=max(RERANK_POOL, k)))
+        pool = MORE_LIKE_POOL if state.more_like_turn else RERANK_POOL
+        hits = self.searcher.search(dataclasses.replace(query, k=max(pool, k)))
         if not hits and state.shown:
             # Everything that fits was shown already: show it again rather than claim nothing fits.
             query = build_query(state, excluded, k=k, repeat_shown=True)
             hits = self.searcher.search(dataclasses.replace(query, k=max(RERANK_POOL, k)))
             if hits:
                 notices = [*notices, "You've seen every song that fits this; here are the best of them again."]
-        # A "more like #k" turn asks for near neighbours: no diversity then.
-        diversity = 0.0 if state.more_like_turn else DIVERSITY
-        reranked = rerank(hits, state, self.vocabulary, diversity=diversity)[:k]
+        # A "more like #k" turn asks for near neighbours of that song: rank by likeness to it, no diversity.
+        reference = None
+        if state.more_like_turn and state.more_like and state.more_like[-1] in self.searcher.tracks:
+            reference = self.searcher.tracks[state.more_like[-1]]
+        diversity = 0.0 if reference is not None else DIVERSITY
+        reranked = rerank(hits, state, self.vocabulary, diversity=diversity, reference=reference)[:k]
         results = [
             ResultView(rank, hit.track, score, tuple(matched_descriptors(hit.track, state)))
             for rank, (hit, score) in enumerate(reranked, 1)

@@ -460,7 +460,7 @@ class DescriptorIndex:
             if descriptor.startswith(self._NEGATED):
                 continue
             words = set(re.findall(r"[a-z0-9']+", descriptor))
-            for word in descriptor.split():
+            for word in set(descriptor.split()) | set(re.findall(r"[\w']+", descriptor)):
                 self.by_word.setdefault(word, set()).add(descriptor)
             if words & VOCAL_WORDS and not descriptor.startswith("instrumental"):
                 vocal.add(descriptor)
@@ -471,6 +471,8 @@ class DescriptorIndex:
         words = phrase.split()
         if not words:
             return set()
+        if len(words) == 1 and len(re.findall(r"[\w']+", phrase)) > 1:
+            words = re.findall(r"[\w']+", phrase)  # "rock/pop" is excluded wherever rock and pop both are
         found = set(self.by_word.get(words[0], ()))
         for word in words[1:]:
             found &= self.by_word.get(word, set())

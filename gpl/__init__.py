@@ -10,7 +10,15 @@ Example:
 
 from __future__ import annotations
 
-from gpl.config import GateConfig, GPLConfig, LabelConfig, MiningConfig, QueryConfig, TeacherConfig, TrainConfig
+from gpl.config import (
+    GateConfig,
+    GPLConfig,
+    LabelConfig,
+    MiningConfig,
+    QueryConfig,
+    TeacherConfig,
+    TrainConfig,
+)
 from gpl.gate import GateResult, decide, gate_benchmarks, score_encoder
 from gpl.manifest import RunManifest, fingerprint
 from gpl.mining import build_triplets, mine_candidates, sampled_view

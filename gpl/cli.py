@@ -4,7 +4,7 @@ This is an entry point: it reads paths and environment variables and sets up log
 torch threads; nothing below it does.
 
 Example:
-    tunetalk train --catalogue assets/catalogue.jsonl --index-dir my-index --run-name week-48
+    tunetalk train assets/catalogue.jsonl --index-dir my-index --run-name week-48
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from retriever import CatalogError, EncoderError, StoreError
-
 from gpl.config import (
     GateConfig,
     GPLConfig,
@@ -27,6 +25,7 @@ from gpl.config import (
     TeacherConfig,
     TrainConfig,
 )
+from retriever import CatalogError, EncoderError, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +59,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="GPL: adapt the bi-encoder to logged conversations, gate it, re-index and switch.",
     )
     inputs = parser.add_argument_group("inputs")
-    inputs.add_argument("--catalogue", type=Path, required=True, help="catalogue file (queries, negatives, new index)")
+    inputs.add_argument("catalogue", type=Path, help="catalogue file (queries, negatives, new index)")
     inputs.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "musiccaps", "jamendo"])
-    inputs.add_argument("--log", type=Path, default=None,
-                        help=f"interaction log (default ${LOG_ENV}, else ${HOME_ENV}/interactions.jsonl)")
+    inputs.add_argument(
+        "--log",
+        type=Path,
+        default=None,
+        help=f"interaction log (default ${LOG_ENV}, else ${HOME_ENV}/interactions.jsonl)",
+    )
     inputs.add_argument("--no-log", action="store_true", help="ignore the interaction log (cold start)")
-    inputs.add_argument("--split", default=queries.split,
-                        help="train only on tracks whose 'split' metadata is this, e.g. train (MusicCaps)")
+    inputs.add_argument(
+        "--split",
+        default=queries.split,
+        help="train only on tracks whose 'split' metadata is this, e.g. train (MusicCaps)",
+    )
     inputs.add_argument("--index-dir", type=Path, help="index to re-index and switch when the gate accepts")
-    inputs.add_argument("--encoder", help="current encoder (default: the one that built --index-dir, else MiniLM)")
+    inputs.add_argument(
+        "--encoder", help="current encoder (default: the one that built --index-dir, else MiniLM)"
+    )
     inputs.add_argument("--teacher", type=Path, help="an already trained teacher dir (default: train one)")
     inputs.add_argument("--save-encoder", type=Path, help="also copy an accepted encoder here")
     run = parser.add_argument_group("run")
@@ -83,8 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--templates-per-track", type=int, default=queries.templates_per_track)
     data.add_argument("--no-captions", action="store_true", help="do not use tracks' caption metadata")
     data.add_argument("--heldout-fraction", type=float, default=queries.heldout_fraction)
-    data.add_argument("--candidates", type=int, default=mining.candidates_per_retriever,
-                      help="candidates per retriever (bi-encoder, lexical)")
+    data.add_argument(
+        "--candidates",
+        type=int,
+        default=mining.candidates_per_retriever,
+        help="candidates per retriever (bi-encoder, lexical)",
+    )
     data.add_argument("--num-negatives", type=int, default=mining.num_negatives)
     data.add_argument("--sampled-view-fraction", type=float, default=mining.sampled_view_fraction)
     data.add_argument("--seed", type=int, default=0)
@@ -98,12 +110,23 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--max-steps", type=int, default=training.max_steps)
     fit.add_argument("--batch-size", type=int, default=training.batch_size)
     fit.add_argument("--learning-rate", type=float, default=training.learning_rate)
-    fit.add_argument("--similarity-scale", type=float, default=training.similarity_scale)
+    fit.add_argument(
+        "--similarity-scale",
+        type=float,
+        default=training.similarity_scale,
+        help="student score = scale * cosine (default: calibrated to the teacher's margins)",
+    )
     fit.add_argument("--save-steps", type=int, default=training.save_steps)
     check = parser.add_argument_group("gate")
-    check.add_argument("--gate-benchmark", type=Path, default=None,
-                       help=f"LP-MusicCaps-MC-style csv (default {DEFAULT_BENCHMARK} when present)")
-    check.add_argument("--no-gate-benchmark", action="store_true", help="gate on held-out logged queries only")
+    check.add_argument(
+        "--gate-benchmark",
+        type=Path,
+        default=None,
+        help=f"LP-MusicCaps-MC-style csv (default {DEFAULT_BENCHMARK} when present)",
+    )
+    check.add_argument(
+        "--no-gate-benchmark", action="store_true", help="gate on held-out logged queries only"
+    )
     check.add_argument("--gate-columns", type=_str_list, default=gate.query_columns)
     check.add_argument("--gate-seeds", type=_int_list, default=gate.seeds)
     check.add_argument("--gate-rows", type=int, default=gate.max_rows, help="0 for all rows")
@@ -140,36 +163,68 @@ def config_from_args(args: argparse.Namespace) -> GPLConfig:
         index_dir=args.index_dir,
         save_encoder=args.save_encoder,
         device=args.device,
-        show_progress_bar=False if args.no_progress else True,
-        queries=QueryConfig(use_log=not args.no_log, use_captions=not args.no_captions,
-                            templates_per_track=args.templates_per_track, split=args.split,
-                            heldout_fraction=args.heldout_fraction, max_queries=args.max_queries, seed=args.seed),
-        mining=MiningConfig(candidates_per_retriever=args.candidates, num_negatives=args.num_negatives,
-                            sampled_view_fraction=args.sampled_view_fraction, seed=args.seed),
-        teacher_training=TeacherConfig(max_queries=args.teacher_queries, epochs=args.teacher_epochs,
-                                       batch_size=args.teacher_batch_size,
-                                       learning_rate=args.teacher_learning_rate, seed=args.seed),
+        show_progress_bar=not args.no_progress,
+        queries=QueryConfig(
+            use_log=not args.no_log,
+            use_captions=not args.no_captions,
+            templates_per_track=args.templates_per_track,
+            split=args.split,
+            heldout_fraction=args.heldout_fraction,
+            max_queries=args.max_queries,
+            seed=args.seed,
+        ),
+        mining=MiningConfig(
+            candidates_per_retriever=args.candidates,
+            num_negatives=args.num_negatives,
+            sampled_view_fraction=args.sampled_view_fraction,
+            seed=args.seed,
+        ),
+        teacher_training=TeacherConfig(
+            max_queries=args.teacher_queries,
+            epochs=args.teacher_epochs,
+            batch_size=args.teacher_batch_size,
+            learning_rate=args.teacher_learning_rate,
+            seed=args.seed,
+        ),
         labels=LabelConfig(),
-        training=TrainConfig(epochs=args.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
-                             learning_rate=args.learning_rate, similarity_scale=args.similarity_scale,
-                             save_steps=args.save_steps, seed=args.seed),
-        gate=GateConfig(benchmark=benchmark, query_columns=args.gate_columns, seeds=args.gate_seeds,
-                        max_rows=args.gate_rows or None, min_improvement=args.min_improvement,
-                        max_drop=args.max_drop),
+        training=TrainConfig(
+            epochs=args.epochs,
+            max_steps=args.max_steps,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            similarity_scale=args.similarity_scale,
+            save_steps=args.save_steps,
+            seed=args.seed,
+        ),
+        gate=GateConfig(
+            benchmark=benchmark,
+            query_columns=args.gate_columns,
+            seeds=args.gate_seeds,
+            max_rows=args.gate_rows or None,
+            min_improvement=args.min_improvement,
+            max_drop=args.max_drop,
+        ),
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``tunetalk train``; returns the exit status (0 done, 1 refused by the gate, 2 error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--"]:  # `tunetalk train -- --log ...`: the separator reaches us
+        argv = argv[1:]
     args = build_parser().parse_args(argv)
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+        logging.basicConfig(
+            level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        )
     logging.getLogger("gpl").setLevel(logging.WARNING if args.quiet else logging.INFO)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.num_threads is not None:
         if args.num_threads < 1:
-            print(f"tunetalk train: error: --num-threads must be >= 1, got {args.num_threads}", file=sys.stderr)
+            print(
+                f"tunetalk train: error: --num-threads must be >= 1, got {args.num_threads}", file=sys.stderr
+            )
             return 2
         import torch
 
@@ -178,7 +233,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         report = run(config_from_args(args))
-    except (ValueError, FileNotFoundError, ModuleNotFoundError, CatalogError, EncoderError, StoreError) as error:
+    except (
+        ValueError,
+        FileNotFoundError,
+        ModuleNotFoundError,
+        CatalogError,
+        EncoderError,
+        StoreError,
+    ) as error:
         print(f"tunetalk train: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -186,10 +248,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     print(f"run {report.run_dir}")
     for stage in report.stages:
-        print(f"  {stage.name:<10} {'ran' if stage.did_run else 'skipped (manifest matches)':<28} {stage.seconds:8.1f}s")
+        status = "ran" if stage.did_run else "skipped (manifest matches)"
+        print(f"  {stage.name:<10} {status:<28} {stage.seconds:8.1f}s wall {stage.cpu_seconds:8.1f}s CPU")
     print("gate: " + report.gate.reason)
     for name in report.gate.current:
-        print(f"  {name:<36} current {100 * report.gate.current[name]:5.1f}  new {100 * report.gate.candidate[name]:5.1f}")
+        print(
+            f"  {name:<36} current {100 * report.gate.current[name]:5.1f}  new {100 * report.gate.candidate[name]:5.1f}"
+        )
     if report.generation is not None:
         print(f"live index: {report.generation / 'index'} (tunetalk ask --index-dir {args.index_dir} ...)")
     return 0 if report.gate.is_accepted else 1

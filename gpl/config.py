@@ -80,10 +80,15 @@ class MiningConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_positive(candidates_per_retriever=self.candidates_per_retriever, num_negatives=self.num_negatives,
-                        batch_size=self.batch_size)
-        _check_fraction(near_duplicate_jaccard=self.near_duplicate_jaccard,
-                        sampled_view_fraction=self.sampled_view_fraction)
+        _check_positive(
+            candidates_per_retriever=self.candidates_per_retriever,
+            num_negatives=self.num_negatives,
+            batch_size=self.batch_size,
+        )
+        _check_fraction(
+            near_duplicate_jaccard=self.near_duplicate_jaccard,
+            sampled_view_fraction=self.sampled_view_fraction,
+        )
 
 
 @dataclass(frozen=True)
@@ -100,16 +105,25 @@ class TeacherConfig:
     hard_negatives: int = 3
     random_negatives: int = 1
     epochs: float = 1.0
-    batch_size: int = 32
-    learning_rate: float = 5e-5
+    batch_size: int = 16
+    learning_rate: float = 1e-4
     warmup_ratio: float = 0.1
     max_length: int = 128
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_positive(max_queries=self.max_queries, epochs=self.epochs, batch_size=self.batch_size,
-                        learning_rate=self.learning_rate, max_length=self.max_length)
-        if self.hard_negatives < 0 or self.random_negatives < 0 or self.hard_negatives + self.random_negatives == 0:
+        _check_positive(
+            max_queries=self.max_queries,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            max_length=self.max_length,
+        )
+        if (
+            self.hard_negatives < 0
+            or self.random_negatives < 0
+            or self.hard_negatives + self.random_negatives == 0
+        ):
             raise ValueError(
                 f"the teacher needs negatives: got hard_negatives={self.hard_negatives}, "
                 f"random_negatives={self.random_negatives}"
@@ -137,7 +151,8 @@ class TrainConfig:
         max_steps: if set, stop after this many optimiser steps instead.
         similarity_scale: the student's margin is ``scale * (cos(q, pos) - cos(q, neg))``; the
             encoder normalises its embeddings, so this puts its margin on the scale of the
-            teacher's raw logits.
+            teacher's raw logits. None calibrates it before training: the ratio of the spread
+            (std) of the teacher's margins to that of the untrained student's cosine margins.
         save_steps: checkpoint every this many steps (a killed run resumes from the last).
     """
 
@@ -147,15 +162,21 @@ class TrainConfig:
     learning_rate: float = 5e-5
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
-    similarity_scale: float = 20.0
+    similarity_scale: float | None = None
     max_seq_length: int = 128
     save_steps: int = 100
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_positive(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                        similarity_scale=self.similarity_scale, max_seq_length=self.max_seq_length,
-                        save_steps=self.save_steps)
+        _check_positive(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            max_seq_length=self.max_seq_length,
+            save_steps=self.save_steps,
+        )
+        if self.similarity_scale is not None:
+            _check_positive(similarity_scale=self.similarity_scale)
         if self.max_steps is not None:
             _check_positive(max_steps=self.max_steps)
         _check_fraction(warmup_ratio=self.warmup_ratio)

@@ -24,11 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retriever import Encoder, Track
-from retriever.evaluate import Benchmark, load_mc_rows, sample_paper_benchmark, score_run
-
 from gpl.config import GateConfig
 from gpl.records import TrainingQuery
+from retriever import Encoder, Track
+from retriever.evaluate import Benchmark, load_mc_rows, sample_paper_benchmark, score_run
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +57,9 @@ def heldout_benchmark(heldout: Sequence[TrainingQuery], tracks: Sequence[Track])
     )
 
 
-def gate_benchmarks(config: GateConfig, heldout: Sequence[TrainingQuery],
-                    tracks: Sequence[Track]) -> dict[str, Benchmark]:
+def gate_benchmarks(
+    config: GateConfig, heldout: Sequence[TrainingQuery], tracks: Sequence[Track]
+) -> dict[str, Benchmark]:
     """Every benchmark the gate scores, by name.
 
     Raises:
@@ -86,12 +86,13 @@ def gate_benchmarks(config: GateConfig, heldout: Sequence[TrainingQuery],
     return benchmarks
 
 
-def score_encoder(encoder: Encoder, benchmarks: Mapping[str, Benchmark], k: int = 10,
-                  batch_size: int = 64) -> dict[str, float]:
+def score_encoder(
+    encoder: Encoder, benchmarks: Mapping[str, Benchmark], k: int = 10, batch_size: int = 64
+) -> dict[str, float]:
     """Dense Recall@k of one encoder on every benchmark (each distinct text encoded once)."""
-    texts = list(dict.fromkeys(
-        text for b in benchmarks.values() for text in (*b.queries.values(), *b.corpus.values())
-    ))
+    texts = list(
+        dict.fromkeys(text for b in benchmarks.values() for text in (*b.queries.values(), *b.corpus.values()))
+    )
     vectors = encoder.encode(texts, batch_size=batch_size)
     row = {text: index for index, text in enumerate(texts)}
     scores: dict[str, float] = {}
@@ -101,7 +102,7 @@ def score_encoder(encoder: Encoder, benchmarks: Mapping[str, Benchmark], k: int 
         query_matrix = vectors[[row[benchmark.queries[q]] for q in query_ids]]  # (queries, dim)
         doc_matrix = vectors[[row[benchmark.corpus[d]] for d in doc_ids]]  # (docs, dim)
         top = np.argsort(-(query_matrix @ doc_matrix.T), axis=1, kind="stable")[:, :k]
-        run = {q: [doc_ids[i] for i in ranked] for q, ranked in zip(query_ids, top)}
+        run = {q: [doc_ids[i] for i in ranked] for q, ranked in zip(query_ids, top, strict=True)}
         scores[name] = score_run(benchmark.qrels, run, k)[f"recall@{k}"]
     return scores
 
@@ -113,23 +114,38 @@ def decide(current: Mapping[str, float], candidate: Mapping[str, float], config:
         ValueError: the two score sets cover different benchmarks.
     """
     if set(current) != set(candidate) or not current:
-        raise ValueError(f"both encoders must be scored on the same benchmarks, got {sorted(current)} "
-                         f"and {sorted(candidate)}")
+        raise ValueError(
+            f"both encoders must be scored on the same benchmarks, got {sorted(current)} "
+            f"and {sorted(candidate)}"
+        )
     current_mean = float(np.mean(list(current.values())))
     candidate_mean = float(np.mean(list(candidate.values())))
-    drops = {name: current[name] - candidate[name] for name in current if current[name] - candidate[name] > config.max_drop}
+    drops = {
+        name: current[name] - candidate[name]
+        for name in current
+        if current[name] - candidate[name] > config.max_drop
+    }
     if drops:
         worst = max(drops, key=drops.__getitem__)
-        accepted, reason = False, (
-            f"refused: Recall@{config.k} on {worst} fell from {current[worst]:.4f} to {candidate[worst]:.4f} "
-            f"(more than max_drop={config.max_drop})"
+        accepted, reason = (
+            False,
+            (
+                f"refused: Recall@{config.k} on {worst} fell from {current[worst]:.4f} to {candidate[worst]:.4f} "
+                f"(more than max_drop={config.max_drop})"
+            ),
         )
     elif candidate_mean < current_mean + config.min_improvement:
-        accepted, reason = False, (
-            f"refused: mean Recall@{config.k} {candidate_mean:.4f} vs current {current_mean:.4f}; "
-            f"needs +{config.min_improvement}"
+        accepted, reason = (
+            False,
+            (
+                f"refused: mean Recall@{config.k} {candidate_mean:.4f} vs current {current_mean:.4f}; "
+                f"needs +{config.min_improvement}"
+            ),
         )
     else:
-        accepted, reason = True, f"accepted: mean Recall@{config.k} {current_mean:.4f} -> {candidate_mean:.4f}"
+        accepted, reason = (
+            True,
+            f"accepted: mean Recall@{config.k} {current_mean:.4f} -> {candidate_mean:.4f}",
+        )
     logger.info("gate %s", reason)
     return GateResult(accepted, reason, dict(current), dict(candidate))

@@ -75,8 +75,11 @@ class StageRecord:
     config: dict[str, Any]
     inputs: dict[str, str]  # input name => sha256 (files, dirs) or a literal identity string
     outputs: dict[str, str]  # artifact path relative to the run dir => sha256
-    seconds: float
+    seconds: float  # wall clock
     finished_at: float
+    cpu_seconds: float = (
+        0.0  # CPU time of this process, all threads (wall clock overstates it on a busy machine)
+    )
 
 
 class RunManifest:
@@ -99,14 +102,18 @@ class RunManifest:
 
     def _write(self, stages: Mapping[str, StageRecord]) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        payload = {"version": MANIFEST_VERSION,
-                   "stages": {name: dataclasses.asdict(record) for name, record in stages.items()}}
+        payload = {
+            "version": MANIFEST_VERSION,
+            "stages": {name: dataclasses.asdict(record) for name, record in stages.items()},
+        }
         temporary = self.path.with_name(self.path.name + ".tmp")
         temporary.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(temporary, self.path)
 
     def hash_inputs(self, inputs: Mapping[str, Path | str]) -> dict[str, str]:
-        return {name: fingerprint(value) if isinstance(value, Path) else value for name, value in inputs.items()}
+        return {
+            name: fingerprint(value) if isinstance(value, Path) else value for name, value in inputs.items()
+        }
 
     def is_current(self, stage: str, config: Any, inputs: Mapping[str, Path | str]) -> bool:
         """Whether ``stage`` already ran with this config and these inputs and its artifacts are intact."""
@@ -122,12 +129,21 @@ class RunManifest:
         for relative, expected in record.outputs.items():
             artifact = self.run_dir / relative
             if not artifact.exists() or fingerprint(artifact) != expected:
-                logger.info("stage %s: artifact %s is missing or was modified, running it again", stage, relative)
+                logger.info(
+                    "stage %s: artifact %s is missing or was modified, running it again", stage, relative
+                )
                 return False
         return True
 
-    def record(self, stage: str, config: Any, inputs: Mapping[str, Path | str], outputs: Sequence[Path],
-               seconds: float) -> StageRecord:
+    def record(
+        self,
+        stage: str,
+        config: Any,
+        inputs: Mapping[str, Path | str],
+        outputs: Sequence[Path],
+        seconds: float,
+        cpu_seconds: float = 0.0,
+    ) -> StageRecord:
         """Record a finished stage (its artifacts must exist)."""
         record = StageRecord(
             config=plain(config),
@@ -135,14 +151,21 @@ class RunManifest:
             outputs={str(path.relative_to(self.run_dir)): fingerprint(path) for path in outputs},
             seconds=round(seconds, 2),
             finished_at=time.time(),
+            cpu_seconds=round(cpu_seconds, 2),
         )
         stages = self.stages()
         stages[stage] = record
         self._write(stages)
         return record
 
-    def run_stage(self, stage: str, config: Any, inputs: Mapping[str, Path | str], outputs: Sequence[Path],
-                  build: Callable[[], None]) -> bool:
+    def run_stage(
+        self,
+        stage: str,
+        config: Any,
+        inputs: Mapping[str, Path | str],
+        outputs: Sequence[Path],
+        build: Callable[[], None],
+    ) -> bool:
         """Run ``build`` unless the stage is current; record it afterwards.
 
         Args:
@@ -161,14 +184,14 @@ class RunManifest:
         if self.is_current(stage, config, inputs):
             logger.info("stage %s: up to date (manifest matches), skipped", stage)
             return False
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         build()
         missing = [str(path) for path in outputs if not path.exists()]
         if missing:
             raise RuntimeError(f"stage {stage} finished without writing {missing}")
-        seconds = time.perf_counter() - started
-        self.record(stage, config, inputs, outputs, seconds)
-        logger.info("stage %s: done in %.1fs", stage, seconds)
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        self.record(stage, config, inputs, outputs, seconds, cpu_seconds)
+        logger.info("stage %s: done in %.1fs (%.1fs CPU)", stage, seconds, cpu_seconds)
         return True
 
     def output_hash(self, stage: str) -> str:

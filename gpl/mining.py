@@ -23,11 +23,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from retriever import Encoder, LexicalIndex, Track, TrackId
-
 from gpl.config import MiningConfig
-from gpl.records import Candidates, Triplet, TrainingQuery
+from gpl.records import Candidates, TrainingQuery, Triplet
 from gpl.teacher import Reranker
+from retriever import Encoder, LexicalIndex, Track, TrackId
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +65,15 @@ def sampled_view(query: str, descriptors: Sequence[str], rng: random.Random) -> 
     return chosen
 
 
-def document_text(query: str, track: Track, rng: random.Random, is_sampled: bool) -> str:
-    """The document a triplet shows for a track: a sampled view or the full descriptor set."""
-    if is_sampled and track.descriptors:
+def document_text(
+    query: str, track: Track, rng: random.Random, is_sampled: bool, *, is_positive: bool = False
+) -> str:
+    """The document a triplet shows for a track: a sampled view or the full descriptor set.
+
+    A positive the request does not mention is always shown in full: a random subset of it
+    would be an unrelated document labelled relevant.
+    """
+    if is_sampled and track.descriptors and not (is_positive and not mentioned(query, track.descriptors)):
         return DESCRIPTOR_SEPARATOR.join(sampled_view(query, track.descriptors, rng))
     return track.document
 
@@ -81,7 +86,10 @@ def jaccard(first: Sequence[str], second: Sequence[str]) -> float:
 
 def is_near_duplicate(candidate: Track, positive: Track, threshold: float) -> bool:
     """Same document, or descriptor sets that overlap at least ``threshold`` (Jaccard)."""
-    return candidate.document == positive.document or jaccard(candidate.descriptors, positive.descriptors) >= threshold
+    return (
+        candidate.document == positive.document
+        or jaccard(candidate.descriptors, positive.descriptors) >= threshold
+    )
 
 
 def mine_candidates(
@@ -107,10 +115,12 @@ def mine_candidates(
     show = _progress(show_progress_bar)
     track_ids = [track.id for track in tracks]
     k = min(config.candidates_per_retriever, len(tracks))
-    documents = encoder.encode([track.document for track in tracks], batch_size=config.batch_size,
-                               show_progress_bar=show)  # (tracks, dim)
-    query_vectors = encoder.encode([q.text for q in queries], batch_size=config.batch_size,
-                                   show_progress_bar=show)  # (queries, dim)
+    documents = encoder.encode(
+        [track.document for track in tracks], batch_size=config.batch_size, show_progress_bar=show
+    )  # (tracks, dim)
+    query_vectors = encoder.encode(
+        [q.text for q in queries], batch_size=config.batch_size, show_progress_bar=show
+    )  # (queries, dim)
     lexical = LexicalIndex.build(track_ids, [track.descriptors for track in tracks])
     results: list[Candidates] = []
     for start in tqdm(range(0, len(queries), QUERY_CHUNK), desc="mining", unit="chunk", disable=not show):
@@ -121,7 +131,9 @@ def mine_candidates(
         lexical_top = np.argsort(-lexical_scores, axis=1, kind="stable")[:, :k]
         for row, query in enumerate(chunk):
             lexical_ids = tuple(track_ids[i] for i in lexical_top[row] if lexical_scores[row, i] > 0)
-            results.append(Candidates(query.query_id, tuple(track_ids[i] for i in dense_top[row]), lexical_ids))
+            results.append(
+                Candidates(query.query_id, tuple(track_ids[i] for i in dense_top[row]), lexical_ids)
+            )
     logger.info("mined candidates for %d queries (%d per retriever)", len(results), k)
     if results:
         logger.info("example candidates: %s", results[0])
@@ -138,8 +150,9 @@ def interleave(*rankings: Sequence[TrackId]) -> list[TrackId]:
     return list(merged)
 
 
-def choose_positive(query: TrainingQuery, pool: Sequence[TrackId], tracks: Mapping[TrackId, Track],
-                    teacher: Reranker | None) -> TrackId | None:
+def choose_positive(
+    query: TrainingQuery, pool: Sequence[TrackId], tracks: Mapping[TrackId, Track], teacher: Reranker | None
+) -> TrackId | None:
     """The query's known positive, else the teacher's best track among the candidates."""
     known = [track_id for track_id in query.positive_ids if track_id in tracks]
     if known:
@@ -183,7 +196,9 @@ def build_triplets(
     for query in tqdm(queries, desc="triplets", unit="query", disable=not _progress(show_progress_bar)):
         found = candidates_by_query.get(query.query_id)
         if found is None:
-            raise ValueError(f"query {query.query_id!r} has no mined candidates; run the candidates stage again")
+            raise ValueError(
+                f"query {query.query_id!r} has no mined candidates; run the candidates stage again"
+            )
         pool = [t for t in interleave(query.shown_ids, found.dense, found.lexical) if t in by_id]
         positive_id = choose_positive(query, pool, by_id, teacher)
         if positive_id is None:
@@ -191,21 +206,36 @@ def build_triplets(
             continue
         positive = by_id[positive_id]
         negatives = [
-            track_id for track_id in interleave(found.dense, found.lexical)
-            if track_id in by_id and track_id not in query.positive_ids and track_id != positive_id
+            track_id
+            for track_id in interleave(found.dense, found.lexical)
+            if track_id in by_id
+            and track_id not in query.positive_ids
+            and track_id != positive_id
             and not is_near_duplicate(by_id[track_id], positive, config.near_duplicate_jaccard)
         ]
         if len(negatives) < config.num_negatives:
             skipped_few_negatives += 1
             continue
         is_sampled = rng.random() < config.sampled_view_fraction
-        positive_text = document_text(query.text, positive, rng, is_sampled)
+        positive_text = document_text(query.text, positive, rng, is_sampled, is_positive=True)
         for negative_id in rng.sample(negatives, config.num_negatives):
-            triplets.append(Triplet(query.query_id, query.text, positive_id, positive_text, negative_id,
-                                    document_text(query.text, by_id[negative_id], rng, is_sampled)))
+            triplets.append(
+                Triplet(
+                    query.query_id,
+                    query.text,
+                    positive_id,
+                    positive_text,
+                    negative_id,
+                    document_text(query.text, by_id[negative_id], rng, is_sampled),
+                )
+            )
     logger.info(
         "%d triplets from %d queries (skipped: %d without a positive, %d with fewer than %d negatives)",
-        len(triplets), len(queries), skipped_no_positive, skipped_few_negatives, config.num_negatives,
+        len(triplets),
+        len(queries),
+        skipped_no_positive,
+        skipped_few_negatives,
+        config.num_negatives,
     )
     if triplets:
         logger.info("example triplet: %s", triplets[0])

@@ -22,7 +22,23 @@ import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import ModuleType
 
+import gpl.gate
+import gpl.mining
+import gpl.pseudo_label
+import gpl.queries
+import gpl.teacher
+import gpl.train
+from gpl.config import GPLConfig
+from gpl.gate import GateResult, decide, gate_benchmarks, score_encoder
+from gpl.manifest import RunManifest, fingerprint, plain
+from gpl.mining import build_triplets, mine_candidates
+from gpl.pseudo_label import label_triplets
+from gpl.queries import build_queries
+from gpl.records import Candidates, LabeledTriplet, TrainingQuery, Triplet, read_jsonl, write_jsonl
+from gpl.teacher import CrossEncoderTeacher, teacher_pairs, train_teacher
+from gpl.train import require_training_libraries, resolve_device, train_encoder
 from retriever import (
     Track,
     activate_generation,
@@ -34,26 +50,25 @@ from retriever import (
     read_interactions,
 )
 
-from gpl.config import GPLConfig
-from gpl.gate import GateResult, decide, gate_benchmarks, score_encoder
-from gpl.manifest import RunManifest, fingerprint, plain
-from gpl.mining import build_triplets, mine_candidates
-from gpl.pseudo_label import label_triplets
-from gpl.queries import build_queries
-from gpl.records import Candidates, LabeledTriplet, TrainingQuery, Triplet, read_jsonl, write_jsonl
-from gpl.teacher import CrossEncoderTeacher, teacher_pairs, train_teacher
-from gpl.train import require_training_libraries, resolve_device, train_encoder
-
 logger = logging.getLogger(__name__)
 
 STAGES = ("queries", "candidates", "teacher", "triplets", "labels", "train", "gate", "deploy")
+
+
+def code_hash(*modules: ModuleType) -> str:
+    """sha256 of the source files that implement a stage: changed code redoes the stage too."""
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
 class StageOutcome:
     name: str
     did_run: bool
-    seconds: float  # of the run that produced the artifact (this one or an earlier one)
+    seconds: float  # wall clock of the run that produced the artifact (this one or an earlier one)
+    cpu_seconds: float
 
 
 @dataclass(frozen=True)
@@ -78,7 +93,9 @@ def training_tracks(tracks: list[Track], split: str | None) -> list[Track]:
     kept = [track for track in tracks if track.metadata.get("split") == split]
     if not kept:
         found = sorted({str(track.metadata.get("split")) for track in tracks})
-        raise ValueError(f"no catalogue track has split {split!r} (found {found}); drop --split or fix the catalogue")
+        raise ValueError(
+            f"no catalogue track has split {split!r} (found {found}); drop --split or fix the catalogue"
+        )
     return kept
 
 
@@ -98,8 +115,12 @@ class _Run:
             raise ValueError(f"{config.catalogue}: no valid tracks ({loaded.summary()})")
         self.all_tracks = loaded.tracks
         self.tracks = training_tracks(loaded.tracks, config.queries.split)
-        logger.info("catalogue: %d tracks, %d for training; example: %s", len(self.all_tracks),
-                    len(self.tracks), self.tracks[0])
+        logger.info(
+            "catalogue: %d tracks, %d for training; example: %s",
+            len(self.all_tracks),
+            len(self.tracks),
+            self.tracks[0],
+        )
         self.encoder = load_encoder(config.encoder, device=self.device)
         self.teacher_dir = config.teacher or self.dir / "teacher"
         self._teacher: CrossEncoderTeacher | None = None
@@ -109,13 +130,17 @@ class _Run:
 
     def teacher(self) -> CrossEncoderTeacher:
         if self._teacher is None:
-            self._teacher = CrossEncoderTeacher.load(self.teacher_dir, device=self.device,
-                                                     max_length=self.config.teacher_training.max_length)
+            self._teacher = CrossEncoderTeacher.load(
+                self.teacher_dir, device=self.device, max_length=self.config.teacher_training.max_length
+            )
         return self._teacher
 
-    def stage(self, name: str, config: object, inputs: dict[str, Path | str], outputs: list[Path], build) -> None:  # noqa: ANN001
+    def stage(
+        self, name: str, config: object, inputs: dict[str, Path | str], outputs: list[Path], build
+    ) -> None:  # noqa: ANN001
         did_run = self.manifest.run_stage(name, config, inputs, outputs, build)
-        self.outcomes.append(StageOutcome(name, did_run, self.manifest.stages()[name].seconds))
+        record = self.manifest.stages()[name]
+        self.outcomes.append(StageOutcome(name, did_run, record.seconds, record.cpu_seconds))
 
 
 def run(config: GPLConfig) -> RunReport:
@@ -146,71 +171,148 @@ def run(config: GPLConfig) -> RunReport:
         interactions = read_interactions(config.log) if isinstance(log_input, Path) else iter(())
         train, heldout = build_queries(state.tracks, interactions, config.queries)
         if not train:
-            raise ValueError("no training queries: the log has no turns and the catalogue gave no captions/templates")
+            raise ValueError(
+                "no training queries: the log has no turns and the catalogue gave no captions/templates"
+            )
         write_jsonl(queries_path, train)
         write_jsonl(heldout_path, heldout)
 
-    state.stage("queries", config.queries, {"catalogue": config.catalogue, "log": log_input},
-                [queries_path, heldout_path], build_queries_stage)
+    state.stage(
+        "queries",
+        config.queries,
+        {"catalogue": config.catalogue, "log": log_input, "code": code_hash(gpl.queries)},
+        [queries_path, heldout_path],
+        build_queries_stage,
+    )
 
     candidates_path = state.path("candidates.jsonl")
-    candidates_config = {"candidates_per_retriever": config.mining.candidates_per_retriever,
-                         "split": config.queries.split}
+    candidates_config = {
+        "candidates_per_retriever": config.mining.candidates_per_retriever,
+        "split": config.queries.split,
+    }
 
     def build_candidates_stage() -> None:
         queries = list(read_jsonl(queries_path, TrainingQuery))
-        write_jsonl(candidates_path, mine_candidates(queries, state.tracks, state.encoder, config.mining,
-                                                     show_progress_bar=show))
+        write_jsonl(
+            candidates_path,
+            mine_candidates(queries, state.tracks, state.encoder, config.mining, show_progress_bar=show),
+        )
 
-    state.stage("candidates", candidates_config,
-                {"queries": queries_path, "catalogue": config.catalogue, "encoder": encoder_id},
-                [candidates_path], build_candidates_stage)
+    state.stage(
+        "candidates",
+        candidates_config,
+        {
+            "queries": queries_path,
+            "catalogue": config.catalogue,
+            "encoder": encoder_id,
+            "code": code_hash(gpl.mining),
+        },
+        [candidates_path],
+        build_candidates_stage,
+    )
 
     if config.teacher is None:
-        teacher_config = {"training": config.teacher_training, "base": config.teacher_base,
-                          "sampled_view_fraction": 0.5, "near_duplicate_jaccard": config.mining.near_duplicate_jaccard}
+        teacher_config = {
+            "training": config.teacher_training,
+            "base": config.teacher_base,
+            "sampled_view_fraction": 0.5,
+            "near_duplicate_jaccard": config.mining.near_duplicate_jaccard,
+        }
 
         def build_teacher_stage() -> None:
-            pairs = teacher_pairs(list(read_jsonl(queries_path, TrainingQuery)),
-                                  list(read_jsonl(candidates_path, Candidates)), state.tracks,
-                                  config.teacher_training, near_duplicate_jaccard=config.mining.near_duplicate_jaccard)
+            pairs = teacher_pairs(
+                list(read_jsonl(queries_path, TrainingQuery)),
+                list(read_jsonl(candidates_path, Candidates)),
+                state.tracks,
+                config.teacher_training,
+                near_duplicate_jaccard=config.mining.near_duplicate_jaccard,
+            )
             base_dir = load_encoder(config.teacher_base, device="cpu").path
-            train_teacher(pairs, base_dir, state.teacher_dir, config.teacher_training, device=state.device,
-                          show_progress_bar=show)
+            train_teacher(
+                pairs,
+                base_dir,
+                state.teacher_dir,
+                config.teacher_training,
+                device=state.device,
+                show_progress_bar=show,
+            )
 
-        state.stage("teacher", teacher_config,
-                    {"queries": queries_path, "candidates": candidates_path, "catalogue": config.catalogue},
-                    [state.teacher_dir], build_teacher_stage)
+        state.stage(
+            "teacher",
+            teacher_config,
+            {
+                "queries": queries_path,
+                "candidates": candidates_path,
+                "catalogue": config.catalogue,
+                "code": code_hash(gpl.teacher, gpl.mining),
+            },
+            [state.teacher_dir],
+            build_teacher_stage,
+        )
 
     triplets_path = state.path("triplets.jsonl")
 
     def build_triplets_stage() -> None:
         queries = list(read_jsonl(queries_path, TrainingQuery))
         needs_teacher = any(not q.positive_ids for q in queries)
-        triplets = build_triplets(queries, list(read_jsonl(candidates_path, Candidates)), state.tracks,
-                                  state.teacher() if needs_teacher else None, config.mining, show_progress_bar=show)
+        triplets = build_triplets(
+            queries,
+            list(read_jsonl(candidates_path, Candidates)),
+            state.tracks,
+            state.teacher() if needs_teacher else None,
+            config.mining,
+            show_progress_bar=show,
+        )
         write_jsonl(triplets_path, triplets)
 
-    state.stage("triplets", config.mining,
-                {"queries": queries_path, "candidates": candidates_path, "catalogue": config.catalogue,
-                 "teacher": state.teacher_dir}, [triplets_path], build_triplets_stage)
+    state.stage(
+        "triplets",
+        config.mining,
+        {
+            "queries": queries_path,
+            "candidates": candidates_path,
+            "catalogue": config.catalogue,
+            "teacher": state.teacher_dir,
+            "code": code_hash(gpl.mining),
+        },
+        [triplets_path],
+        build_triplets_stage,
+    )
 
     labels_path = state.path("labels.jsonl")
 
     def build_labels_stage() -> None:
         triplets = list(read_jsonl(triplets_path, Triplet))
-        write_jsonl(labels_path, label_triplets(triplets, state.teacher(), config.labels, show_progress_bar=show))
+        write_jsonl(
+            labels_path, label_triplets(triplets, state.teacher(), config.labels, show_progress_bar=show)
+        )
 
-    state.stage("labels", config.labels, {"triplets": triplets_path, "teacher": state.teacher_dir},
-                [labels_path], build_labels_stage)
+    state.stage(
+        "labels",
+        config.labels,
+        {
+            "triplets": triplets_path,
+            "teacher": state.teacher_dir,
+            "code": code_hash(gpl.pseudo_label, gpl.teacher),
+        },
+        [labels_path],
+        build_labels_stage,
+    )
 
     encoder_dir, checkpoint_dir = state.path("encoder"), state.path("checkpoints")
-    train_inputs: dict[str, Path | str] = {"labels": labels_path, "encoder": encoder_id}
+    train_inputs: dict[str, Path | str] = {
+        "labels": labels_path,
+        "encoder": encoder_id,
+        "code": code_hash(gpl.train),
+    }
 
     def build_train_stage() -> None:
         # Checkpoints from a run with another config or other labels must not be resumed.
-        key = hashlib.sha256(json.dumps([plain(config.training), state.manifest.hash_inputs(train_inputs)],
-                                        sort_keys=True).encode()).hexdigest()
+        key = hashlib.sha256(
+            json.dumps(
+                [plain(config.training), state.manifest.hash_inputs(train_inputs)], sort_keys=True
+            ).encode()
+        ).hexdigest()
         key_file = checkpoint_dir / "CHECKPOINT_KEY"
         if checkpoint_dir.exists() and (not key_file.is_file() or key_file.read_text().strip() != key):
             logger.info("discarding checkpoints of an earlier, different training run")
@@ -218,8 +320,15 @@ def run(config: GPLConfig) -> RunReport:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         key_file.write_text(key + "\n")
         labeled = list(read_jsonl(labels_path, LabeledTriplet))
-        train_encoder(labeled, state.encoder.path, encoder_dir, checkpoint_dir, config.training,
-                      device=state.device, show_progress_bar=show)
+        train_encoder(
+            labeled,
+            state.encoder.path,
+            encoder_dir,
+            checkpoint_dir,
+            config.training,
+            device=state.device,
+            show_progress_bar=show,
+        )
 
     state.stage("train", config.training, train_inputs, [encoder_dir], build_train_stage)
 
@@ -229,14 +338,21 @@ def run(config: GPLConfig) -> RunReport:
         heldout = list(read_jsonl(heldout_path, TrainingQuery))
         benchmarks = gate_benchmarks(config.gate, heldout, state.tracks)
         current = score_encoder(state.encoder, benchmarks, config.gate.k)
-        candidate = score_encoder(load_encoder(str(encoder_dir), device=state.device), benchmarks, config.gate.k)
+        candidate = score_encoder(
+            load_encoder(str(encoder_dir), device=state.device), benchmarks, config.gate.k
+        )
         result = decide(current, candidate, config.gate)
         temporary = gate_path.with_name(gate_path.name + ".tmp")
         temporary.write_text(json.dumps(asdict(result), indent=1) + "\n", encoding="utf-8")
         os.replace(temporary, gate_path)
 
-    gate_inputs: dict[str, Path | str] = {"candidate": encoder_dir, "current": encoder_id, "heldout": heldout_path,
-                                          "catalogue": config.catalogue}
+    gate_inputs: dict[str, Path | str] = {
+        "candidate": encoder_dir,
+        "current": encoder_id,
+        "heldout": heldout_path,
+        "catalogue": config.catalogue,
+        "code": code_hash(gpl.gate),
+    }
     if config.gate.benchmark is not None:
         gate_inputs["benchmark"] = config.gate.benchmark
     state.stage("gate", config.gate, gate_inputs, [gate_path], build_gate_stage)
@@ -253,14 +369,24 @@ def run(config: GPLConfig) -> RunReport:
                 copy_dir(encoder_dir, config.save_encoder)
                 record["saved_encoder"] = str(config.save_encoder)
             if config.index_dir is not None:
-                built = deploy(state.all_tracks, encoder_dir, config.index_dir, name, device=state.device,
-                               show_progress_bar=show)
+                built = deploy(
+                    state.all_tracks,
+                    encoder_dir,
+                    config.index_dir,
+                    name,
+                    device=state.device,
+                    show_progress_bar=show,
+                )
                 record["generation"] = str(built)
             deploy_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
-        state.stage("deploy", {"index_dir": config.index_dir, "save_encoder": config.save_encoder, "name": name},
-                    {"encoder": encoder_dir, "gate": gate_path, "catalogue": config.catalogue},
-                    [deploy_path], build_deploy_stage)
+        state.stage(
+            "deploy",
+            {"index_dir": config.index_dir, "save_encoder": config.save_encoder, "name": name},
+            {"encoder": encoder_dir, "gate": gate_path, "catalogue": config.catalogue},
+            [deploy_path],
+            build_deploy_stage,
+        )
         recorded = json.loads(deploy_path.read_text(encoding="utf-8")).get("generation")
         generation = Path(recorded) if recorded else None
     elif not gate.is_accepted:
@@ -280,8 +406,15 @@ def copy_dir(source: Path, target: Path) -> None:
     temporary.rename(target)
 
 
-def deploy(tracks: list[Track], encoder_dir: Path, index_dir: Path, name: str, *, device: str = "cpu",
-           show_progress_bar: bool | None = None) -> Path:
+def deploy(
+    tracks: list[Track],
+    encoder_dir: Path,
+    index_dir: Path,
+    name: str,
+    *,
+    device: str = "cpu",
+    show_progress_bar: bool | None = None,
+) -> Path:
     """Re-index the catalogue with the accepted encoder into a new generation, then switch to it.
 
     The encoder is copied into the generation first and loaded from there, because the index

@@ -39,14 +39,14 @@ def label_triplets(
     Returns:
         The triplets with their positive and negative logits, in input order.
     """
-    pairs = list(dict.fromkeys(
-        pair for t in triplets for pair in ((t.query, t.positive), (t.query, t.negative))
-    ))
+    pairs = list(
+        dict.fromkeys(pair for t in triplets for pair in ((t.query, t.positive), (t.query, t.negative)))
+    )
     if show_progress_bar is None:
         show_progress_bar = logger.getEffectiveLevel() <= logging.INFO
     logger.info("scoring %d distinct pairs for %d triplets", len(pairs), len(triplets))
     scores = teacher.score_pairs(pairs, batch_size=config.batch_size, show_progress_bar=show_progress_bar)
-    score_of = {pair: float(score) for pair, score in zip(pairs, scores)}
+    score_of = {pair: float(score) for pair, score in zip(pairs, scores, strict=True)}
     labeled = [
         LabeledTriplet(t, score_of[(t.query, t.positive)], score_of[(t.query, t.negative)]) for t in triplets
     ]
@@ -54,7 +54,10 @@ def label_triplets(
         margins = [item.margin for item in labeled]
         logger.info(
             "margins: mean %.2f, min %.2f, max %.2f, %.0f%% positive; example %s",
-            sum(margins) / len(margins), min(margins), max(margins),
-            100 * sum(m > 0 for m in margins) / len(margins), labeled[0],
+            sum(margins) / len(margins),
+            min(margins),
+            max(margins),
+            100 * sum(m > 0 for m in margins) / len(margins),
+            labeled[0],
         )
     return labeled

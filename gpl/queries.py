@@ -20,10 +20,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from retriever import Interaction, Track, TrackId
-
 from gpl.config import QueryConfig
 from gpl.records import TrainingQuery
+from retriever import Interaction, Track, TrackId
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ TEMPLATES = (
     "This track has {items}.",
     "A song with {items}.",
     "This piece showcases {items}, creating a {one} feel.",
-    "{Items} come together in this track.",
+    "In this track, {items} come together.",
     "The music is {one}, with {items}.",
     "Here, {items} blend together.",
     "I'm looking for something with {items}.",
@@ -80,7 +79,7 @@ def synthesise_request(descriptors: Sequence[str], rng: random.Random, max_items
     chosen = rng.sample(distinct, count + int(needs_one))
     one = chosen.pop() if needs_one else ""
     items = join_items(chosen, rng)
-    return template.replace("{Items}", items[:1].upper() + items[1:]).replace("{items}", items).replace("{one}", one)
+    return template.replace("{items}", items).replace("{one}", one)
 
 
 def caption_sentences(caption: str) -> list[str]:
@@ -133,7 +132,9 @@ class _Turn:
     liked_after: set[TrackId] = field(default_factory=set)
 
 
-def log_queries(interactions: Iterable[Interaction], catalogue_ids: set[TrackId]) -> dict[str, list[TrainingQuery]]:
+def log_queries(
+    interactions: Iterable[Interaction], catalogue_ids: set[TrackId]
+) -> dict[str, list[TrainingQuery]]:
     """Requests from logged turns, grouped by session id.
 
     A turn's positives are tracks it showed that the user liked before the next turn, by a
@@ -157,8 +158,10 @@ def log_queries(interactions: Iterable[Interaction], catalogue_ids: set[TrackId]
             shown = tuple(track_id for track_id, _ in turn.interaction.shown if track_id in catalogue_ids)
             positives = tuple(track_id for track_id in shown if track_id in turn.liked_after)
             prefix = f"log-{hashlib.sha256(session_id.encode()).hexdigest()[:10]}-{turn.index}"
-            texts = {"log-message": turn.interaction.message.strip(),
-                     "log-query": state_query_text(turn.interaction.query)}
+            texts = {
+                "log-message": turn.interaction.message.strip(),
+                "log-query": state_query_text(turn.interaction.query),
+            }
             seen: set[str] = set()
             for source, text in texts.items():
                 if len(text.split()) < 1 or text.lower() in seen:
@@ -201,14 +204,15 @@ def build_queries(
     num_templates = len(train) - num_logged - num_captions
     rng.shuffle(train)
     if config.max_queries is not None:
-        # Logged requests are what users really asked: keep them all before capping the rest.
-        logged = [q for q in train if q.source.startswith("log-")]
-        rest = [q for q in train if not q.source.startswith("log-")]
-        train = (logged + rest)[: max(config.max_queries, 0)]
-        rng.shuffle(train)
+        train = train[: config.max_queries]  # a uniform sample: each source keeps its share
     logger.info(
         "%d training queries (of %d logged, %d caption sentences, %d templated; cap %s), "
-        "%d held-out logged queries", len(train), num_logged, num_captions, num_templates, config.max_queries,
+        "%d held-out logged queries",
+        len(train),
+        num_logged,
+        num_captions,
+        num_templates,
+        config.max_queries,
         len(heldout),
     )
     if train:

@@ -17,9 +17,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
-from retriever import Interaction, LexicalIndex, Track, TrackId
-
 from gpl.queries import join_items
+from retriever import Interaction, LexicalIndex, Track, TrackId
 
 Ranker = Callable[[str], list[tuple[TrackId, float]]]  # request => (track id, score), best first
 
@@ -91,22 +90,75 @@ def simulate_sessions(
         for turn in range(max_turns):
             shown = rank(", ".join(query_parts))
             clock += 1
-            records.append(Interaction(session_id=session_id, kind="turn", message=message,
-                                       query=" ".join(query_parts), shown=tuple(shown),
-                                       feedback={"excluded": [], "liked": list(liked)}, time=clock))
+            records.append(
+                Interaction(
+                    session_id=session_id,
+                    kind="turn",
+                    message=message,
+                    query=" ".join(query_parts),
+                    shown=tuple(shown),
+                    feedback={"excluded": [], "liked": list(liked)},
+                    time=clock,
+                )
+            )
             shown_ids = [track_id for track_id, _ in shown]
             choice: TrackId | None = target.id if target.id in shown_ids else None
             remaining = [d for d in wanted if d not in query_parts]
             if choice is None and (turn == max_turns - 1 or not remaining) and shown_ids:
                 # The user settles for the shown track that shares most of what they want.
-                choice = max(shown_ids, key=lambda i: len(set(by_id[i].descriptors) & set(wanted)) if i in by_id else 0)
+                choice = max(
+                    shown_ids, key=lambda i: len(set(by_id[i].descriptors) & set(wanted)) if i in by_id else 0
+                )
             if choice is not None:
                 clock += 1
                 liked.append(choice)
-                records.append(Interaction(session_id=session_id, kind="feedback",
-                                           feedback={"track_id": choice, "liked": True}, time=clock))
+                records.append(
+                    Interaction(
+                        session_id=session_id,
+                        kind="feedback",
+                        feedback={"track_id": choice, "liked": True},
+                        time=clock,
+                    )
+                )
                 break
             extra = remaining[0]
             query_parts.append(extra)
             message = rng.choice(REFINEMENTS).replace("{one}", extra)
     return records
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m gpl.simulate``: write simulated conversations to an interaction log."""
+    import argparse
+    import sys
+    from pathlib import Path
+
+    from retriever import InteractionLog, load_catalog
+
+    parser = argparse.ArgumentParser(prog="python -m gpl.simulate", description=__doc__.splitlines()[0])
+    parser.add_argument("--catalogue", type=Path, required=True)
+    parser.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "musiccaps", "jamendo"])
+    parser.add_argument("--split", help="only tracks whose 'split' metadata is this (e.g. train)")
+    parser.add_argument("--sessions", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True, help="interaction log to append to")
+    args = parser.parse_args(argv)
+    tracks = load_catalog(args.catalogue, args.format).tracks
+    if args.split is not None:
+        tracks = [t for t in tracks if t.metadata.get("split") == args.split]
+    try:
+        records = simulate_sessions(tracks, num_sessions=args.sessions, seed=args.seed)
+    except ValueError as error:
+        print(f"gpl.simulate: error: {error}", file=sys.stderr)
+        return 2
+    log = InteractionLog(args.out)
+    for record in records:
+        log.append(record)
+    print(
+        f"appended {len(records)} records ({args.sessions} sessions over {len(tracks)} tracks) to {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

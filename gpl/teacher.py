@@ -24,11 +24,10 @@ from typing import Protocol
 
 import numpy as np
 
-from retriever import Track
-
 from gpl.config import TeacherConfig
 from gpl.records import Candidates, TrainingQuery
 from gpl.train import require_training_libraries, resolve_device
+from retriever import Track
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +41,9 @@ class Reranker(Protocol):
 class PairScorer(Protocol):
     """Scores many (request, document) pairs at once: raw logits, shape (len(pairs),)."""
 
-    def score_pairs(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64,
-                    show_progress_bar: bool | None = None) -> np.ndarray: ...
+    def score_pairs(
+        self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64, show_progress_bar: bool | None = None
+    ) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -77,37 +77,65 @@ def teacher_pairs(
     Returns:
         Shuffled pairs: one positive and up to ``hard_negatives + random_negatives`` negatives per request.
     """
-    from gpl.mining import document_text, interleave, is_near_duplicate
+    from gpl.mining import DESCRIPTOR_SEPARATOR, document_text, interleave, is_near_duplicate, mentioned
 
     rng = random.Random(config.seed)
     by_id = {track.id: track for track in tracks}
     candidates_by_query = {c.query_id: c for c in candidates}
-    usable = [q for q in queries if any(p in by_id for p in q.positive_ids)][: config.max_queries]
+    # Only requests that name some of their positive's descriptors: a caption sentence such as
+    # "the recording quality is poor" says nothing a descriptor set can be judged against.
+    usable = [
+        q
+        for q in queries
+        if any(p in by_id and mentioned(q.text, by_id[p].descriptors) for p in q.positive_ids)
+    ][: config.max_queries]
     pairs: list[TeacherPair] = []
     for query in usable:
-        positive = next(by_id[p] for p in query.positive_ids if p in by_id)
+        positive = next(
+            by_id[p] for p in query.positive_ids if p in by_id and mentioned(query.text, by_id[p].descriptors)
+        )
         found = candidates_by_query.get(query.query_id)
-        hard = [] if found is None else [
-            track_id for track_id in interleave(found.dense, found.lexical)
-            if track_id in by_id and track_id not in query.positive_ids
-            and not is_near_duplicate(by_id[track_id], positive, near_duplicate_jaccard)
-        ]
+        hard = (
+            []
+            if found is None
+            else [
+                track_id
+                for track_id in interleave(found.dense, found.lexical)
+                if track_id in by_id
+                and track_id not in query.positive_ids
+                and not is_near_duplicate(by_id[track_id], positive, near_duplicate_jaccard)
+            ]
+        )
         negatives = rng.sample(hard, min(config.hard_negatives, len(hard)))
         wanted = len(negatives) + config.random_negatives
         for _ in range(10 * config.random_negatives):  # bounded: a tiny catalogue may have no valid one
             if len(negatives) >= wanted:
                 break
             track = rng.choice(tracks)
-            if track.id not in query.positive_ids and not is_near_duplicate(track, positive, near_duplicate_jaccard):
+            if track.id not in query.positive_ids and not is_near_duplicate(
+                track, positive, near_duplicate_jaccard
+            ):
                 negatives.append(track.id)
-        pairs.append(TeacherPair(query.text, document_text(query.text, positive, rng,
-                                                             rng.random() < sampled_view_fraction), 1.0))
+        positive_text = document_text(
+            query.text, positive, rng, rng.random() < sampled_view_fraction, is_positive=True
+        )
+        pairs.append(TeacherPair(query.text, positive_text, 1.0))
+        wanted = {d.lower() for d in mentioned(query.text, positive_text.split(DESCRIPTOR_SEPARATOR))}
         for negative_id in negatives:
-            pairs.append(TeacherPair(query.text, document_text(query.text, by_id[negative_id], rng,
-                                                                 rng.random() < sampled_view_fraction), 0.0))
+            negative_text = document_text(
+                query.text, by_id[negative_id], rng, rng.random() < sampled_view_fraction
+            )
+            covered = {d.lower() for d in mentioned(query.text, negative_text.split(DESCRIPTOR_SEPARATOR))}
+            if wanted and wanted <= covered:
+                continue  # it names everything the positive names: not a trustworthy negative
+            pairs.append(TeacherPair(query.text, negative_text, 0.0))
     rng.shuffle(pairs)
-    logger.info("%d teacher pairs (%d positive) from %d requests", len(pairs),
-                sum(p.label == 1.0 for p in pairs), len(usable))
+    logger.info(
+        "%d teacher pairs (%d positive) from %d requests",
+        len(pairs),
+        sum(p.label == 1.0 for p in pairs),
+        len(usable),
+    )
     if pairs:
         logger.info("example teacher pair: %s", pairs[0])
     return pairs
@@ -147,27 +175,38 @@ def train_teacher(
     require_training_libraries()
     import torch
     from datasets import Dataset
-    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder import (
+        CrossEncoder,
+        CrossEncoderTrainer,
+        CrossEncoderTrainingArguments,
+    )
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
     device = resolve_device(device)
     if show_progress_bar is None:
         show_progress_bar = logger.getEffectiveLevel() <= logging.INFO
     torch.manual_seed(config.seed)
-    model = CrossEncoder(str(base_dir), num_labels=1, max_length=config.max_length, device=device,
-                         activation_fn=torch.nn.Identity())
-    dataset = Dataset.from_dict({
-        "query": [p.query for p in pairs],
-        "document": [p.document for p in pairs],
-        "label": [p.label for p in pairs],
-    })
+    model = CrossEncoder(
+        str(base_dir),
+        num_labels=1,
+        max_length=config.max_length,
+        device=device,
+        activation_fn=torch.nn.Identity(),
+    )
+    dataset = Dataset.from_dict(
+        {
+            "query": [p.query for p in pairs],
+            "document": [p.document for p in pairs],
+            "label": [p.label for p in pairs],
+        }
+    )
     work_dir = output_dir.with_name(output_dir.name + "-work")
     args = CrossEncoderTrainingArguments(
         output_dir=str(work_dir),
         num_train_epochs=config.epochs,
         per_device_train_batch_size=config.batch_size,
         learning_rate=config.learning_rate,
-        warmup_ratio=config.warmup_ratio,
+        warmup_steps=int(config.warmup_ratio * config.epochs * -(-len(pairs) // config.batch_size)),
         seed=config.seed,
         use_cpu=device == "cpu",
         save_strategy="no",
@@ -175,7 +214,16 @@ def train_teacher(
         report_to="none",
         disable_tqdm=not show_progress_bar,
     )
-    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset, loss=BinaryCrossEntropyLoss(model))
+    num_positive = sum(p.label > 0.5 for p in pairs)
+    # Balanced classes: a request has one positive and several negatives, and an unweighted loss is
+    # mostly satisfied by predicting the base rate.
+    pos_weight = torch.tensor((len(pairs) - num_positive) / max(num_positive, 1))
+    trainer = CrossEncoderTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        loss=BinaryCrossEntropyLoss(model, pos_weight=pos_weight),
+    )
     trainer.train()
     temporary = output_dir.with_name(output_dir.name + ".tmp")
     shutil.rmtree(temporary, ignore_errors=True)
@@ -205,19 +253,27 @@ class CrossEncoderTeacher:
         import torch
         from sentence_transformers.cross_encoder import CrossEncoder
 
-        model = CrossEncoder(str(path), device=resolve_device(device), max_length=max_length,
-                             activation_fn=torch.nn.Identity(), model_kwargs={"use_safetensors": True})
+        model = CrossEncoder(
+            str(path),
+            device=resolve_device(device),
+            max_length=max_length,
+            activation_fn=torch.nn.Identity(),
+            model_kwargs={"use_safetensors": True},
+        )
         return cls(model)
 
-    def score_pairs(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64,
-                    show_progress_bar: bool | None = None) -> np.ndarray:
+    def score_pairs(
+        self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64, show_progress_bar: bool | None = None
+    ) -> np.ndarray:
         """Raw logits for (request, document) pairs, shape (len(pairs),)."""
         if not pairs:
             return np.zeros(0, dtype=np.float32)
         if show_progress_bar is None:
             show_progress_bar = len(pairs) > 256 and logger.getEffectiveLevel() <= logging.INFO
         scores = self.model.predict(  # type: ignore[attr-defined]
-            [list(pair) for pair in pairs], batch_size=batch_size, show_progress_bar=show_progress_bar,
+            [list(pair) for pair in pairs],
+            batch_size=batch_size,
+            show_progress_bar=show_progress_bar,
             convert_to_numpy=True,
         )
         return np.asarray(scores, dtype=np.float32).reshape(len(pairs))

@@ -73,6 +73,44 @@ def margin_mse_loss(model: Any, similarity_scale: float) -> Any:
     return MarginMSELoss(model, similarity_fct=functools.partial(scaled_cos_sim, scale=similarity_scale))
 
 
+def calibrate_scale(
+    model: Any, labeled: Sequence[LabeledTriplet], *, sample: int = 256, seed: int = 0
+) -> float:
+    """The similarity scale that puts the student's cosine margins on the teacher's logit scale.
+
+    MarginMSE regresses the student's margin onto the teacher's; with normalised embeddings
+    the student's margins live in [-2, 2] while the teacher's raw logits have their own
+    spread. The ratio of the two standard deviations, on a sample of triplets, matches them
+    before training starts (a mismatch would teach the student to shrink or blow up its margins).
+
+    Raises:
+        ValueError: the teacher's margins are all equal (it has nothing to teach).
+    """
+    import random
+
+    import numpy as np
+
+    chosen = random.Random(seed).sample(list(labeled), min(sample, len(labeled)))
+    teacher = np.array([item.margin for item in chosen])
+    if float(teacher.std()) <= 1e-9:
+        raise ValueError(
+            "the teacher gives every triplet the same margin: retrain it (more queries or epochs)"
+        )
+    encode = lambda texts: model.encode(texts, batch_size=64, normalize_embeddings=True)  # noqa: E731
+    queries = encode([item.triplet.query for item in chosen])  # (n, dim)
+    positives = encode([item.triplet.positive for item in chosen])
+    negatives = encode([item.triplet.negative for item in chosen])
+    student = (queries * positives).sum(1) - (queries * negatives).sum(1)  # (n,)
+    scale = float(teacher.std() / max(float(student.std()), 1e-6))
+    logger.info(
+        "similarity scale %.2f (teacher margin std %.3f, student cosine margin std %.4f)",
+        scale,
+        teacher.std(),
+        student.std(),
+    )
+    return scale
+
+
 def training_columns(labeled: Sequence[LabeledTriplet]) -> dict[str, list[Any]]:
     """Group triplets by (query, positive) into MarginMSE columns.
 
@@ -85,7 +123,9 @@ def training_columns(labeled: Sequence[LabeledTriplet]) -> dict[str, list[Any]]:
         ValueError: no triplets.
     """
     if not labeled:
-        raise ValueError("no labelled triplets to train on; check the triplets stage's log for skipped queries")
+        raise ValueError(
+            "no labelled triplets to train on; check the triplets stage's log for skipped queries"
+        )
     groups: dict[tuple[str, str, str], list[LabeledTriplet]] = {}
     for item in labeled:
         key = (item.triplet.query_id, item.triplet.query, item.triplet.positive)
@@ -149,7 +189,11 @@ def train_encoder(
     device = resolve_device(device)
     import torch
     from datasets import Dataset
-    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
 
     columns = training_columns(labeled)
     if show_progress_bar is None:
@@ -158,8 +202,12 @@ def train_encoder(
     model = SentenceTransformer(str(base_dir), device=device, model_kwargs={"use_safetensors": True})
     model.max_seq_length = config.max_seq_length
     dataset = Dataset.from_dict(columns)
-    logger.info("training on %d examples (%d negatives each), example: %s", len(dataset),
-                len(columns) - 3, {name: values[0] for name, values in columns.items()})
+    logger.info(
+        "training on %d examples (%d negatives each), example: %s",
+        len(dataset),
+        len(columns) - 3,
+        {name: values[0] for name, values in columns.items()},
+    )
     steps_per_epoch = max(1, -(-len(dataset) // config.batch_size))
     total_steps = config.max_steps or int(round(steps_per_epoch * config.epochs))
     args = SentenceTransformerTrainingArguments(
@@ -180,8 +228,10 @@ def train_encoder(
         report_to="none",
         disable_tqdm=not show_progress_bar,
     )
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset,
-                                         loss=margin_mse_loss(model, config.similarity_scale))
+    scale = config.similarity_scale or calibrate_scale(model, labeled, seed=config.seed)
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=dataset, loss=margin_mse_loss(model, scale)
+    )
     resume = last_checkpoint(checkpoint_dir)
     if resume is not None:
         logger.info("resuming training from %s", resume)

@@ -51,7 +51,9 @@ def generation_dir(index_dir: Path, name: str) -> Path:
         ValueError: ``name`` is not a plain directory name.
     """
     if not _NAME.match(name):
-        raise ValueError(f"generation name must be letters, digits, '.', '_' or '-' (<= 128 chars), got {name!r}")
+        raise ValueError(
+            f"generation name must be letters, digits, '.', '_' or '-' (<= 128 chars), got {name!r}"
+        )
     return index_dir / GENERATIONS_DIR / name
 
 
@@ -130,7 +132,9 @@ def build_generation(
         )
     ready = generation / READY_FILE
     ready.write_text(encoder.info.fingerprint + "\n", encoding="utf-8")
-    logger.info("generation %s built: %d tracks with %s", generation, report.total_in_store, encoder.info.fingerprint)
+    logger.info(
+        "generation %s built: %d tracks with %s", generation, report.total_in_store, encoder.info.fingerprint
+    )
     return generation
 
 

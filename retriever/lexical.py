@@ -3,18 +3,19 @@
 Each document is a descriptor set. Its features are its words (lightly stemmed) and,
 for every multi-word descriptor, the whole phrase as one more feature, so a request
 that says "steel drum" matches the descriptor "steel drums" both word by word and as
-a unit. Query words that are not in the index are matched with rapidfuzz against the
-index's words ("guitr" -> "guitar") and run-together phrases are split back
-("steeldrum" -> "steel drum").
+a unit. Query words that are not in the index are mapped to index words: suffix variants
+("slowly" -> "slow", "guitarist" -> "guitar"), run-together phrases ("steeldrum" ->
+"steel drum") and misspellings within one or two edits, found with rapidfuzz ("guitr" ->
+"guitar").
 
 A document's score is the sum of two signals:
 
-- similarity: tf-idf cosine (default) or BM25 between the query and the document, over
-  word and phrase features;
 - coverage: the mean, over the document's descriptors, of how much of each descriptor
-  the query mentions (an idf-weighted fraction of its words, with a share for the whole
-  phrase). A short descriptor set that the request mentions almost entirely beats a long
-  one that merely shares a few rare words with it.
+  the query mentions (with the default `phrase_coverage=1`, a multi-word descriptor counts
+  only when its whole phrase is there). A descriptor set that the request mentions almost
+  entirely beats a long one that merely shares a few words with it.
+- similarity: BM25 (default) or tf-idf cosine between the query and the document, over word
+  and phrase features; with the default weights it mostly orders documents of equal coverage.
 
 Both are linear in the query's feature vector, so each is one sparse matrix product: a
 query touches the postings of its own terms only, never a Python loop over the catalogue.
@@ -93,18 +94,19 @@ class LexicalConfig:
         b: BM25 length normalisation (BM25 only).
         phrase_weight: Term frequency given to a multi-word descriptor's phrase feature,
             relative to one word.
-        coverage_weight: Weight of the coverage signal added to the similarity.
+        coverage_weight: Weight of the coverage signal (in [0, 1]) added to the similarity (a BM25
+            score gains several points per matched term, hence a large weight with BM25).
         phrase_coverage: Share of a multi-word descriptor's coverage that needs the whole
             phrase (the rest is the idf-weighted fraction of its words the query has).
-        fuzzy: Match unknown query words to index words with rapidfuzz.
+        fuzzy: Match unknown query words to index words within one or two edits (rapidfuzz).
     """
 
-    scoring: Scoring = Scoring.COSINE
+    scoring: Scoring = Scoring.BM25
     k1: float = 1.2
-    b: float = 0.75
+    b: float = 0.0  # no length normalisation here: coverage already normalises by descriptor count
     phrase_weight: float = 1.0
-    coverage_weight: float = 0.5
-    phrase_coverage: float = 0.0
+    coverage_weight: float = 24.0
+    phrase_coverage: float = 1.0
     fuzzy: bool = True
 
     def __post_init__(self) -> None:
@@ -113,7 +115,8 @@ class LexicalConfig:
             raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
         if self.phrase_weight < 0 or self.coverage_weight < 0:
             raise ValueError(
-                f"phrase_weight and coverage_weight must be >= 0, got {self.phrase_weight}, {self.coverage_weight}"
+                "phrase_weight and coverage_weight must be >= 0, "
+                f"got {self.phrase_weight} and {self.coverage_weight}"
             )
         if not 0 <= self.phrase_coverage <= 1:
             raise ValueError(f"phrase_coverage must be in [0, 1], got {self.phrase_coverage}")
@@ -134,6 +137,7 @@ class LexicalIndex:
         self.doc_ids = doc_ids
         self.features = features
         self.idf = idf  # (features,)
+        self._idf32 = idf.astype(np.float32)
         self.similarity = similarity  # (docs, features)
         self.coverage = coverage  # (docs, features)
         self.config = config
@@ -142,7 +146,9 @@ class LexicalIndex:
         self._joined_phrases = {
             f[1:].replace(" ", ""): f[1:] for f in features if f.startswith(_PHRASE_PREFIX)
         }
-        self._max_phrase_words = max((f.count(" ") + 1 for f in features if f.startswith(_PHRASE_PREFIX)), default=1)
+        self._max_phrase_words = max(
+            (f.count(" ") + 1 for f in features if f.startswith(_PHRASE_PREFIX)), default=1
+        )
         self._words_by_initial: dict[str, list[str]] = {}
         for word in self._word_list:
             self._words_by_initial.setdefault(word[0], []).append(word)
@@ -223,7 +229,9 @@ class LexicalIndex:
             (doc_values, (doc_rows, doc_cols)), shape=(num_docs, max(len(descriptor_keys), 1))
         )
         coverage = incidence @ parts  # (docs, features): mean over a doc's descriptors
-        logger.debug("lexical index: %d docs, %d features, %d descriptors", num_docs, len(features), len(descriptor_keys))
+        logger.debug(
+            "lexical index: %d docs, %d features, %d descriptors", num_docs, len(features), len(descriptor_keys)
+        )
         return cls(
             list(doc_ids),
             features,
@@ -241,7 +249,7 @@ class LexicalIndex:
         idf: np.ndarray,
         phrase_coverage: float,
     ) -> sparse.csr_matrix:
-        """(descriptors x features): how much each matched feature covers of each descriptor (rows sum to 1)."""
+        """(descriptors x features): how much of each descriptor each feature covers (rows sum to 1)."""
         rows: list[int] = []
         cols: list[int] = []
         values: list[float] = []
@@ -306,6 +314,7 @@ class LexicalIndex:
         return {column: weight for column in columns}
 
     def _query_vector(self, text: str, weighted_phrases: Mapping[str, float] | None) -> dict[int, float]:
+        """Feature column => weight: 1 for each feature of the text, plus each weighted phrase's weight."""
         terms = self.query_terms(text)
         for phrase, weight in (weighted_phrases or {}).items():
             for column, value in self.query_terms(phrase, weight).items():
@@ -316,7 +325,7 @@ class LexicalIndex:
         """The similarity side's query weights for one query's feature columns."""
         if self.config.scoring is Scoring.BM25:
             return presence
-        weights = presence * self.idf[columns].astype(np.float32)
+        weights = presence * self._idf32[columns]
         return weights / max(float(np.linalg.norm(weights)), 1e-12)
 
     def score_all(self, text: str, weighted_phrases: Mapping[str, float] | None = None) -> np.ndarray:
@@ -330,10 +339,7 @@ class LexicalIndex:
         Returns:
             Scores of shape (num_docs,), in index order.
         """
-        terms = self.query_terms(text)
-        for phrase, weight in (weighted_phrases or {}).items():
-            for column, value in self.query_terms(phrase, weight).items():
-                terms[column] = terms.get(column, 0.0) + value
+        terms = self._query_vector(text, weighted_phrases)
         scores = np.zeros(len(self.doc_ids), dtype=np.float32)
         if not terms:
             return scores
@@ -373,7 +379,7 @@ class LexicalIndex:
         )
         similarity = (query_weights @ self.similarity.T).toarray()  # (texts, docs)
         coverage = (query_presence @ self.coverage.T).toarray()  # (texts, docs)
-        return similarity.astype(np.float32), coverage.astype(np.float32)
+        return similarity.astype(np.float32, copy=False), coverage.astype(np.float32, copy=False)
 
     def score_many(self, texts: Sequence[str]) -> np.ndarray:
         """:meth:`score_all` for many texts at once (no weighted phrases), shape (num_texts, num_docs)."""

@@ -66,7 +66,7 @@ class Bm25Ranker:
     def rank(self, queries: dict[QueryId, str], corpus: dict[DocId, str], k: int) -> dict[QueryId, list[DocId]]:
         doc_ids = list(corpus)
         scores = self.scores([queries[q] for q in queries], corpus)
-        return {q: [doc_ids[i] for i in top] for q, top in zip(queries, stable_top_k(scores, k))}
+        return {q: [doc_ids[i] for i in row] for q, row in zip(queries, stable_top_k(scores, k))}
 
 
 class DenseRanker:
@@ -84,7 +84,7 @@ class DenseRanker:
     def rank(self, queries: dict[QueryId, str], corpus: dict[DocId, str], k: int) -> dict[QueryId, list[DocId]]:
         doc_ids = list(corpus)
         scores = self.scores([queries[q] for q in queries], corpus)
-        return {q: [doc_ids[i] for i in top] for q, top in zip(queries, stable_top_k(scores, k))}
+        return {q: [doc_ids[i] for i in row] for q, row in zip(queries, stable_top_k(scores, k))}
 
 
 def fuse_matrices(
@@ -147,7 +147,8 @@ def _fuse_hybrid_matrices(
     in_dense[rows, dense_top] = True
     # Dense candidates first, then lexical-only ones: the order the per-query dense dict has.
     candidates = np.concatenate([dense_top, lexical_top], axis=1)  # (queries, 2 * pool)
-    is_candidate = np.concatenate([np.ones_like(is_lexical_hit), is_lexical_hit & ~in_dense[rows, lexical_top]], axis=1)
+    is_lexical_only = is_lexical_hit & ~in_dense[rows, lexical_top]
+    is_candidate = np.concatenate([np.ones_like(is_lexical_hit), is_lexical_only], axis=1)  # (queries, 2 * pool)
     dense_values = dense[rows, candidates].astype(np.float64)
     lexical_values = lexical[rows, candidates].astype(np.float64)
     if config.fusion is Fusion.WEIGHTED:
@@ -165,7 +166,8 @@ def _fuse_hybrid_matrices(
         position = lexical_position[rows, candidates]
         lexical_order = np.where(position >= 0, position, pool + slots)
         combined = np.zeros(candidates.shape, dtype=np.float64)
-        for values, tie_order in ((dense_values, np.broadcast_to(slots, candidates.shape)), (lexical_values, lexical_order)):
+        dense_order = np.broadcast_to(slots, candidates.shape)
+        for values, tie_order in ((dense_values, dense_order), (lexical_values, lexical_order)):
             key = np.where(is_candidate, -values, np.inf)
             order = np.lexsort((tie_order, key))  # (queries, 2 * pool): candidates best first
             ranks = np.empty_like(order)
@@ -209,5 +211,6 @@ class PrecomputedHybrid:
     def rank_with(self, query_ids: Sequence[QueryId], doc_ids: Sequence[DocId], config: RetrievalConfig,
                   k: int) -> dict[QueryId, list[DocId]]:
         if config.mode is SearchMode.DENSE:
-            return {q: [doc_ids[i] for i in top] for q, top in zip(query_ids, stable_top_k(self.dense_scores, k))}
+            top = stable_top_k(self.dense_scores, k)
+            return {q: [doc_ids[i] for i in row] for q, row in zip(query_ids, top)}
         return dict(zip(query_ids, fuse_matrices(self.dense_scores, self.lexical_scores, doc_ids, config, k)))

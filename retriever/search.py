@@ -43,7 +43,7 @@ class RetrievalConfig:
 
     mode: SearchMode = SearchMode.HYBRID
     fusion: Fusion = Fusion.WEIGHTED
-    dense_weight: float = 0.3
+    dense_weight: float = 0.05
     rrf_k: int = 60
     candidates: int = 100
     rocchio_liked: float = 0.6

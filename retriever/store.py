@@ -23,7 +23,7 @@ from retriever.encoder import EncoderInfo
 logger = logging.getLogger(__name__)
 
 DEFAULT_COLLECTION = "tracks"
-WRITE_BATCH = 1000
+WRITE_BATCH = 5000  # records per Chroma write, capped by the client's max_batch_size
 READ_PAGE = 5000
 _RESERVED = {"title", "artist", "url", "year", "descriptors", "descriptors_lower"}
 
@@ -106,10 +106,14 @@ def _track_from(track_id: str, metadata: dict) -> Track:
 class TrackStore:
     """A Chroma collection of tracks, tied to the encoder that embedded them."""
 
-    def __init__(self, collection, encoder: EncoderInfo, location: str) -> None:  # noqa: ANN001
+    def __init__(  # noqa: ANN001 - chromadb's Collection type stays inside this module
+        self, collection, encoder: EncoderInfo, location: str, *, max_batch_size: int = WRITE_BATCH
+    ) -> None:
         self.collection = collection
         self.encoder = encoder
         self.location = location
+        self.write_batch = min(WRITE_BATCH, max_batch_size)
+        self._descriptor_sets: dict[TrackId, frozenset[str]] | None = None  # from a complete iter_tracks pass
 
     @classmethod
     def open(
@@ -151,7 +155,7 @@ class TrackStore:
                 f"{encoder.name!r} (sha256 {encoder.weights_sha256[:12]}, dim {encoder.dimension}). "
                 "Re-index with this encoder or pass --encoder with the one that built it."
             )
-        return cls(handle, encoder, location)
+        return cls(handle, encoder, location, max_batch_size=int(client.get_max_batch_size()))
 
     @staticmethod
     def built_with(*, index_dir: Path | None = None, chroma_url: str | None = None,
@@ -181,22 +185,37 @@ class TrackStore:
             raise ValueError(f"{len(tracks)} tracks but {len(embeddings)} embeddings")
         if len(embeddings) and embeddings.shape[1] != self.encoder.dimension:
             raise ValueError(f"embeddings have dimension {embeddings.shape[1]}, expected {self.encoder.dimension}")
-        for start in range(0, len(tracks), WRITE_BATCH):
-            batch = tracks[start : start + WRITE_BATCH]
+        # Fewer, larger writes: each one is a transaction (and a request to a server). The float32
+        # array goes to Chroma as is: a list of lists would be converted back row by row.
+        batch_size = self.write_batch
+        embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        for start in range(0, len(tracks), batch_size):
+            batch = tracks[start : start + batch_size]
             self.collection.upsert(
                 ids=[t.id for t in batch],
-                embeddings=embeddings[start : start + WRITE_BATCH].tolist(),
+                embeddings=embeddings[start : start + batch_size],
                 metadatas=[_track_metadata(t) for t in batch],
                 documents=[t.document for t in batch],
             )
 
     def iter_tracks(self) -> Iterator[Track]:
-        """Every track in the collection, read in pages."""
+        """Every track in the collection, read in pages.
+
+        A complete pass also keeps each track's lower-cased descriptor set in memory, so
+        `query` can apply descriptor exclusions to plain nearest-neighbour results.
+        """
         total = self.count()
+        descriptor_sets: dict[TrackId, frozenset[str]] = {}
+        shared: dict[str, str] = {}  # one string object per distinct descriptor
         for offset in range(0, total, READ_PAGE):
             page = self.collection.get(limit=READ_PAGE, offset=offset, include=["metadatas"])
             for track_id, metadata in zip(page["ids"], page["metadatas"]):
-                yield _track_from(track_id, metadata or {})
+                track = _track_from(track_id, metadata or {})
+                descriptor_sets[track_id] = frozenset(
+                    shared.setdefault(lower, lower) for lower in (d.lower() for d in track.descriptors)
+                )
+                yield track
+        self._descriptor_sets = descriptor_sets
 
     def embeddings(self, ids: Sequence[TrackId]) -> dict[TrackId, np.ndarray]:
         if not ids:
@@ -212,28 +231,46 @@ class TrackStore:
         excluded_descriptors: Sequence[str] = (),
         excluded_ids: Sequence[TrackId] = (),
     ) -> list[tuple[TrackId, float]]:
-        """Nearest tracks by cosine similarity, with hard filters applied inside Chroma.
+        """Nearest tracks by cosine similarity, never one with an excluded descriptor or id.
+
+        Chroma evaluates a metadata filter (`$not_contains` on every excluded descriptor)
+        against its SQLite metadata before the vector search, which costs 10-25x a plain
+        query. So once `iter_tracks` has made a complete pass (the searcher does at start),
+        exclusions are applied here to a plain query fetched a few times deeper than `k`;
+        tracks written after that pass are left out, as the searcher does not know them
+        either. Without that pass, or when the deeper fetches still leave fewer than `k`,
+        the filter goes to Chroma.
 
         Returns:
             (track id, cosine similarity) pairs, best first.
         """
-        conditions: list[dict] = [{"descriptors_lower": {"$not_contains": d.lower()}} for d in excluded_descriptors]
-        where = None
-        if len(conditions) == 1:
-            where = conditions[0]
-        elif conditions:
-            where = {"$and": conditions}
-        n_results = min(k + len(excluded_ids), max(self.count(), 1))
+        blocked = set(excluded_ids)
+        excluded = {d.lower() for d in excluded_descriptors}
+        wanted = k + len(blocked)
+        if not excluded:
+            return [pair for pair in self._nearest(embedding, wanted, None) if pair[0] not in blocked][:k]
+        known = self._descriptor_sets
+        if known is not None:
+            fetch = 2 * wanted
+            for _ in range(3):
+                pairs = self._nearest(embedding, fetch, None)
+                kept = [
+                    (track_id, score) for track_id, score in pairs
+                    if track_id not in blocked and track_id in known and not known[track_id] & excluded
+                ]
+                if len(kept) >= k or len(pairs) < fetch:  # enough, or the whole collection was seen
+                    return kept[:k]
+                fetch *= 4
+        conditions: list[dict] = [{"descriptors_lower": {"$not_contains": d}} for d in sorted(excluded)]
+        where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        return [pair for pair in self._nearest(embedding, wanted, where) if pair[0] not in blocked][:k]
+
+    def _nearest(self, embedding: np.ndarray, n_results: int, where: dict | None) -> list[tuple[TrackId, float]]:
+        # n_results above the collection's size is fine: Chroma returns what it has.
         result = self.collection.query(
-            query_embeddings=[embedding.astype(np.float32).tolist()],
-            n_results=n_results,
+            query_embeddings=np.asarray(embedding, dtype=np.float32)[None, :],  # (1, dimension)
+            n_results=max(n_results, 1),
             where=where,
             include=["distances"],
         )
-        blocked = set(excluded_ids)
-        pairs = [
-            (track_id, 1.0 - float(distance))
-            for track_id, distance in zip(result["ids"][0], result["distances"][0])
-            if track_id not in blocked
-        ]
-        return pairs[:k]
+        return [(track_id, 1.0 - float(distance)) for track_id, distance in zip(result["ids"][0], result["distances"][0])]

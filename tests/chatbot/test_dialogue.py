@@ -119,3 +119,10 @@ def test_specific_vocal_exclusion_keeps_other_vocals(parser: TurnParser) -> None
 def test_negating_instrumental_excludes_instrumental(parser: TurnParser) -> None:
     turn = parser.parse("less instrumental")
     assert "instrumental" in turn.excluded and not turn.excludes_vocals
+
+
+def test_excluded_words_match_inside_slash_joined_descriptors(parser: TurnParser) -> None:
+    state = DialogueState()
+    state.apply(parser.parse("avoid rock/pop"))
+    ruled_out = expand_exclusions(state, parser.vocabulary, ["rock/pop", "pop", "jazz"])
+    assert "rock/pop" in ruled_out and "jazz" not in ruled_out

@@ -139,7 +139,8 @@ def test_vectorised_fusion_equals_fuse_per_query(fusion: Fusion) -> None:
         doc_ids = [f"doc{i}" for i in rng.permutation(num_docs)]
         config = RetrievalConfig(fusion=fusion, dense_weight=float(rng.choice([0.0, 0.15, 0.5, 1.0])),
                                  rrf_k=int(rng.integers(0, 60)), candidates=int(rng.integers(1, 40)))
-        assert fuse_matrices(dense, lexical, doc_ids, config, 10) == _fuse_each_query(dense, lexical, doc_ids, config, 10)
+        expected = _fuse_each_query(dense, lexical, doc_ids, config, 10)
+        assert fuse_matrices(dense, lexical, doc_ids, config, 10) == expected
 
 
 def test_stable_top_k_keeps_column_order_on_ties() -> None:

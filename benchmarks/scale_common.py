@@ -1,0 +1,216 @@
+"""Shared pieces of the scaling benchmarks: the MTG-Jamendo catalogue, a `chroma run` server,
+encoders by backend, machine facts, percentiles and Markdown tables.
+
+Not a benchmark itself; imported by index_jamendo.py, turn_latency.py, concurrent_sessions.py
+and encoder_backends.py (each puts this folder on sys.path by being run as a script).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+JAMENDO_DIR = REPO.parent / "shared" / "data" / "mtg-jamendo"
+JAMENDO_SPLITS = ("train", "validation", "test")
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def load_jamendo(limit: int | None = None, *, is_spread: bool = False) -> list:
+    """MTG-Jamendo autotagging tracks (train, validation, test of split 0), unique ids, file order.
+
+    With a limit, the first `limit` tracks, or with is_spread=True every n-th track, so the
+    subset repeats tag sets about as often as the whole catalogue does.
+    """
+    from retriever import load_catalog
+
+    if not JAMENDO_DIR.is_dir():
+        raise SystemExit(f"MTG-Jamendo not found at {JAMENDO_DIR} (../shared/data beside the clone)")
+    tracks: list = []
+    seen: set[str] = set()
+    for split in JAMENDO_SPLITS:
+        for track in load_catalog(JAMENDO_DIR / f"autotagging-split0-{split}.tsv", "jamendo").tracks:
+            if track.id not in seen:
+                seen.add(track.id)
+                tracks.append(track)
+    if not limit or limit >= len(tracks):
+        return tracks
+    return tracks[:: len(tracks) // limit][:limit] if is_spread else tracks[:limit]
+
+
+# Four-turn conversations in MTG-Jamendo's vocabulary (genre, mood/theme, instrument tags).
+CONVERSATIONS = [
+    ["upbeat electronic music with synthesizer", "no vocals", "more energetic", "more like #2"],
+    ["calm piano music for relaxing", "sad", "no drums", "not the first one"],
+    ["rock with electric guitar and drums", "heavier", "no female vocals", "start over"],
+    ["ambient soundtrack for a film", "dark", "with strings", "more like #1"],
+    ["happy pop song for summer", "with acoustic guitar", "no electronic", "faster"],
+    ["jazz with saxophone", "romantic", "less piano", "more like #3"],
+    ["classical orchestral music, epic", "no choir", "more dramatic", "slower"],
+    ["hip hop beat with bass for a workout", "no rap", "more like #1", "darker"],
+]
+
+
+def ensure_index(size: int) -> Path:
+    """A Jamendo index of `size` tracks under $TUNETALK_HOME/bench/, built on first use."""
+    from retriever import TrackStore, index_tracks
+    from retriever.indexing import tunetalk_home
+
+    encoder = load_backend("onnx")
+    index_dir = tunetalk_home() / "bench" / f"jamendo-{size}-{encoder.info.weights_sha256[:12]}"
+    if (index_dir / "READY").is_file():
+        return index_dir
+    shutil.rmtree(index_dir, ignore_errors=True)
+    tracks = load_jamendo(size, is_spread=True)
+    print(f"building the {len(tracks):,}-track index in {index_dir} (first run only)...", file=sys.stderr)
+    started = time.perf_counter()
+    store = TrackStore.open(encoder.info, index_dir=index_dir, create=True)
+    index_tracks(tracks, store, encoder, show_progress_bar=False)
+    (index_dir / "READY").write_text(f"{len(tracks)} tracks in {time.perf_counter() - started:.0f}s\n")
+    return index_dir
+
+
+def export_dir() -> Path:
+    """Where the benchmarks keep the ONNX exports (not inside site-packages)."""
+    from retriever.indexing import tunetalk_home
+
+    return tunetalk_home() / "onnx"
+
+
+def load_backend(backend: str):  # noqa: ANN201 - an Encoder
+    """The packaged MiniLM on one backend: torch (sentence-transformers), onnx or onnx-int8 (ONNX Runtime)."""
+    from retriever import load_encoder
+    from retriever.encoder import load_onnx_encoder
+
+    if backend == "torch":
+        return load_encoder(device="cpu")
+    if backend in ("onnx", "onnx-int8"):
+        return load_onnx_encoder(is_int8=backend == "onnx-int8", export_dir=export_dir())
+    raise SystemExit(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        kib = int(meminfo.read_text().split()[1])
+        memory = f", {kib / 2**20:.0f} GiB RAM"
+    return f"{os.cpu_count()} cores ({cpu}){memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def load_average() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f}/{five:.1f}"
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def process_peak_rss_mib(pid: int) -> float:
+    """Another process's peak resident set size (VmHWM), e.g. the Chroma server's."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def dir_size_mib(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else float("nan")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def chroma_server(path: Path, *, start_timeout_s: float = 60.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`chroma run --path PATH --host 127.0.0.1 --port N` on loopback; yields (url, process); stops it."""
+    command = Path(sys.executable).parent / "chroma"
+    if not command.is_file():
+        found = shutil.which("chroma")
+        if found is None:
+            raise SystemExit("no `chroma` command: install the project (pip install -e .), which installs chromadb")
+        command = Path(found)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = path.parent / f"{path.name}-server.log"
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    with log.open("wb") as output:
+        server = subprocess.Popen([str(command), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                                  stdout=output, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"chroma run exited with {server.returncode}; see {log}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"chroma run did not answer at {url} within {start_timeout_s:.0f}s") from None
+                time.sleep(0.2)
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
+@contextmanager
+def store_location(index_dir: Path, mode: str) -> Iterator[dict]:
+    """TrackStore.open keyword arguments for an index: embedded on its directory, or a
+    `chroma run` server on a copy of it (one Chroma process per data directory)."""
+    import tempfile
+
+    if mode == "embedded":
+        yield {"index_dir": index_dir}
+        return
+    if mode != "server":
+        raise SystemExit(f"unknown mode {mode!r}; choose embedded or server")
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
+        copy = Path(tmp) / "chroma"
+        shutil.copytree(index_dir, copy)
+        with chroma_server(copy) as (url, _):
+            yield {"chroma_url": url}

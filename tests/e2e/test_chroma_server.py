@@ -1,0 +1,123 @@
+"""A real `chroma run` server on loopback: index through it with the CLI, ask, compare with embedded.
+
+The server is the `chroma` command that the chromadb package installs beside the Python
+interpreter; the test starts it on a free port with its own data directory and stops it
+at the end. The catalogue is the first 120 songs of the built-in one, so the whole test
+(two index runs and two two-turn conversations with the packaged MiniLM) stays well
+under 90 seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+TURNS = ["upbeat tropical music with steel drums", "no vocals"]
+NUM_SONGS = 120
+SERVER_START_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def chroma_command() -> str:
+    """The `chroma` CLI of the chromadb package in this interpreter's environment."""
+    beside = Path(sys.executable).parent / "chroma"
+    found = str(beside) if beside.is_file() else shutil.which("chroma")
+    if found is None:
+        raise RuntimeError("no `chroma` command: install the project (pip install -e .), which installs chromadb")
+    return found
+
+
+def wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"chroma run exited with {server.returncode}: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"chroma run did not answer at {url} within {SERVER_START_TIMEOUT_S:.0f}s")
+
+
+@pytest.fixture()
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """Start `chroma run --path DIR --host 127.0.0.1 --port N`; yield its URL; stop it."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "chroma-server.log"
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [chroma_command(), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=output, stderr=subprocess.STDOUT, env=env,
+        )
+    try:
+        wait_until_up(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=20)
+
+
+def run_cli(capsys: pytest.CaptureFixture, *args: str) -> str:
+    from tunetalk.cli import main
+
+    capsys.readouterr()
+    status = main(list(args))
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    return captured.out
+
+
+def ranked_ids(output: str) -> list[list[str]]:
+    """Each turn's result ids, in order, from `tunetalk ask --json`."""
+    return [[result["id"] for result in json.loads(line)["results"]] for line in output.splitlines() if line.strip()]
+
+
+def test_server_and_embedded_give_the_same_results(
+    tmp_path: Path, chroma_server: str, capsys: pytest.CaptureFixture
+) -> None:
+    from retriever import BUILTIN_CATALOGUE
+
+    catalogue = tmp_path / "songs.jsonl"
+    lines = BUILTIN_CATALOGUE.read_text(encoding="utf-8").splitlines()[:NUM_SONGS]
+    catalogue.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    embedded_dir = tmp_path / "embedded"
+
+    served = run_cli(capsys, "index", str(catalogue), "--format", "jsonl", "--chroma-url", chroma_server)
+    assert f"indexed {NUM_SONGS} tracks" in served and chroma_server in served
+    embedded = run_cli(capsys, "index", str(catalogue), "--format", "jsonl", "--index-dir", str(embedded_dir))
+    assert f"indexed {NUM_SONGS} tracks" in embedded
+
+    again = run_cli(capsys, "index", str(catalogue), "--format", "jsonl", "--chroma-url", chroma_server)
+    assert f"indexed 0 tracks ({NUM_SONGS} already there" in again  # resumable against the server too
+
+    from_server = ranked_ids(run_cli(capsys, "ask", "--chroma-url", chroma_server, "--json", "--no-log", *TURNS))
+    from_disk = ranked_ids(run_cli(capsys, "ask", "--index-dir", str(embedded_dir), "--json", "--no-log", *TURNS))
+    assert len(from_server) == len(TURNS) and all(len(ids) == 10 for ids in from_server)
+    assert from_server == from_disk  # same ids, same order, every turn
+    assert not set(from_server[0]) & set(from_server[1])  # the second turn moved on, in both modes
+    assert (tmp_path / "server-data" / "chroma.sqlite3").is_file()  # the server, not a local client, stored it

@@ -1,0 +1,88 @@
+"""`tunetalk train` end to end: a tiny log and catalogue, a few GPL steps with the packaged MiniLM,
+a re-index into a new generation, the atomic switch, and `ask` on the new index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import tunetalk
+
+pytestmark = pytest.mark.e2e
+
+
+def test_train_reindexes_and_switches(tmp_path: Path) -> None:
+    from gpl import simulate_sessions
+    from retriever import InteractionLog, TrackStore, resolve_index_dir
+    from tests.conftest import small_tracks
+
+    tracks = small_tracks()
+    catalogue = tmp_path / "songs.jsonl"
+    catalogue.write_text(
+        "".join(
+            json.dumps({"id": t.id, "title": t.title, "artist": t.artist, "descriptors": list(t.descriptors)})
+            + "\n"
+            for t in tracks
+        )
+    )
+    log = InteractionLog(tmp_path / "interactions.jsonl")
+    for record in simulate_sessions(tracks, num_sessions=40, seed=0):
+        log.append(record)
+    index_dir = tmp_path / "index"
+    result = tunetalk("index", str(catalogue), "--format", "jsonl", "--index-dir", str(index_dir))
+    assert result.returncode == 0, result.stderr
+    old_encoder = TrackStore.built_with(index_dir=index_dir)
+
+    train = (
+        "train",
+        str(catalogue),
+        "--log",
+        str(log.path),
+        "--index-dir",
+        str(index_dir),
+        "--encoder",
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--run-name",
+        "e2e",
+        "--max-queries",
+        "60",
+        "--teacher-queries",
+        "12",
+        "--teacher-batch-size",
+        "8",
+        "--max-steps",
+        "4",
+        "--batch-size",
+        "4",
+        "--heldout-fraction",
+        "0.3",
+        "--no-gate-benchmark",
+        "--min-improvement",
+        "-1",
+        "--max-drop",
+        "1",
+        "--num-threads",
+        "1",
+        "--no-progress",
+        "--quiet",
+    )
+    result = tunetalk(*train, timeout=170)
+    assert result.returncode == 0, result.stderr
+    assert "gate: accepted" in result.stdout
+    live = resolve_index_dir(index_dir)
+    assert live != index_dir and (index_dir / "ACTIVE").is_file()
+    new_encoder = TrackStore.built_with(index_dir=live)
+    assert new_encoder == str(live.parent / "encoder") != old_encoder
+    assert TrackStore.built_with(index_dir=index_dir) == old_encoder  # the old index stays
+
+    result = tunetalk("ask", "--index-dir", str(live), "--json", "--no-log", "calm jazz piano")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout.splitlines()[0])["results"]) == 10
+
+    again = tunetalk(*train, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("skipped (manifest matches)") == 8

@@ -1,0 +1,61 @@
+"""`tunetalk train` arguments: --device cuda is accepted, bad values are clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gpl.cli import build_parser, config_from_args, main
+from gpl.config import GPLConfig
+from gpl.train import resolve_device
+
+
+def _config(tiny_catalogue: Path, *extra: str) -> GPLConfig:
+    return config_from_args(build_parser().parse_args([str(tiny_catalogue), "--no-log", *extra]))
+
+
+def test_device_cuda_is_accepted(tiny_catalogue: Path, tmp_path: Path) -> None:
+    config = _config(
+        tiny_catalogue,
+        "--device",
+        "cuda",
+        "--runs-dir",
+        str(tmp_path),
+        "--run-name",
+        "r1",
+        "--max-steps",
+        "7",
+        "--gate-columns",
+        "caption_writing,caption_summary",
+        "--gate-seeds",
+        "0,1",
+    )
+    assert config.device == "cuda"
+    assert config.run_dir == tmp_path / "r1"
+    assert config.training.max_steps == 7
+    assert config.gate.query_columns == ("caption_writing", "caption_summary") and config.gate.seeds == (0, 1)
+    assert _config(tiny_catalogue, "--device", "cuda:1").device == "cuda:1"
+
+
+def test_bad_values_are_reported(tiny_catalogue: Path) -> None:
+    with pytest.raises(ValueError, match="device must be cpu, cuda, cuda:N or mps, got 'gpu'"):
+        _config(tiny_catalogue, "--device", "gpu")
+    with pytest.raises(ValueError, match="batch_size must be > 0, got 0"):
+        _config(tiny_catalogue, "--batch-size", "0")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        _config(tiny_catalogue.with_name("missing.jsonl"))
+
+
+def test_cuda_without_a_gpu_says_what_to_do() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the error path is for CPU-only machines")
+    with pytest.raises(ValueError, match="torch sees no CUDA device.*Use --device cpu"):
+        resolve_device("cuda")
+
+
+def test_main_reports_errors_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--", str(tmp_path / "missing.jsonl"), "--no-log", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().startswith("tunetalk train: error: catalogue")

@@ -1,0 +1,83 @@
+"""The gate: a worse encoder is refused, a better one accepted, on logged and paper-protocol benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gpl import GateConfig, TrainingQuery, decide, gate_benchmarks, score_encoder
+
+
+class BlindEncoder:
+    """A worse encoder: the same vector for every text, so rankings carry no information."""
+
+    def __init__(self, dimension: int) -> None:
+        self.dimension = dimension
+
+    def encode(self, texts, *, batch_size: int = 64, show_progress_bar=None) -> np.ndarray:  # noqa: ANN001
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        out[:, 0] = 1.0
+        return out
+
+
+def _heldout() -> list[TrainingQuery]:
+    return [
+        TrainingQuery("h1", "calm jazz piano for late night", "log-message", ("t-jazz-piano",)),
+        TrainingQuery("h2", "metal with distorted guitar", "log-message", ("t-metal",)),
+        TrainingQuery("h3", "reggae for summer", "log-message", ("t-reggae",)),
+        TrainingQuery("h4", "a sad violin", "log-message", ("t-violin",)),
+        TrainingQuery("h5", "no positive: never judged", "log-message", ()),
+    ]
+
+
+def _paper_csv(path: Path, tracks) -> Path:  # noqa: ANN001
+    import csv
+
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(
+            handle, fieldnames=["ytid", "aspect_list", "in_paper_eval", "caption_writing"]
+        )
+        writer.writeheader()
+        for track in tracks:
+            writer.writerow(
+                {
+                    "ytid": track.id,
+                    "aspect_list": repr(list(track.descriptors)),
+                    "in_paper_eval": "True",
+                    "caption_writing": f"A track with {track.descriptors[0]} and {track.descriptors[1]}",
+                }
+            )
+    return path
+
+
+def test_a_worse_encoder_is_refused_and_a_better_one_accepted(keyword_encoder, tracks, tmp_path) -> None:  # noqa: ANN001
+    config = GateConfig(benchmark=_paper_csv(tmp_path / "bench.csv", tracks), k=2, max_rows=None)
+    benchmarks = gate_benchmarks(config, _heldout(), tracks)
+    assert set(benchmarks) == {"paper/caption_writing/seed0", "heldout-log"}
+    assert len(benchmarks["heldout-log"].queries) == 4
+    good = score_encoder(keyword_encoder, benchmarks, k=2)
+    blind = score_encoder(BlindEncoder(keyword_encoder.info.dimension), benchmarks, k=2)
+    assert good["heldout-log"] == 1.0 and blind["heldout-log"] < 0.5
+    refused = decide(current=good, candidate=blind, config=config)
+    assert not refused.is_accepted
+    assert refused.reason.startswith("refused: Recall@2 on ")
+    accepted = decide(current=blind, candidate=good, config=config)
+    assert accepted.is_accepted and accepted.reason.startswith("accepted")
+
+
+def test_a_tie_is_refused_and_small_drops_are_bounded() -> None:
+    config = GateConfig(min_improvement=0.01, max_drop=0.02)
+    assert not decide({"a": 0.8, "b": 0.6}, {"a": 0.8, "b": 0.6}, config).is_accepted
+    # Better on average but one benchmark falls by more than max_drop: refused.
+    result = decide({"a": 0.8, "b": 0.6}, {"a": 0.95, "b": 0.55}, config)
+    assert not result.is_accepted and "on b fell" in result.reason
+    assert decide({"a": 0.8, "b": 0.6}, {"a": 0.95, "b": 0.59}, config).is_accepted
+
+
+def test_the_gate_needs_something_to_measure(tracks) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match="nothing to measure"):
+        gate_benchmarks(GateConfig(), [], tracks)
+    with pytest.raises(ValueError, match="same benchmarks"):
+        decide({"a": 1.0}, {"b": 1.0}, GateConfig())

@@ -1,0 +1,83 @@
+"""The whole adapt pipeline on the tiny BERT: runs, deploys, skips on a re-run, redoes what changed."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from gpl import (
+    GateConfig,
+    GPLConfig,
+    MiningConfig,
+    QueryConfig,
+    TeacherConfig,
+    TrainConfig,
+    run,
+    simulate_sessions,
+)
+from retriever import InteractionLog, TrackStore, load_encoder, resolve_index_dir
+
+
+def test_run_deploys_then_skips_then_redoes_only_what_changed(
+    tmp_path: Path,
+    tiny_encoder_dir: Path,
+    tiny_catalogue: Path,
+    tracks,  # noqa: ANN001
+) -> None:
+    log = InteractionLog(tmp_path / "interactions.jsonl")
+    for record in simulate_sessions(tracks, num_sessions=30, seed=3):
+        log.append(record)
+    config = GPLConfig(
+        catalogue=tiny_catalogue,
+        run_dir=tmp_path / "runs" / "tiny",
+        log=log.path,
+        encoder=str(tiny_encoder_dir),
+        teacher_base=str(tiny_encoder_dir),
+        index_dir=tmp_path / "index",
+        show_progress_bar=False,
+        queries=QueryConfig(templates_per_track=2, heldout_fraction=0.5),
+        mining=MiningConfig(candidates_per_retriever=6, num_negatives=2),
+        teacher_training=TeacherConfig(max_queries=20, batch_size=8),
+        training=TrainConfig(max_steps=2, batch_size=4),
+        gate=GateConfig(
+            min_improvement=-1.0, max_drop=1.0
+        ),  # accept anything: this test is about the plumbing
+    )
+    first = run(config)
+    assert [s.name for s in first.stages] == [
+        "queries",
+        "candidates",
+        "teacher",
+        "triplets",
+        "labels",
+        "train",
+        "gate",
+        "deploy",
+    ]
+    assert all(s.did_run for s in first.stages)
+    assert first.gate.is_accepted and "heldout-log" in first.gate.current
+    for artifact in (
+        "queries.jsonl",
+        "heldout.jsonl",
+        "candidates.jsonl",
+        "triplets.jsonl",
+        "labels.jsonl",
+        "gate.json",
+        "manifest.json",
+        "teacher/model.safetensors",
+        "encoder/model.safetensors",
+    ):
+        assert (config.run_dir / artifact).is_file(), artifact
+    live = resolve_index_dir(config.index_dir)
+    assert live == first.generation / "index"
+    encoder = load_encoder(TrackStore.built_with(index_dir=live))
+    assert TrackStore.open(encoder.info, index_dir=live).count() == len(tracks)
+
+    second = run(config)
+    assert not any(s.did_run for s in second.stages)
+
+    third = run(dataclasses.replace(config, training=TrainConfig(max_steps=3, batch_size=4)))
+    ran = {s.name for s in third.stages if s.did_run}
+    assert ran == {"train", "gate", "deploy"}
+    assert resolve_index_dir(config.index_dir) == third.generation / "index" != live
+    assert live.is_dir()  # the previous generation stays on disk

@@ -1,0 +1,104 @@
+"""MarginMSE: zero loss at the label, falling loss on a fixed batch, and a real trainer run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from gpl import LabeledTriplet, TrainConfig, Triplet, margin_mse_loss, train_encoder, training_columns
+
+QUERIES = ["calm jazz piano", "upbeat rock guitar", "sad folk song", "happy steel drums"]
+POSITIVES = ["jazz, piano, calm", "rock, guitar, upbeat", "folk, sad, vocal", "steel, drums, happy"]
+NEGATIVES = ["metal, guitar", "calm, piano", "happy, synth", "sad, folk"]
+SCALE = 20.0
+
+
+def _features(model, texts: list[str]):  # noqa: ANN001, ANN202
+    return model.preprocess(texts)
+
+
+def test_loss_is_zero_when_the_student_margin_equals_the_label(tiny_student) -> None:  # noqa: ANN001
+    loss = margin_mse_loss(tiny_student, SCALE)
+    with torch.no_grad():
+        q, p, n = (
+            tiny_student.encode(texts, convert_to_tensor=True) for texts in (QUERIES, POSITIVES, NEGATIVES)
+        )
+        labels = SCALE * (
+            torch.nn.functional.cosine_similarity(q, p) - torch.nn.functional.cosine_similarity(q, n)
+        )
+        value = loss([_features(tiny_student, t) for t in (QUERIES, POSITIVES, NEGATIVES)], labels)
+    assert float(value) == pytest.approx(0.0, abs=1e-6)
+    with torch.no_grad():
+        shifted = loss([_features(tiny_student, t) for t in (QUERIES, POSITIVES, NEGATIVES)], labels + 1.0)
+    assert float(shifted) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_loss_falls_over_twenty_steps_on_a_fixed_batch(tiny_student) -> None:  # noqa: ANN001
+    torch.manual_seed(0)
+    loss = margin_mse_loss(tiny_student, SCALE)
+    optimizer = torch.optim.AdamW(tiny_student.parameters(), lr=1e-3)
+    labels = torch.tensor([2.0, 1.0, 0.5, 1.5])
+    features = [_features(tiny_student, t) for t in (QUERIES, POSITIVES, NEGATIVES)]
+    tiny_student.eval()  # no dropout: the same batch gives the same loss, so the fall is the optimiser's doing
+    values = []
+    for _ in range(20):
+        value = loss(features, labels)
+        value.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        values.append(float(value.detach()))
+    assert values[-1] < 0.5 * values[0], values
+
+
+def _labeled() -> list[LabeledTriplet]:
+    items = []
+    for index, (query, positive) in enumerate(zip(QUERIES, POSITIVES, strict=True)):
+        for number, negative in enumerate(NEGATIVES[:2]):
+            items.append(
+                LabeledTriplet(Triplet(f"q{index}", query, "p", positive, "n", negative), 3.0, float(number))
+            )
+    return items
+
+
+def test_training_columns_group_a_query_with_all_its_negatives() -> None:
+    columns = training_columns(_labeled())
+    assert list(columns) == ["query", "positive", "negative_1", "negative_2", "label"]
+    assert columns["query"] == QUERIES
+    assert columns["label"][0] == [3.0, 2.0]
+    with pytest.raises(ValueError, match="no labelled triplets"):
+        training_columns([])
+
+
+def test_train_encoder_writes_safetensors_and_drops_checkpoints(
+    tiny_encoder_dir: Path, tmp_path: Path
+) -> None:
+    output = train_encoder(
+        _labeled(),
+        tiny_encoder_dir,
+        tmp_path / "encoder",
+        tmp_path / "checkpoints",
+        TrainConfig(max_steps=2, batch_size=2, save_steps=1),
+        show_progress_bar=False,
+    )
+    assert (output / "model.safetensors").is_file() and (output / "modules.json").is_file()
+    assert not (tmp_path / "checkpoints").exists()
+    assert not (tmp_path / "encoder.tmp").exists()
+
+
+def test_the_calibrated_scale_matches_the_teachers_spread(tiny_student) -> None:  # noqa: ANN001
+    from gpl.train import calibrate_scale
+
+    q, p, n = (tiny_student.encode(t, normalize_embeddings=True) for t in (QUERIES, POSITIVES, NEGATIVES))
+    student = (q * p).sum(1) - (q * n).sum(1)
+    labeled = [
+        LabeledTriplet(
+            Triplet(f"q{i}", QUERIES[i], "p", POSITIVES[i], "n", NEGATIVES[i]), 7.0 * float(m), 0.0
+        )
+        for i, m in enumerate(student)
+    ]
+    assert calibrate_scale(tiny_student, labeled) == pytest.approx(7.0, rel=1e-3)
+    flat = [LabeledTriplet(item.triplet, 1.0, 0.0) for item in labeled]
+    with pytest.raises(ValueError, match="same margin"):
+        calibrate_scale(tiny_student, flat)
