@@ -15,11 +15,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
@@ -160,6 +163,31 @@ def run(config: GPLConfig) -> RunReport:
     """
     require_training_libraries()
     config.run_dir.mkdir(parents=True, exist_ok=True)
+    with run_lock(config.run_dir):
+        return _run_stages(config)
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a run directory: two processes must never write one run's artifacts.
+
+    Raises:
+        ValueError: another process holds the lock.
+    """
+    handle = (run_dir / ".lock").open("a")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise ValueError(
+                f"another `tunetalk train` is running on {run_dir}; wait for it, stop it, or use another --run-name"
+            ) from error
+        yield
+    finally:
+        handle.close()  # closing releases the lock, also when the process dies
+
+
+def _run_stages(config: GPLConfig) -> RunReport:
     state = _Run(config)
     show = config.show_progress_bar
     log_input: Path | str = config.log if config.log is not None and config.log.is_file() else "no-log"

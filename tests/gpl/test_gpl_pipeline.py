@@ -81,3 +81,15 @@ def test_run_deploys_then_skips_then_redoes_only_what_changed(
     assert ran == {"train", "gate", "deploy"}
     assert resolve_index_dir(config.index_dir) == third.generation / "index" != live
     assert live.is_dir()  # the previous generation stays on disk
+
+
+def test_a_second_process_cannot_run_the_same_run_dir(tmp_path: Path) -> None:
+    import pytest
+
+    from gpl.pipeline import run_lock
+
+    with run_lock(tmp_path), pytest.raises(ValueError, match="another `tunetalk train` is running"):
+        with run_lock(tmp_path):
+            pass
+    with run_lock(tmp_path):  # released when the holder leaves
+        pass
