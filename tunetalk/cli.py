@@ -173,6 +173,10 @@ def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  #
     log = InteractionLog(path) if path else None
     if path:
         print(f"Logging conversations to {path} (owner-only; disable with --no-log)", file=sys.stderr)
+    from retriever import resolve_index_dir
+
+    if args.index_dir is not None:
+        args.index_dir = resolve_index_dir(args.index_dir)  # follow a GPL switch (ACTIVE pointer)
     encoder = _load_encoder(args.encoder, args.index_dir, args.chroma_url, args.collection, args.device)
     index_dir = args.index_dir
     if index_dir is None and not args.chroma_url:

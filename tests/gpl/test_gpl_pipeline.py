@@ -88,8 +88,11 @@ def test_a_second_process_cannot_run_the_same_run_dir(tmp_path: Path) -> None:
 
     from gpl.pipeline import run_lock
 
-    with run_lock(tmp_path), pytest.raises(ValueError, match="another `tunetalk train` is running"):
-        with run_lock(tmp_path):
-            pass
+    with (
+        run_lock(tmp_path),
+        pytest.raises(ValueError, match="another `tunetalk train` is running"),
+        run_lock(tmp_path),
+    ):
+        pass
     with run_lock(tmp_path):  # released when the holder leaves
         pass
