@@ -264,7 +264,8 @@ def score_run(
         relevant = qrels[query_id]
         top = list(run[query_id])[:k]
         hits = [doc_id in relevant for doc_id in top]
-        totals["recall@1"] += sum(1 for doc_id in top[:1] if doc_id in relevant) / len(relevant)
+        if k > 1:  # with k == 1 the two recall keys are one entry, counted once below
+            totals["recall@1"] += sum(1 for doc_id in top[:1] if doc_id in relevant) / len(relevant)
         totals[f"recall@{k}"] += sum(hits) / len(relevant)
         first_hit = next((rank for rank, is_hit in enumerate(hits, start=1) if is_hit), None)
         totals[f"mrr@{k}"] += 1.0 / first_hit if first_hit is not None else 0.0

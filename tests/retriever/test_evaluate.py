@@ -181,6 +181,13 @@ class TestScoreRun:
         assert scores["recall@2"] == pytest.approx((1 + 0 + 0.5 + 0) / 4)
         assert scores["mrr@2"] == pytest.approx(2 / 4)
 
+    def test_cutoff_of_one_counts_recall_once(self) -> None:
+        scores = score_run(self.QRELS, self.RUN, k=1)
+
+        assert set(scores) == {"recall@1", "mrr@1", "ndcg@1"}
+        assert scores["recall@1"] == pytest.approx((1 + 0 + 0.5 + 0) / 4)
+        assert scores["mrr@1"] == pytest.approx(2 / 4)
+
     def test_missing_query_is_an_error(self) -> None:
         with pytest.raises(ValueError, match="1 of 4 judged queries are missing from the run"):
             score_run(self.QRELS, {key: value for key, value in self.RUN.items() if key != "q2"})
