@@ -2,7 +2,9 @@
 
 The app runs in its own process (as `tunetalk chat` does); the users are threads of this
 one. Each user is one gradio_client.Client (its own Gradio session) holding a four-turn
-conversation on /chat, sending the history it got back, as the browser does. Reported per
+conversation on /chat, sending the history it got back, as the browser does, and reading
+the results for 2-6 s (uniform, seeded per user) before its next turn; `--think-time 0,0`
+sends every turn the moment the last one is answered (a burst, not a listener). Reported per
 store (embedded, Chroma server): turn latency p50/p95 as the client sees it (queueing
 included), errors (an exception, a timeout or a reply without results), and leaks: every
 turn's state and result ids are checked against the same conversation replayed alone in
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -101,8 +104,11 @@ def serve(args: argparse.Namespace) -> None:
     print(json.dumps({"peak_rss_mib": peak, "cpu_s": cpu, "respond_s": turn_seconds}), flush=True)
 
 
-def run_user(url: str, run: UserRun, start: threading.Barrier, turn_timeout_s: float, deadline: float) -> UserRun:
+def run_user(url: str, run: UserRun, start: threading.Barrier, turn_timeout_s: float, deadline: float,
+             think_s: tuple[float, float] = (0.0, 0.0)) -> UserRun:
     from gradio_client import Client
+
+    pause = random.Random(run.user)  # each user reads its results for a while before the next turn
 
     try:
         client = Client(url, verbose=False)
@@ -115,7 +121,9 @@ def run_user(url: str, run: UserRun, start: threading.Barrier, turn_timeout_s: f
     except threading.BrokenBarrierError:
         pass
     history: list = []
-    for message in run.conversation:
+    for turn, message in enumerate(run.conversation):
+        if turn and think_s[1] > 0:
+            time.sleep(pause.uniform(*think_s))
         if time.monotonic() > deadline:
             run.errors.append("deadline passed before this turn")
             break
@@ -158,7 +166,8 @@ def measure(args: argparse.Namespace, mode: str) -> dict:
             time.sleep(0.2)  # the file is written in one call; let it land
             served = json.loads(ready.read_text())
             load = common.load_average()
-            result = run_users(served["url"], served["expected"], args.users, args.turn_timeout, args.total_timeout)
+            result = run_users(served["url"], served["expected"], args.users, args.turn_timeout, args.total_timeout,
+                               args.think_time)
         finally:
             output, _ = app.communicate(input="", timeout=120)
         lines = [line for line in output.splitlines() if line.startswith("{")]
@@ -171,14 +180,15 @@ def measure(args: argparse.Namespace, mode: str) -> dict:
 
 
 def run_users(url: str, expected: dict[str, list[dict]], users: int, turn_timeout_s: float,
-              total_timeout_s: float) -> dict:
+              total_timeout_s: float, think_s: tuple[float, float] = (0.0, 0.0)) -> dict:
     conversations = [common.CONVERSATIONS[u % len(common.CONVERSATIONS)] for u in range(users)]
     start = threading.Barrier(users)
     deadline = time.monotonic() + total_timeout_s
     begun = time.perf_counter()
     with ThreadPoolExecutor(max_workers=users) as pool:
-        runs = list(pool.map(lambda u: run_user(url, UserRun(u, conversations[u]), start, turn_timeout_s, deadline),
-                             range(users)))
+        runs = list(pool.map(
+            lambda u: run_user(url, UserRun(u, conversations[u]), start, turn_timeout_s, deadline, think_s),
+            range(users)))
     wall = time.perf_counter() - begun
     seconds = [s for run in runs for s in run.seconds]
     errors = [f"user {run.user}: {e}" for run in runs for e in run.errors]
@@ -195,6 +205,17 @@ def run_users(url: str, expected: dict[str, list[dict]], users: int, turn_timeou
             "errors": errors, "leaks": leaks, "wall": wall}
 
 
+def think_range(value: str) -> tuple[float, float]:
+    low, _, high = value.partition(",")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN,MAX seconds, got {value!r}") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"expected 0 <= MIN <= MAX, got {value!r}")
+    return bounds
+
+
 def cell_ms(values: list[float]) -> str:
     return f"{1000 * common.percentile(values, 50):.0f} / {1000 * common.percentile(values, 95):.0f}"
 
@@ -205,6 +226,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--modes", default="embedded,server")
     parser.add_argument("--backend", default="onnx", help="query encoder backend: onnx or torch")
+    parser.add_argument("--think-time", type=think_range, default=(2.0, 6.0), metavar="MIN,MAX",
+                        help="seconds a user reads the results before the next turn, uniform in [MIN, MAX] "
+                             "(default 2,6; 0,0 sends every turn as soon as the last one is answered)")
     parser.add_argument("--turn-timeout", type=float, default=60.0)
     parser.add_argument("--total-timeout", type=float, default=300.0, help="deadline for one store's run")
     parser.add_argument("--start-timeout", type=float, default=900.0, help="seconds for the app process to start")
@@ -224,7 +248,7 @@ def main() -> None:
         result = measure(args, mode)
         seconds = result["seconds"]
         rows.append([
-            f"{result['tracks']:,}", mode, args.backend, result["queue"], args.users,
+            f"{result['tracks']:,}", mode, args.backend, "{:g}-{:g} s".format(*args.think_time), args.users,
             f"{result['turns']}/{result['expected_turns']}",
             f"{1000 * common.percentile(seconds, 50):.0f} / **{1000 * common.percentile(seconds, 95):.0f}**",
             f"{1000 * max(seconds, default=float('nan')):.0f}", f"{result['turns'] / result['wall']:.1f}",
@@ -235,7 +259,7 @@ def main() -> None:
         print(rows[-1], file=sys.stderr)
     print(f"\n{args.users} concurrent users x 4 turns over HTTP (gradio_client, loopback) on {common.machine()}\n")
     print(common.table(
-        ["tracks", "store", "encoder", "queue", "users", "turns done", "turn ms p50 / p95 (client)", "max ms",
+        ["tracks", "store", "encoder", "think time", "users", "turns done", "turn ms p50 / p95 (client)", "max ms",
          "turns/s", "respond() ms p50 / p95 (in app)", "app CPU ms / turn", "errors", "leaks", "app peak RSS MiB",
          "load avg"],
         rows,

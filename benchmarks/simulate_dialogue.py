@@ -41,7 +41,7 @@ from retriever import (  # noqa: E402
     TrackStore,
     index_tracks,
     load_catalog,
-    load_encoder,
+    load_encoder_backend,
     load_vocabulary,
 )
 from retriever.indexing import tunetalk_home  # noqa: E402
@@ -216,8 +216,10 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=2, help="print this many example conversations")
+    parser.add_argument("--encoder-backend", choices=["onnx", "torch"], default="onnx",
+                        help="query encoder backend: the same vectors, onnx is faster on a CPU (default onnx)")
     args = parser.parse_args()
-    encoder = load_encoder()
+    encoder = load_encoder_backend(backend=args.encoder_backend)
     if args.catalogue == "musiccaps":
         path = SHARED / "musiccaps" / "musiccaps-public.csv"
         if not path.exists():

@@ -20,7 +20,16 @@ from retriever.deploy import (
     generation_dir,
     resolve_index_dir,
 )
-from retriever.encoder import DEFAULT_ENCODER, Encoder, EncoderError, EncoderInfo, SentenceEncoder, load_encoder
+from retriever.encoder import (
+    DEFAULT_ENCODER,
+    Encoder,
+    EncoderError,
+    EncoderInfo,
+    SentenceEncoder,
+    load_encoder,
+    load_encoder_backend,
+    load_onnx_encoder,
+)
 from retriever.interactions import Interaction, InteractionLog, read_interactions
 from retriever.indexing import BUILTIN_CATALOGUE, IndexConfig, IndexReport, builtin_index_dir, index_tracks
 from retriever.lexical import LexicalConfig, LexicalIndex
@@ -67,6 +76,8 @@ __all__ = [
     "index_tracks",
     "load_catalog",
     "load_encoder",
+    "load_encoder_backend",
+    "load_onnx_encoder",
     "load_vocabulary",
     "read_interactions",
     "resolve_index_dir",

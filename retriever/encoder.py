@@ -27,6 +27,7 @@ import importlib.util
 import json
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -261,11 +262,15 @@ def export_onnx(model_dir: Path, export_dir: Path, weights_sha: str, *, is_int8:
         axes = {0: "batch", 1: "tokens"}
         partial = fp32.with_suffix(".partial")
         logger.info("exporting %s to ONNX in %s", model_dir, export_dir)
-        torch.onnx.export(
-            Transformer(), (example, example, torch.zeros_like(example)), str(partial), dynamo=False, opset_version=17,
-            input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "last_hidden_state": axes},
-        )
+        with warnings.catch_warnings():  # the tracer's notes about Python control flow are not the user's concern
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                Transformer(), (example, example, torch.zeros_like(example)), str(partial), dynamo=False,
+                opset_version=17, input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                              "last_hidden_state": axes},
+            )
         os.replace(partial, fp32)
         (export_dir / "model_qint8.onnx").unlink(missing_ok=True)
         stamp.write_text(weights_sha + "\n")
@@ -286,7 +291,8 @@ def load_onnx_encoder(
     Args:
         name_or_path: a sentence-transformers model name or a local directory (mean-pooled).
         is_int8: dynamic int8 weights (faster; vectors move, see the module docstring).
-        export_dir: where the export is kept (default: the model dir's onnx/, as sentence-transformers does).
+        export_dir: where exports are kept, in a sub-folder per weights hash (default: the model dir's
+            onnx/, as sentence-transformers does).
 
     Returns:
         The encoder, with the same name, weights hash and dimension as `load_encoder` gives.
@@ -304,7 +310,8 @@ def load_onnx_encoder(
     max_length = _check_mean_pooling(model_dir)
     dimension = int(json.loads((model_dir / "config.json").read_text()).get("hidden_size", 0))
     info = EncoderInfo(name=name, weights_sha256=sha, dimension=dimension)
-    path = export_onnx(model_dir, export_dir or model_dir / "onnx", sha, is_int8=is_int8)
+    # one export folder per weights hash, so two encoders sharing `export_dir` never re-export each other
+    path = export_onnx(model_dir, (export_dir or model_dir / "onnx") / sha[:16], sha, is_int8=is_int8)
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.inter_op_num_threads = 1
@@ -315,6 +322,44 @@ def load_onnx_encoder(
     tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
     logger.info("encoder %s from %s on onnxruntime", info.fingerprint, path)
     return OnnxEncoder(session, tokenizer, info, path)
+
+
+def load_encoder_backend(
+    name_or_path: str = DEFAULT_ENCODER, *, backend: str = "onnx", device: str | None = None,
+    export_dir: Path | None = None,
+) -> Encoder:
+    """`load_onnx_encoder` or `load_encoder`, by name; ONNX falls back to torch when it cannot run the model.
+
+    Both give the same vectors (cosine 1.0000 on the packaged MiniLM) and the same encoder identity, so
+    an index built with one is queried with the other. ONNX runs on the CPU only: a CUDA or MPS `device`
+    selects torch.
+
+    Args:
+        name_or_path: a sentence-transformers model name or a local directory.
+        backend: "onnx" or "torch".
+        device: "cpu", "cuda"...; None: CPU (onnx) or CUDA when available (torch).
+        export_dir: where ONNX exports are kept (default: under the tunetalk home, per weights hash).
+
+    Raises:
+        EncoderError: the model is not available offline, has no safetensors, or fails its hash check.
+        ValueError: an unknown backend.
+    """
+    if backend not in ("onnx", "torch"):
+        raise ValueError(f"encoder backend must be onnx or torch, got {backend!r}")
+    if backend == "onnx" and device in (None, "cpu"):
+        if export_dir is None:
+            from retriever.indexing import tunetalk_home
+
+            export_dir = tunetalk_home() / "onnx"
+        try:
+            return load_onnx_encoder(name_or_path, export_dir=export_dir)
+        except EncoderError as error:
+            if "onnx encoder runs" not in str(error):
+                raise  # the model itself is missing or wrong: torch would fail the same way
+            logger.warning("ONNX backend unavailable (%s); using torch", error)
+        except Exception as error:  # noqa: BLE001 - a missing package or a failed export: torch still works
+            logger.warning("ONNX backend unavailable (%s: %s); using torch", type(error).__name__, error)
+    return load_encoder(name_or_path, device=device)
 
 
 def _checked_model(name_or_path: str) -> tuple[str, Path, str]:

@@ -22,6 +22,7 @@ logger = logging.getLogger("tunetalk")
 
 CHROMA_URL_ENV = "TUNETALK_CHROMA_URL"
 LOG_ENV = "TUNETALK_LOG"
+BACKEND_ENV = "TUNETALK_ENCODER_BACKEND"
 
 
 class CliError(Exception):
@@ -54,6 +55,11 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--collection", default="tracks", type=_collection_name, help="collection name (default: tracks)")
     parser.add_argument("--encoder", help="sentence-transformers name or path (default: the one that built the index)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--encoder-backend", choices=["onnx", "torch"],
+                        default=os.environ.get(BACKEND_ENV, "onnx"),
+                        help="onnx: ONNX Runtime, the same vectors several times faster on a CPU (exported once, "
+                             "offline); torch: sentence-transformers, used on a GPU (default onnx, env "
+                             f"{BACKEND_ENV})")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -129,12 +135,14 @@ def _check_index_dir(index_dir: Path | None, *, must_exist: bool) -> None:
         raise CliError(f"no index at {index_dir}: build one with `tunetalk index CATALOGUE --index-dir {index_dir}`")
 
 
-def _load_encoder(name: str | None, index_dir: Path | None, chroma_url: str | None, collection: str, device: str | None):
-    from retriever import DEFAULT_ENCODER, TrackStore, load_encoder
+def _load_encoder(name: str | None, index_dir: Path | None, chroma_url: str | None, collection: str,
+                  device: str | None, backend: str = "torch"):
+    from retriever import DEFAULT_ENCODER, TrackStore
+    from retriever.encoder import load_encoder_backend
 
     if name is None and (index_dir is not None or chroma_url):
         name = TrackStore.built_with(index_dir=index_dir, chroma_url=chroma_url, collection=collection)
-    return load_encoder(name or DEFAULT_ENCODER, device=device)
+    return load_encoder_backend(name or DEFAULT_ENCODER, backend=backend, device=device)
 
 
 def ensure_builtin_index(encoder) -> Path:  # noqa: ANN001
@@ -177,7 +185,8 @@ def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  #
 
     if args.index_dir is not None:
         args.index_dir = resolve_index_dir(args.index_dir)  # follow a GPL switch (ACTIVE pointer)
-    encoder = _load_encoder(args.encoder, args.index_dir, args.chroma_url, args.collection, args.device)
+    encoder = _load_encoder(args.encoder, args.index_dir, args.chroma_url, args.collection, args.device,
+                            args.encoder_backend)
     index_dir = args.index_dir
     if index_dir is None and not args.chroma_url:
         index_dir = ensure_builtin_index(encoder)
@@ -205,7 +214,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         raise CliError("give --index-dir DIR (or --chroma-url) for the new index")
     if not args.chroma_url:
         _check_index_dir(args.index_dir, must_exist=False)
-    encoder = _load_encoder(args.encoder, args.index_dir, args.chroma_url, args.collection, args.device)
+    encoder = _load_encoder(args.encoder, args.index_dir, args.chroma_url, args.collection, args.device,
+                            args.encoder_backend)
     store = TrackStore.open(encoder.info, index_dir=args.index_dir, chroma_url=args.chroma_url,
                             collection=args.collection, create=True)
     report = index_tracks(result.tracks, store, encoder, IndexConfig(batch_size=args.batch_size), show_progress_bar=True)

@@ -33,16 +33,16 @@ def test_onnx_matches_torch_and_keeps_the_identity(tiny_dir: Path, tmp_path: Pat
 
 
 def test_int8_stays_close_and_exports_are_reused_until_the_weights_change(tiny_dir: Path, tmp_path: Path) -> None:
-    export = tmp_path / "export"
     reference = load_encoder(str(tiny_dir), device="cpu").encode(TEXTS)
-    int8 = load_onnx_encoder(str(tiny_dir), is_int8=True, export_dir=export)
+    int8 = load_onnx_encoder(str(tiny_dir), is_int8=True, export_dir=tmp_path / "export")
+    export = tmp_path / "export" / int8.info.weights_sha256[:16]  # one folder per weights hash
     assert (export / "model_qint8.onnx").is_file() and (export / "model.onnx").is_file()
     assert ((int8.encode(TEXTS) * reference).sum(axis=1) > 0.9).all()
     exported_at = (export / "model.onnx").stat().st_mtime_ns
-    load_onnx_encoder(str(tiny_dir), export_dir=export)
+    load_onnx_encoder(str(tiny_dir), export_dir=tmp_path / "export")
     assert (export / "model.onnx").stat().st_mtime_ns == exported_at  # reused
     (export / "source.sha256").write_text("0" * 64 + "\n")  # as if exported from other weights
-    load_onnx_encoder(str(tiny_dir), export_dir=export)
+    load_onnx_encoder(str(tiny_dir), export_dir=tmp_path / "export")
     assert (export / "source.sha256").read_text().strip() == int8.info.weights_sha256
     assert not (export / "model_qint8.onnx").exists()  # the stale int8 export went with it
 
