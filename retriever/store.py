@@ -8,8 +8,13 @@ Chroma's column-oriented results become ``list[Hit]`` here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
+import sys
+import tempfile
+import threading
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,7 +34,96 @@ _RESERVED = {"title", "artist", "url", "year", "descriptors", "descriptors_lower
 
 
 class StoreError(RuntimeError):
-    """A store that cannot be opened or used as asked (missing, wrong encoder, unreachable)."""
+    """A store that cannot be opened or used as asked (missing, corrupt, wrong encoder, unreachable)."""
+
+
+_FD2_LOCK = threading.Lock()
+_SQLITE_MESSAGE = re.compile(r'message: "([^"]+)"')
+
+
+@contextlib.contextmanager
+def _hold_stderr() -> Iterator[None]:
+    """Hold what is written to file descriptor 2 while Chroma opens a store; pass it on if that worked.
+
+    On a corrupt chroma.sqlite3 Chroma's Rust core panics: it prints a report and a backtrace on
+    fd 2 (Python cannot catch that), then raises. We turn the error into one StoreError line, so
+    the report is only logged at debug level.
+    """
+    with _FD2_LOCK, tempfile.TemporaryFile() as held:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no fd 2 (a daemon) or a closed sys.stderr: nothing to hold
+            yield
+            return
+        os.dup2(held.fileno(), 2)
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            written = held.read()
+            if written and failed:
+                logger.debug("Chroma wrote on stderr: %s", written.decode("utf-8", "replace"))
+            elif written:
+                os.write(2, written)
+
+
+def _reason(error: BaseException) -> str:
+    """A short one-line reason from a Chroma or SQLite error (the SQLite message when there is one)."""
+    text = " ".join(str(error).split())
+    found = _SQLITE_MESSAGE.search(text)
+    if found:
+        text = found[1]
+    text = re.sub(r"^error returned from database: (\(code: \d+\) )?", "", text)
+    return (text or error.__class__.__name__)[:200]
+
+
+def _is_chroma_failure(error: BaseException) -> bool:
+    """Any Exception, and the PanicException (a BaseException) that Chroma's Rust core raises."""
+    return isinstance(error, Exception) or error.__class__.__name__ == "PanicException"
+
+
+def _unreadable(index_dir: Path, error: BaseException) -> StoreError:
+    return StoreError(
+        f"{index_dir} is not a readable Chroma index ({_reason(error)}): rebuild it (move it away, then "
+        f"`tunetalk index CATALOGUE --index-dir {index_dir}`) or restore it from a backup"
+    )
+
+
+def _forget_client(index_dir: Path) -> None:
+    """Drop a client that failed to start from Chroma's per-path cache, unless someone holds it.
+
+    Chroma caches the client's system before starting it; one that failed to start stays cached
+    half-built, and the next open of the same path in this process fails with an AttributeError
+    instead of the real reason.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    key = str(index_dir)
+    with SharedSystemClient._refcount_lock:  # noqa: SLF001 - no public API forgets one path
+        if SharedSystemClient._identifier_to_refcount.get(key, 0) <= 0:  # noqa: SLF001
+            SharedSystemClient._identifier_to_system.pop(key, None)  # noqa: SLF001
+
+
+@contextlib.contextmanager
+def _reading(index_dir: Path | None, chroma_url: str | None) -> Iterator[None]:
+    """Chroma's errors while a local index is opened or read become one StoreError line."""
+    if chroma_url is not None or index_dir is None:
+        yield
+        return
+    try:
+        with _hold_stderr():
+            yield
+    except StoreError:
+        raise
+    except BaseException as error:
+        if not _is_chroma_failure(error):
+            raise
+        raise _unreadable(index_dir, error) from error
 
 
 @dataclass(frozen=True)
@@ -72,7 +166,26 @@ def make_client(index_dir: Path | None = None, chroma_url: str | None = None):  
     if index_dir is None:
         raise StoreError("give an index directory or a Chroma server URL")
     index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(index_dir), settings=_settings())
+    try:
+        with _reading(index_dir, None):
+            return chromadb.PersistentClient(path=str(index_dir), settings=_settings())
+    except StoreError:
+        _forget_client(index_dir)
+        raise
+
+
+def _create_collection(client, name: str, metadata: dict, location: str):  # noqa: ANN001, ANN202
+    """A new collection; a name Chroma refuses is a StoreError that gives its naming rule."""
+    from chromadb.errors import InvalidArgumentError
+
+    try:
+        return client.create_collection(name, metadata=metadata, embedding_function=None)
+    except (InvalidArgumentError, ValueError) as error:
+        raise StoreError(
+            f"Chroma refuses the collection name {name[:80]!r} at {location} ({_reason(error)[:160]}): "
+            "use 3-512 characters from [a-zA-Z0-9._-], starting and ending with a letter or digit, "
+            "no '..', not an IP address"
+        ) from error
 
 
 def _track_metadata(track: Track) -> dict:
@@ -128,7 +241,8 @@ class TrackStore:
         """Open (or with create=True, create) the track collection.
 
         Raises:
-            StoreError: missing collection, unreachable server, or built by another encoder.
+            StoreError: missing collection, unreadable (corrupt) index, a collection name Chroma
+                refuses, unreachable server, or built by another encoder.
         """
         if not create and chroma_url is None and (index_dir is None or not (index_dir / "chroma.sqlite3").exists()):
             raise StoreError(f"no index at {index_dir}: build one with `tunetalk index CATALOGUE --index-dir {index_dir}`")
@@ -140,14 +254,19 @@ class TrackStore:
             "encoder_sha256": encoder.weights_sha256,
             "dimension": encoder.dimension,
         }
-        existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
-        if collection in existing:
-            handle = client.get_collection(collection, embedding_function=None)
-        elif create:
-            handle = client.create_collection(collection, metadata=metadata, embedding_function=None)
-        else:
-            raise StoreError(f"{location} has no collection {collection!r}: build it with `tunetalk index`")
-        stored = handle.metadata or {}
+        with _reading(index_dir, chroma_url):
+            existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
+            handle = None
+            if collection in existing:
+                handle = client.get_collection(collection, embedding_function=None)
+                stored = handle.metadata or {}
+        if handle is None:
+            if not create:
+                raise StoreError(
+                    f"{location} has no collection {collection!r}: build it with `tunetalk index`"
+                )
+            handle = _create_collection(client, collection, metadata, location)
+            stored = handle.metadata or {}
         if stored.get("encoder_sha256") != encoder.weights_sha256 or stored.get("dimension") != encoder.dimension:
             raise StoreError(
                 f"the index at {location} was built with encoder {stored.get('encoder_name')!r} "
@@ -164,10 +283,12 @@ class TrackStore:
         if chroma_url is None and (index_dir is None or not (index_dir / "chroma.sqlite3").exists()):
             return None
         client = make_client(index_dir, chroma_url)
-        names = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
-        if collection not in names:
-            return None
-        return (client.get_collection(collection, embedding_function=None).metadata or {}).get("encoder_name")
+        with _reading(index_dir, chroma_url):
+            names = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
+            if collection not in names:
+                return None
+            handle = client.get_collection(collection, embedding_function=None)
+            return (handle.metadata or {}).get("encoder_name")
 
     def count(self) -> int:
         return int(self.collection.count())

@@ -66,6 +66,70 @@ def test_a_missing_index_is_one_line(cli, tmp_path: Path, tiny_index: Path) -> N
     assert_one_error_line(cli("ask", "--index-dir", corrupt, "--no-log", "hi"), "file is not a database")
 
 
+def _corrupt_index(tiny_index: Path, target: Path, corrupt) -> Path:  # noqa: ANN001
+    import shutil
+
+    shutil.copytree(tiny_index, target)
+    database = target / "chroma.sqlite3"
+    database.write_bytes(corrupt(database.read_bytes()))
+    return target
+
+
+CORRUPT_INDEXES = {
+    "garbage bytes": (lambda data: b"\x00garbage\xff" * 4000, "file is not a database"),
+    "truncated": (lambda data: data[: len(data) // 3], "database disk image is malformed"),
+}
+
+
+@pytest.mark.parametrize("kind", list(CORRUPT_INDEXES))
+def test_a_corrupt_index_is_one_line(
+    cli, kind: str, tmp_path: Path, tiny_index: Path  # noqa: ANN001
+) -> None:
+    corrupt, reason = CORRUPT_INDEXES[kind]
+    index_dir = _corrupt_index(tiny_index, tmp_path / "idx", corrupt)
+    more = write_jsonl(tmp_path / "more.jsonl", [song("new-song", "rock")])
+    for args in (
+        ("ask", "--index-dir", index_dir, "--no-log", "hi"),
+        ("chat", "--index-dir", index_dir, "--no-log"),
+        ("index", more, "--format", "jsonl", "--index-dir", index_dir),
+    ):
+        run = cli(*args)
+        assert_one_error_line(run, f"{index_dir} is not a readable Chroma index ({reason})")
+        assert "rebuild it" in run.err and "restore it" in run.err
+
+
+def test_a_corrupt_index_is_one_line_as_a_user_runs_it(tmp_path: Path, tiny_index: Path) -> None:
+    """Garbage in pages 2-3 behind an intact header makes Chroma's Rust core panic, which prints a
+    report and a backtrace on file descriptor 2: only a real process shows whether that leaks."""
+    index_dir = _corrupt_index(
+        tiny_index, tmp_path / "idx", lambda data: data[:4096] + b"\xff" * 8192 + data[4096 + 8192 :]
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "tunetalk.cli", "ask", "--index-dir", str(index_dir), "--no-log", "hi"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=REPO,
+        env={**os.environ, "RUST_BACKTRACE": "1"},
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"tunetalk ask: error: {index_dir} is not a readable Chroma index (")
+    assert "Traceback" not in result.stderr and "panicked" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_collection_name_chroma_refuses_is_one_line(
+    cli, tmp_path: Path, tiny_encoder_dir: Path  # noqa: ANN001
+) -> None:
+    # Passes the CLI's character check; Chroma refuses a name that looks like an IP address.
+    songs = write_jsonl(tmp_path / "songs.jsonl", [song("s1", "jazz")])
+    run = cli("index", songs, "--format", "jsonl", "--index-dir", tmp_path / "idx",
+              "--collection", "127.0.0.1", "--encoder", tiny_encoder_dir)
+    assert_one_error_line(run, "Chroma refuses the collection name '127.0.0.1'")
+
+
 def test_unreadable_paths_are_one_line(
     cli,
     tmp_path: Path,

@@ -317,6 +317,143 @@ def test_indexing_while_the_app_serves(tmp_path: Path, hashing_encoder, tiny_enc
     assert incoming_store.count() == 800
 
 
-@pytest.mark.skip(reason="`tunetalk train` (GPL) is being written now; its kill -9/resume test comes with it")
-def test_kill_9_during_tunetalk_train_resumes_from_the_last_stage() -> None:
-    """Planned: kill -9 between stages, re-run: finished stages skipped by manifest, live index untouched."""
+def file_hashes(folder: Path) -> dict[str, str]:
+    """relative path -> sha256 of every file under folder."""
+    import hashlib
+
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def index_contents(index_dir: Path) -> tuple[dict[str, str], list[str]]:
+    """What a Chroma index holds: the hash of every file but chroma.sqlite3, and that database's rows.
+
+    The database is compared by content, not bytes: every process that opens a Chroma index
+    (`tunetalk train` reads which encoder built it) adds a row to its `acquire_write` table.
+    """
+    import sqlite3
+
+    files = {name: digest for name, digest in file_hashes(index_dir).items() if name != "chroma.sqlite3"}
+    database = sqlite3.connect(f"file:{index_dir / 'chroma.sqlite3'}?mode=ro", uri=True)
+    try:
+        rows = [line for line in database.iterdump() if '"acquire_write"' not in line]
+    finally:
+        database.close()
+    return files, rows
+
+
+def collection_ids(index_dir: Path, encoder_dir: Path) -> list[str]:
+    from retriever import TrackStore, load_encoder
+
+    store = TrackStore.open(load_encoder(str(encoder_dir), device="cpu").info, index_dir=index_dir)
+    ids = sorted(store.collection.get(include=[])["ids"])
+    assert store.count() == len(ids)
+    return ids
+
+
+def manifest_stages(run_dir: Path) -> dict:
+    """The stages `manifest.json` records (it must always be valid JSON: it is replaced atomically)."""
+    path = run_dir / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8"))["stages"] if path.is_file() else {}
+
+
+def half_written(run_dir: Path) -> list[str]:
+    """Temporary names an interrupted write would leave (artifacts are written beside, then renamed)."""
+    return [
+        str(path.relative_to(run_dir))
+        for path in run_dir.rglob("*")
+        if path.name.endswith((".tmp", ".partial", ".part")) or path.name.startswith(("tmp", ".tmp"))
+    ]
+
+
+@pytest.mark.e2e
+def test_kill_9_during_tunetalk_train_resumes_from_the_last_stage(
+    tmp_path: Path, tiny_encoder_dir: Path
+) -> None:
+    """kill -9 while `tunetalk train` trains its teacher (after queries and candidates are recorded),
+    then the same command again: the finished stages are skipped by the manifest, the rest runs,
+    and the live index is not touched until the deploy switches ACTIVE."""
+    from gpl import simulate_sessions
+    from retriever import InteractionLog, resolve_index_dir
+    from tests.conftest import small_tracks
+    from tunetalk.cli import main
+
+    tracks = small_tracks()
+    catalogue = write_jsonl(
+        tmp_path / "songs.jsonl",
+        [
+            {"id": t.id, "title": t.title, "artist": t.artist, "descriptors": list(t.descriptors)}
+            for t in tracks
+        ],
+    )
+    log = InteractionLog(tmp_path / "interactions.jsonl")
+    for record in simulate_sessions(tracks, num_sessions=40, seed=0):
+        log.append(record)
+    index_dir = tmp_path / "idx"
+    assert main(["index", str(catalogue), "--format", "jsonl", "--index-dir", str(index_dir),
+                 "--encoder", str(tiny_encoder_dir)]) == 0
+    ids_before = collection_ids(index_dir, tiny_encoder_dir)
+    assert len(ids_before) == len(tracks)
+    contents_before = index_contents(index_dir)
+
+    run_dir = tmp_path / "runs" / "kill"
+    train = (
+        "train", catalogue, "--log", log.path, "--index-dir", index_dir,  # no --encoder: read from the index
+        "--runs-dir", run_dir.parent, "--run-name", run_dir.name,
+        "--max-queries", "40", "--teacher-queries", "12", "--teacher-batch-size", "8",
+        "--max-steps", "4", "--batch-size", "4", "--heldout-fraction", "0.3",
+        "--no-gate-benchmark", "--min-improvement", "-1", "--max-drop", "1",  # the gate accepts
+        "--num-threads", "1", "--no-progress",
+    )  # fmt: skip
+    first = tunetalk_process(*train, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while "candidates" not in manifest_stages(run_dir):  # then the teacher (MiniLM) loads and trains: seconds
+        assert first.poll() is None, f"tunetalk train exited with {first.returncode} before it was killed"
+        assert time.monotonic() < deadline, "the candidates stage was never recorded"
+        time.sleep(0.01)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    assert first.returncode == -signal.SIGKILL
+
+    finished = manifest_stages(run_dir)  # valid JSON, whole records only
+    assert set(finished) == {"queries", "candidates"}, sorted(finished)
+    assert not half_written(run_dir)
+    for stage in finished.values():  # each recorded artifact is complete: it hashes as recorded
+        for relative, digest in stage["outputs"].items():
+            assert file_hashes(run_dir)[relative] == digest
+    assert not (run_dir / "teacher").exists() and not (index_dir / "ACTIVE").exists()
+    assert not (index_dir / "generations").exists()
+    assert index_contents(index_dir) == contents_before  # the live index was not written to
+    assert collection_ids(index_dir, tiny_encoder_dir) == ids_before
+
+    rerun = subprocess.run(
+        [sys.executable, "-m", "tunetalk.cli", *map(str, train)],
+        capture_output=True, text=True, check=False, cwd=REPO, timeout=240,
+    )  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr  # the gate is set to accept (1: refused, 2: an error)
+    outcome = dict(re.findall(r"^  (\w+) +(ran|skipped \(manifest matches\))", rerun.stdout, re.MULTILINE))
+    assert outcome == {
+        "queries": "skipped (manifest matches)",
+        "candidates": "skipped (manifest matches)",
+        "teacher": "ran",
+        "triplets": "ran",
+        "labels": "ran",
+        "train": "ran",
+        "gate": "ran",
+        "deploy": "ran",
+    }, rerun.stdout
+    assert "stage queries: up to date (manifest matches), skipped" in rerun.stderr
+    recorded = manifest_stages(run_dir)
+    assert {name: recorded[name] for name in finished} == finished  # the skipped stages' records are kept
+    assert set(recorded) == set(outcome)
+    assert not half_written(run_dir)
+    assert "gate: accepted" in rerun.stdout
+    live = resolve_index_dir(index_dir)
+    assert live != index_dir and (index_dir / "ACTIVE").is_file()  # switched, in one os.replace
+    files, rows = index_contents(index_dir)
+    old_files = {name: h for name, h in files.items() if not name.startswith(("generations/", "ACTIVE"))}
+    assert (old_files, rows) == contents_before  # the old generation's files and rows are as they were
+    assert collection_ids(index_dir, tiny_encoder_dir) == ids_before  # the old generation stays as it was
