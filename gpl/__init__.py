@@ -28,7 +28,7 @@ from gpl.queries import build_queries, synthesise_request
 from gpl.records import Candidates, LabeledTriplet, QueryId, TrainingQuery, Triplet, read_jsonl, write_jsonl
 from gpl.simulate import simulate_sessions
 from gpl.teacher import CrossEncoderTeacher, PairScorer, Reranker, TeacherPair, teacher_pairs, train_teacher
-from gpl.train import margin_mse_loss, train_encoder, training_columns
+from gpl.train import gpl_loss, margin_mse_loss, train_encoder, training_columns
 
 __all__ = [
     "STAGES",
@@ -58,6 +58,7 @@ __all__ = [
     "fingerprint",
     "gate_benchmarks",
     "label_triplets",
+    "gpl_loss",
     "margin_mse_loss",
     "mine_candidates",
     "read_jsonl",

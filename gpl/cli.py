@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="student score = scale * cosine (default: calibrated to the teacher's margins)",
     )
     fit.add_argument("--save-steps", type=int, default=training.save_steps)
+    fit.add_argument(
+        "--in-batch-weight",
+        type=float,
+        default=training.in_batch_weight,
+        help="weight of the in-batch ranking term added to MarginMSE (0: MarginMSE only, as published)",
+    )
     check = parser.add_argument_group("gate")
     check.add_argument(
         "--gate-benchmark",
@@ -194,6 +200,7 @@ def config_from_args(args: argparse.Namespace) -> GPLConfig:
             learning_rate=args.learning_rate,
             similarity_scale=args.similarity_scale,
             save_steps=args.save_steps,
+            in_batch_weight=args.in_batch_weight,
             seed=args.seed,
         ),
         gate=GateConfig(

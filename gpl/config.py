@@ -154,6 +154,7 @@ class TrainConfig:
             teacher's raw logits. None calibrates it before training: the ratio of the spread
             (std) of the teacher's margins to that of the untrained student's cosine margins.
         save_steps: checkpoint every this many steps (a killed run resumes from the last).
+        in_batch_weight: weight of the in-batch ranking term added to MarginMSE (0: MarginMSE only).
     """
 
     epochs: float = 1.0
@@ -165,9 +166,12 @@ class TrainConfig:
     similarity_scale: float | None = None
     max_seq_length: int = 128
     save_steps: int = 100
+    in_batch_weight: float = 1.0
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if self.in_batch_weight < 0:
+            raise ValueError(f"in_batch_weight must be >= 0, got {self.in_batch_weight}")
         _check_positive(
             epochs=self.epochs,
             batch_size=self.batch_size,

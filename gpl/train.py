@@ -73,6 +73,41 @@ def margin_mse_loss(model: Any, similarity_scale: float) -> Any:
     return MarginMSELoss(model, similarity_fct=functools.partial(scaled_cos_sim, scale=similarity_scale))
 
 
+def gpl_loss(model: Any, similarity_scale: float, in_batch_weight: float) -> Any:
+    """MarginMSE on the teacher's margins, plus ``in_batch_weight`` x an in-batch ranking term.
+
+    The second term is sentence-transformers' ``MultipleNegativesRankingLoss`` on the same rows:
+    each query must rank its positive above its own mined negatives and every other row's
+    positive and negatives in the batch. MarginMSE alone learns only what the teacher's margins
+    say about each query's few negatives; the ranking term adds the whole batch as negatives,
+    which is what moved dense retrieval most on this CPU budget (gpl/README.md). Both terms are
+    computed from one forward pass. A weight of 0 is plain MarginMSE (GPL as published).
+    """
+    if in_batch_weight == 0:
+        return margin_mse_loss(model, similarity_scale)
+    import torch
+    from sentence_transformers.base.losses.merged_forward import embed_columns
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    margin = margin_mse_loss(model, similarity_scale)
+    ranking = MultipleNegativesRankingLoss(model)
+
+    class MarginMSEWithInBatchRanking(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+            self.margin = margin
+            self.ranking = ranking
+
+        def forward(self, sentence_features: Any, labels: Any) -> Any:
+            embeddings = embed_columns(self.model, sentence_features)  # [queries, positives, negatives...]
+            return self.margin.compute_loss_from_embeddings(embeddings, labels) + (
+                in_batch_weight * self.ranking.compute_loss_from_embeddings(embeddings, labels)
+            )
+
+    return MarginMSEWithInBatchRanking()
+
+
 def calibrate_scale(
     model: Any, labeled: Sequence[LabeledTriplet], *, sample: int = 256, seed: int = 0
 ) -> float:
@@ -230,7 +265,7 @@ def train_encoder(
     )
     scale = config.similarity_scale or calibrate_scale(model, labeled, seed=config.seed)
     trainer = SentenceTransformerTrainer(
-        model=model, args=args, train_dataset=dataset, loss=margin_mse_loss(model, scale)
+        model=model, args=args, train_dataset=dataset, loss=gpl_loss(model, scale, config.in_batch_weight)
     )
     resume = last_checkpoint(checkpoint_dir)
     if resume is not None:

@@ -112,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--encoder", default=None)
     evaluate.add_argument("--json", action="store_true")
 
-    train = sub.add_parser("train", help="GPL: retrain the encoder from logged conversations")
+    # `tunetalk train ...` is handed whole to gpl.cli (its own options and --help); see main()
+    train = sub.add_parser("train", help="GPL: retrain the encoder from logged conversations "
+                                         "(`tunetalk train --help` lists its options)", add_help=False)
     train.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
@@ -307,7 +309,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command_at = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
+    if command_at is not None and argv[command_at] == "train":  # REMAINDER drops leading options: split by hand
+        at = command_at
+        args = parser.parse_args([*argv[:at], "train"])
+        args.rest = argv[at + 1 :]
+    else:
+        args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     from retriever import CatalogError, EncoderError, StoreError
 

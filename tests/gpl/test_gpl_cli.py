@@ -59,3 +59,26 @@ def test_cuda_without_a_gpu_says_what_to_do() -> None:
 def test_main_reports_errors_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--", str(tmp_path / "missing.jsonl"), "--no-log", "--quiet"]) == 2
     assert capsys.readouterr().err.strip().startswith("tunetalk train: error: catalogue")
+
+
+def test_tunetalk_train_help_lists_the_gpl_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from tunetalk.cli import main as tunetalk_main
+
+    with pytest.raises(SystemExit) as raised:
+        tunetalk_main(["-v", "train", "--help"])
+    assert raised.value.code == 0
+    shown = capsys.readouterr().out
+    assert "usage: tunetalk train" in shown and "--in-batch-weight" in shown and "--teacher-queries" in shown
+
+
+def test_a_message_that_says_train_is_still_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    from tunetalk.cli import main as tunetalk_main
+
+    with pytest.raises(SystemExit):
+        tunetalk_main(["ask", "train", "--help"])
+    assert "usage: tunetalk ask" in capsys.readouterr().out
+
+
+def test_in_batch_weight_reaches_the_training_config(tiny_catalogue: Path) -> None:
+    assert _config(tiny_catalogue).training.in_batch_weight == 1.0
+    assert _config(tiny_catalogue, "--in-batch-weight", "0").training.in_batch_weight == 0.0

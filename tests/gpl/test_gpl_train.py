@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gpl import LabeledTriplet, TrainConfig, Triplet, margin_mse_loss, train_encoder, training_columns
+from gpl import LabeledTriplet, TrainConfig, Triplet, gpl_loss, margin_mse_loss, train_encoder, training_columns
 
 QUERIES = ["calm jazz piano", "upbeat rock guitar", "sad folk song", "happy steel drums"]
 POSITIVES = ["jazz, piano, calm", "rock, guitar, upbeat", "folk, sad, vocal", "steel, drums, happy"]
@@ -50,6 +50,45 @@ def test_loss_falls_over_twenty_steps_on_a_fixed_batch(tiny_student) -> None:  #
         optimizer.zero_grad()
         values.append(float(value.detach()))
     assert values[-1] < 0.5 * values[0], values
+
+
+def test_the_in_batch_term_adds_a_ranking_loss_to_margin_mse(tiny_student) -> None:  # noqa: ANN001
+    features = [_features(tiny_student, t) for t in (QUERIES, POSITIVES, NEGATIVES)]
+    labels = torch.tensor([2.0, 1.0, 0.5, 1.5])
+    tiny_student.eval()
+    with torch.no_grad():
+        q, p, n = (tiny_student.encode(t, convert_to_tensor=True) for t in (QUERIES, POSITIVES, NEGATIVES))
+        margin = float(margin_mse_loss(tiny_student, SCALE)(features, labels))
+        combined = float(gpl_loss(tiny_student, SCALE, 0.5)(features, labels))
+        plain = float(gpl_loss(tiny_student, SCALE, 0.0)(features, labels))
+    # the ranking term by hand: each query against every positive and negative, cosine x 20, cross-entropy
+    documents = torch.nn.functional.normalize(torch.cat([p, n]), dim=-1)
+    logits = 20.0 * torch.nn.functional.normalize(q, dim=-1) @ documents.T  # (4, 8)
+    ranking = float(torch.nn.functional.cross_entropy(logits, torch.arange(4)))
+    assert plain == pytest.approx(margin)
+    assert combined == pytest.approx(margin + 0.5 * ranking, rel=1e-4)
+
+
+def test_the_combined_loss_falls_on_a_fixed_batch(tiny_student) -> None:  # noqa: ANN001
+    torch.manual_seed(0)
+    loss = gpl_loss(tiny_student, SCALE, 1.0)
+    optimizer = torch.optim.AdamW(tiny_student.parameters(), lr=1e-3)
+    labels = torch.tensor([2.0, 1.0, 0.5, 1.5])
+    features = [_features(tiny_student, t) for t in (QUERIES, POSITIVES, NEGATIVES)]
+    tiny_student.eval()
+    values = []
+    for _ in range(20):
+        value = loss(features, labels)
+        value.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        values.append(float(value.detach()))
+    assert values[-1] < 0.5 * values[0], values
+
+
+def test_a_negative_in_batch_weight_is_refused() -> None:
+    with pytest.raises(ValueError, match="in_batch_weight must be >= 0"):
+        TrainConfig(in_batch_weight=-1.0)
 
 
 def _labeled() -> list[LabeledTriplet]:
