@@ -142,27 +142,11 @@ def other_tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_index(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) -> Path:
     """A 12-song index built by `tunetalk index` with the tiny encoder (read-only for tests)."""
-    from tunetalk.cli import main
-
     folder = tmp_path_factory.mktemp("tiny-index")
     catalogue = write_jsonl(
         folder / "songs.jsonl", [song(f"s{i}", "jazz", "piano", f"mood {i}") for i in range(12)]
     )
-    assert (
-        main(
-            [
-                "index",
-                str(catalogue),
-                "--format",
-                "jsonl",
-                "--index-dir",
-                str(folder / "idx"),
-                "--encoder",
-                str(tiny_encoder_dir),
-            ]
-        )
-        == 0
-    )
+    index_catalogue(catalogue, folder / "idx", tiny_encoder_dir)
     return folder / "idx"
 
 
@@ -202,6 +186,14 @@ def tunetalk_process(
     return subprocess.Popen(
         [sys.executable, "-m", "tunetalk.cli", *map(str, args)], cwd=REPO, env=env, **popen
     )  # type: ignore[call-overload]
+
+
+def index_catalogue(catalogue: Path, index_dir: Path, encoder_dir: Path) -> None:
+    """`tunetalk index` (in process) of a JSONL catalogue with a given encoder; it must succeed."""
+    from tunetalk.cli import main
+
+    command = ["index", str(catalogue), "--format", "jsonl", "--index-dir", str(index_dir)]
+    assert main([*command, "--encoder", str(encoder_dir)]) == 0
 
 
 def write_jsonl(path: Path, rows: Iterable[dict | str]) -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from retriever import read_interactions
-from tests.reliability.conftest import REPO, song, tunetalk_process, write_jsonl
+from tests.reliability.conftest import REPO, index_catalogue, song, tunetalk_process, write_jsonl
 
 # One process appending turns as the chat does; it prints a turn's number only after append()
 # returned (written, fsynced): a printed number is an acknowledged turn.
@@ -183,24 +183,8 @@ def test_kill_9_during_tunetalk_index_then_rerun(tmp_path: Path, tiny_encoder_di
 
 @pytest.mark.e2e
 def test_kill_9_during_tunetalk_ask_keeps_every_answered_turn(tmp_path: Path, tiny_encoder_dir: Path) -> None:
-    from tunetalk.cli import main
-
     catalogue = write_jsonl(tmp_path / "songs.jsonl", [song(f"s{i}", "jazz", f"mood {i}") for i in range(60)])
-    assert (
-        main(
-            [
-                "index",
-                str(catalogue),
-                "--format",
-                "jsonl",
-                "--index-dir",
-                str(tmp_path / "idx"),
-                "--encoder",
-                str(tiny_encoder_dir),
-            ]
-        )
-        == 0
-    )
+    index_catalogue(catalogue, tmp_path / "idx", tiny_encoder_dir)
     log = tmp_path / "log" / "interactions.jsonl"
     env = {**os.environ, "TUNETALK_LOG": str(log), "PYTHONUNBUFFERED": "1"}
     messages = [f"jazz mood {i}" for i in range(1000)]
