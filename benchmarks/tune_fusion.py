@@ -17,6 +17,7 @@ descriptor sets; lexical only, since encoding 5,300 long texts would double the 
 Run (about 6.5 CPU-minutes: 6-8 minutes on an idle 2-core machine, most of it encoding 20,648 texts;
 with --cache-dir a rerun skips the encoding and takes about 4):
     .venv/bin/python benchmarks/tune_fusion.py [--seeds 0 1 2] [--cache-dir /tmp/tune-cache]
+    .venv/bin/python benchmarks/tune_fusion.py --encoder GPL_ENCODER_DIR --fusion-only --save   # its own weight
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from retriever import Encoder, load_encoder  # noqa: E402
+from retriever import DEFAULT_ENCODER, Encoder, load_encoder_backend, save_retrieval_config  # noqa: E402
+from retriever.encoder import resolve_encoder  # noqa: E402
 from retriever.evaluate import (  # noqa: E402
     Benchmark,
     McRow,
@@ -196,7 +198,7 @@ def tune_lexical(paper: list[Prepared], track: Benchmark) -> tuple[LexicalConfig
 
 def tune_fusion(paper: list[Prepared], lexical: dict[str, np.ndarray]) -> RetrievalConfig:
     """Grid-search the fusion with the chosen lexical scores; print the table; return the best config."""
-    print("\n## Fusion (dense all-MiniLM-L6-v2 + best lexical, fused as the live searcher does)")
+    print("\n## Fusion (dense encoder + best lexical, fused as the live searcher does)")
     print(f"{'config':<40} {'paper R@10':>14}")
     print(f"{'dense only':<40} {summary([recall_at_10(p.bench, p.dense) for p in paper]):>14}")
     print(f"{'lexical only':<40} {summary([recall_at_10(p.bench, lexical[p.name]) for p in paper]):>14}")
@@ -226,6 +228,13 @@ def main() -> None:
     parser.add_argument("--musiccaps", type=Path, default=DEFAULT_MUSICCAPS, help="musiccaps-public.csv")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--cache-dir", type=Path, default=None, help="reuse embeddings across runs")
+    parser.add_argument("--encoder", default=None, help="the dense encoder (default: the packaged MiniLM), "
+                        "e.g. a GPL-tuned one, to choose its fusion weight")
+    parser.add_argument("--fusion-only", action="store_true",
+                        help="keep the default LexicalConfig and search only the fusion grid")
+    parser.add_argument("--save", action="store_true",
+                        help="store the chosen fusion with --encoder (tunetalk_retrieval.json in its directory), "
+                             "where `tunetalk ask/chat/evaluate` read it")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("retriever.evaluate").setLevel(logging.WARNING)
@@ -236,9 +245,16 @@ def main() -> None:
     track = build_track_benchmark(rows)
     for name, bench in (*benches.items(), ("track", track)):
         logger.info("%s: %d queries, %d docs", name, len(bench.queries), len(bench.corpus))
-    paper = prepare(benches, load_encoder(), args.cache_dir)
+    paper = prepare(benches, load_encoder_backend(args.encoder or DEFAULT_ENCODER), args.cache_dir)
 
-    lexical_config, lexical_scores = tune_lexical(paper, track)
+    if args.fusion_only:
+        lexical_config = LexicalConfig()
+        lexical_scores = {}
+        for prepared in paper:
+            similarity, coverage = lexical_components(prepared.bench, lexical_config)
+            lexical_scores[prepared.name] = similarity + np.float32(lexical_config.coverage_weight) * coverage
+    else:
+        lexical_config, lexical_scores = tune_lexical(paper, track)
     fusion_config = tune_fusion(paper, lexical_scores)
     print("\n## Chosen defaults")
     lexical, fusion = lexical_config, fusion_config
@@ -247,6 +263,10 @@ def main() -> None:
           f"coverage_weight={lexical.coverage_weight})")
     print(f"RetrievalConfig(fusion={fusion.fusion.value!r}, dense_weight={fusion.dense_weight}, "
           f"rrf_k={fusion.rrf_k}, candidates={fusion.candidates})")
+    if args.save:
+        if args.encoder is None:
+            raise SystemExit("--save needs --encoder DIR (the packaged encoder's defaults live in RetrievalConfig)")
+        print(f"saved to {save_retrieval_config(resolve_encoder(args.encoder)[1], fusion)}")
     logger.info("done in %.0fs", time.perf_counter() - started)
 
 

@@ -33,7 +33,16 @@ from retriever.encoder import (
 from retriever.interactions import Interaction, InteractionLog, read_interactions
 from retriever.indexing import BUILTIN_CATALOGUE, IndexConfig, IndexReport, builtin_index_dir, index_tracks
 from retriever.lexical import LexicalConfig, LexicalIndex
-from retriever.search import Fusion, HybridSearcher, RetrievalConfig, SearchMode, SearchQuery, fuse
+from retriever.search import (
+    Fusion,
+    HybridSearcher,
+    RetrievalConfig,
+    SearchMode,
+    SearchQuery,
+    fuse,
+    retrieval_config_for,
+    save_retrieval_config,
+)
 from retriever.store import Hit, StoreError, TrackStore
 from retriever.vocabulary import Descriptor, Vocabulary, load_vocabulary, vocabulary_from_descriptors
 
@@ -58,6 +67,8 @@ __all__ = [
     "LexicalIndex",
     "LoadResult",
     "RetrievalConfig",
+    "retrieval_config_for",
+    "save_retrieval_config",
     "SearchMode",
     "SearchQuery",
     "SentenceEncoder",

@@ -8,10 +8,13 @@ Example:
 from __future__ import annotations
 
 import enum
+import json
 import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -56,6 +59,46 @@ class RetrievalConfig:
             raise ValueError(f"dense_weight must be in [0, 1], got {self.dense_weight}")
         if self.candidates < 1:
             raise ValueError(f"candidates must be >= 1, got {self.candidates}")
+
+
+RETRIEVAL_FILE = "tunetalk_retrieval.json"  # beside an encoder's weights: the fusion chosen for that encoder
+_STORED_FIELDS = ("fusion", "dense_weight", "rrf_k", "candidates")
+
+
+def retrieval_config_for(model_dir: Path | None) -> RetrievalConfig:
+    """The fusion settings stored with an encoder (`tunetalk_retrieval.json` in its directory), else the defaults.
+
+    The defaults were tuned with the packaged MiniLM; an encoder retrained by GPL ranks better on its own,
+    so `benchmarks/tune_fusion.py --encoder DIR --fusion-only --save` chooses its weight on MusicCaps train
+    captions and stores it with the encoder.
+
+    Raises:
+        ValueError: the file is not a JSON object of valid settings.
+    """
+    if model_dir is None or not (model_dir / RETRIEVAL_FILE).is_file():
+        return RetrievalConfig()
+    path = model_dir / RETRIEVAL_FILE
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not readable JSON ({error}): fix or delete it") from error
+    if not isinstance(stored, dict):
+        raise ValueError(f"{path} must hold a JSON object with some of {', '.join(_STORED_FIELDS)}")
+    try:
+        return RetrievalConfig(**{key: stored[key] for key in _STORED_FIELDS if key in stored})
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from error
+
+
+def save_retrieval_config(model_dir: Path, config: RetrievalConfig) -> Path:
+    """Store the fusion settings chosen for the encoder in `model_dir` (written atomically)."""
+    path = model_dir / RETRIEVAL_FILE
+    stored = {"fusion": config.fusion.value, "dense_weight": config.dense_weight, "rrf_k": config.rrf_k,
+              "candidates": config.candidates}
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+    return path
 
 
 def _min_max(scores: Mapping[str, float]) -> dict[str, float]:

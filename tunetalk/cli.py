@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--protocol", choices=["paper", "track"], default="paper")
     evaluate.add_argument("--seeds", default="0,1,2")
     evaluate.add_argument("--encoder", default=None)
+    evaluate.add_argument("--encoder-backend", choices=["onnx", "torch"], default="onnx")
+    evaluate.add_argument("--dense-weight", type=float, default=None,
+                          help="hybrid fusion weight (default: the one stored with the encoder, else 0.05)")
     evaluate.add_argument("--json", action="store_true")
 
     # `tunetalk train ...` is handed whole to gpl.cli (its own options and --help); see main()
@@ -195,8 +198,16 @@ def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  #
     store = TrackStore.open(encoder.info, index_dir=index_dir, chroma_url=args.chroma_url, collection=args.collection)
     if store.count() == 0:
         raise CliError(f"the index at {store.location} is empty: run `tunetalk index` first")
-    searcher = HybridSearcher(store, encoder)
+    searcher = HybridSearcher(store, encoder, _retrieval_config(encoder.info.name))
     return Recommender(searcher, load_vocabulary(), log=log)
+
+
+def _retrieval_config(encoder_name: str):  # noqa: ANN202 - a RetrievalConfig
+    """The fusion stored with the encoder (a GPL-tuned one carries its own weight), else the defaults."""
+    from retriever import retrieval_config_for
+    from retriever.encoder import resolve_encoder
+
+    return retrieval_config_for(resolve_encoder(encoder_name)[1])
 
 
 def cmd_index(args: argparse.Namespace) -> int:

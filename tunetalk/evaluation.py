@@ -12,11 +12,13 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from retriever import RetrievalConfig, load_encoder
+from retriever import DEFAULT_ENCODER, RetrievalConfig, load_encoder_backend, retrieval_config_for
+from retriever.encoder import resolve_encoder
 from retriever.evaluate import (
     PAPER_SEEDS,
     Benchmark,
@@ -95,9 +97,12 @@ def run_evaluation(args: argparse.Namespace) -> int:
     if not data.is_file():
         raise FileNotFoundError(f"{data}: no such file (pass --data PATH to the LP-MusicCaps-MC test.csv)")
     columns = args.query_column or ["caption_writing"]
-    encoder = CachedEncoder(load_encoder(args.encoder or "sentence-transformers/all-MiniLM-L6-v2")) if {
+    encoder_name = args.encoder or DEFAULT_ENCODER
+    encoder = CachedEncoder(load_encoder_backend(encoder_name, backend=getattr(args, "encoder_backend", "onnx"))) if {
         "dense", "hybrid"} & set(systems) else None
-    config = RetrievalConfig()
+    config = retrieval_config_for(resolve_encoder(encoder_name)[1])  # a GPL-tuned encoder carries its fusion
+    if getattr(args, "dense_weight", None) is not None:
+        config = replace(config, dense_weight=args.dense_weight)
     table: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
     started = time.perf_counter()
     for column in columns:
@@ -113,8 +118,11 @@ def run_evaluation(args: argparse.Namespace) -> int:
               f"{len(benchmarks[0].corpus)} documents, {time.perf_counter() - started:.0f}s]", file=sys.stderr)
     if args.json:
         print(json.dumps({"protocol": args.protocol, "seeds": seeds, "encoder": args.encoder or "all-MiniLM-L6-v2",
-                          "results": table}, indent=1))
+                          "fusion": {"fusion": config.fusion.value, "dense_weight": config.dense_weight,
+                                     "rrf_k": config.rrf_k}, "results": table}, indent=1))
         return 0
+    if "hybrid" in systems:
+        print(f"hybrid = {config.fusion.value} fusion, dense_weight {config.dense_weight}", file=sys.stderr)
     for metric in ("recall@10", "mrr@10", "ndcg@10") + (("recall@1",) if args.protocol == "track" else ()):
         print(f"\n{metric} ({args.protocol} protocol, {'seeds ' + args.seeds if args.protocol == 'paper' else 'no sampling'})\n")
         print("| system | " + " | ".join(columns) + " |")
