@@ -105,7 +105,7 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def run_user(url: str, run: UserRun, start: threading.Barrier, turn_timeout_s: float, deadline: float,
-             think_s: tuple[float, float] = (0.0, 0.0)) -> UserRun:
+             think_s: tuple[float, float] = (0.0, 0.0), stagger: bool = False) -> UserRun:
     from gradio_client import Client
 
     pause = random.Random(run.user)  # each user reads its results for a while before the next turn
@@ -120,6 +120,8 @@ def run_user(url: str, run: UserRun, start: threading.Barrier, turn_timeout_s: f
         start.wait(timeout=120)
     except threading.BrokenBarrierError:
         pass
+    if stagger:  # listeners arrive over the first think window rather than at one instant
+        time.sleep(pause.uniform(0, think_s[1]))
     history: list = []
     for turn, message in enumerate(run.conversation):
         if turn and think_s[1] > 0:
@@ -167,7 +169,7 @@ def measure(args: argparse.Namespace, mode: str) -> dict:
             served = json.loads(ready.read_text())
             load = common.load_average()
             result = run_users(served["url"], served["expected"], args.users, args.turn_timeout, args.total_timeout,
-                               args.think_time)
+                               args.think_time, args.stagger)
         finally:
             output, _ = app.communicate(input="", timeout=120)
         lines = [line for line in output.splitlines() if line.startswith("{")]
@@ -180,14 +182,14 @@ def measure(args: argparse.Namespace, mode: str) -> dict:
 
 
 def run_users(url: str, expected: dict[str, list[dict]], users: int, turn_timeout_s: float,
-              total_timeout_s: float, think_s: tuple[float, float] = (0.0, 0.0)) -> dict:
+              total_timeout_s: float, think_s: tuple[float, float] = (0.0, 0.0), stagger: bool = False) -> dict:
     conversations = [common.CONVERSATIONS[u % len(common.CONVERSATIONS)] for u in range(users)]
     start = threading.Barrier(users)
     deadline = time.monotonic() + total_timeout_s
     begun = time.perf_counter()
     with ThreadPoolExecutor(max_workers=users) as pool:
         runs = list(pool.map(
-            lambda u: run_user(url, UserRun(u, conversations[u]), start, turn_timeout_s, deadline, think_s),
+            lambda u: run_user(url, UserRun(u, conversations[u]), start, turn_timeout_s, deadline, think_s, stagger),
             range(users)))
     wall = time.perf_counter() - begun
     seconds = [s for run in runs for s in run.seconds]
@@ -229,6 +231,8 @@ def main() -> None:
     parser.add_argument("--think-time", type=think_range, default=(2.0, 6.0), metavar="MIN,MAX",
                         help="seconds a user reads the results before the next turn, uniform in [MIN, MAX] "
                              "(default 2,6; 0,0 sends every turn as soon as the last one is answered)")
+    parser.add_argument("--stagger", action="store_true",
+                        help="users start at a random moment within the first MAX seconds (default: all at once)")
     parser.add_argument("--turn-timeout", type=float, default=60.0)
     parser.add_argument("--total-timeout", type=float, default=300.0, help="deadline for one store's run")
     parser.add_argument("--start-timeout", type=float, default=900.0, help="seconds for the app process to start")
@@ -248,7 +252,8 @@ def main() -> None:
         result = measure(args, mode)
         seconds = result["seconds"]
         rows.append([
-            f"{result['tracks']:,}", mode, args.backend, "{:g}-{:g} s".format(*args.think_time), args.users,
+            f"{result['tracks']:,}", mode, args.backend,
+            "{:g}-{:g} s".format(*args.think_time) + (", staggered start" if args.stagger else ""), args.users,
             f"{result['turns']}/{result['expected_turns']}",
             f"{1000 * common.percentile(seconds, 50):.0f} / **{1000 * common.percentile(seconds, 95):.0f}**",
             f"{1000 * max(seconds, default=float('nan')):.0f}", f"{result['turns'] / result['wall']:.1f}",
