@@ -45,6 +45,10 @@ class EncoderError(RuntimeError):
     """An encoder that cannot be resolved or loaded."""
 
 
+class OnnxUnsupportedError(EncoderError):
+    """A model the ONNX backend cannot run (not Transformer -> mean Pooling); torch still can."""
+
+
 class Encoder(Protocol):
     """Anything that turns texts into L2-normalised float32 vectors."""
 
@@ -210,7 +214,7 @@ def _check_mean_pooling(model_dir: Path) -> int:
     if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]) or modes not in (
         ["mean"], ["mean_tokens"]
     ):
-        raise EncoderError(
+        raise OnnxUnsupportedError(
             f"{model_dir}: the onnx encoder runs Transformer -> mean Pooling (-> Normalize) models; this one has "
             f"modules {kinds} and pooling {modes}. Load it with load_encoder (sentence-transformers) instead."
         )
@@ -353,10 +357,10 @@ def load_encoder_backend(
             export_dir = tunetalk_home() / "onnx"
         try:
             return load_onnx_encoder(name_or_path, export_dir=export_dir)
-        except EncoderError as error:
-            if "onnx encoder runs" not in str(error):
-                raise  # the model itself is missing or wrong: torch would fail the same way
+        except OnnxUnsupportedError as error:
             logger.warning("ONNX backend unavailable (%s); using torch", error)
+        except EncoderError:
+            raise  # the model itself is missing or wrong: torch would fail the same way
         except Exception as error:  # noqa: BLE001 - a missing package or a failed export: torch still works
             logger.warning("ONNX backend unavailable (%s: %s); using torch", type(error).__name__, error)
     return load_encoder(name_or_path, device=device)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retriever import EncoderError, load_encoder
+from retriever import EncoderError, SentenceEncoder, load_encoder, load_encoder_backend
 from retriever.encoder import load_onnx_encoder
 from tests.reliability.conftest import build_tiny_encoder
 
@@ -47,7 +47,9 @@ def test_int8_stays_close_and_exports_are_reused_until_the_weights_change(tiny_d
     assert not (export / "model_qint8.onnx").exists()  # the stale int8 export went with it
 
 
-def test_a_model_that_is_not_mean_pooled_is_refused(tiny_dir: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def cls_model_dir(tiny_dir: Path, tmp_path: Path) -> Path:
+    """The tiny model with CLS pooling, which the ONNX backend does not run."""
     copy = tmp_path / "cls-model"
     shutil.copytree(tiny_dir, copy)
     pooling = next(copy.glob("*Pooling/config.json"))
@@ -57,8 +59,19 @@ def test_a_model_that_is_not_mean_pooled_is_refused(tiny_dir: Path, tmp_path: Pa
     else:
         config.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
     pooling.write_text(json.dumps(config))
+    return copy
+
+
+def test_a_model_that_is_not_mean_pooled_is_refused(cls_model_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(EncoderError, match="mean Pooling"):
-        load_onnx_encoder(str(copy), export_dir=tmp_path / "export")
+        load_onnx_encoder(str(cls_model_dir), export_dir=tmp_path / "export")
+
+
+def test_the_backend_loader_falls_back_to_torch_for_such_a_model(cls_model_dir: Path, tmp_path: Path) -> None:
+    encoder = load_encoder_backend(str(cls_model_dir), backend="onnx", export_dir=tmp_path / "export")
+    assert isinstance(encoder, SentenceEncoder)
+    with pytest.raises(EncoderError, match="not available offline"):
+        load_encoder_backend(str(tmp_path / "missing"), backend="onnx", export_dir=tmp_path / "export")
 
 
 @pytest.mark.e2e
