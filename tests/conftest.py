@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -28,6 +29,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"public datasets not found at {SHARED_DATA} (CI always has ../shared/data beside the clone)")
     return SHARED_DATA
+
+
+def write_catalogue(path: Path, tracks) -> Path:  # noqa: ANN001 - Track objects
+    """Tracks as a JSONL catalogue file (id, title, artist, descriptors)."""
+    path.write_text("".join(
+        json.dumps({"id": t.id, "title": t.title, "artist": t.artist, "descriptors": list(t.descriptors)}) + "\n"
+        for t in tracks
+    ))
+    return path
 
 
 class KeywordEncoder:

@@ -16,17 +16,10 @@ pytestmark = pytest.mark.e2e
 def test_train_reindexes_and_switches(tmp_path: Path) -> None:
     from gpl import simulate_sessions
     from retriever import InteractionLog, TrackStore, resolve_index_dir
-    from tests.conftest import small_tracks
+    from tests.conftest import small_tracks, write_catalogue
 
     tracks = small_tracks()
-    catalogue = tmp_path / "songs.jsonl"
-    catalogue.write_text(
-        "".join(
-            json.dumps({"id": t.id, "title": t.title, "artist": t.artist, "descriptors": list(t.descriptors)})
-            + "\n"
-            for t in tracks
-        )
-    )
+    catalogue = write_catalogue(tmp_path / "songs.jsonl", tracks)
     log = InteractionLog(tmp_path / "interactions.jsonl")
     for record in simulate_sessions(tracks, num_sessions=40, seed=0):
         log.append(record)

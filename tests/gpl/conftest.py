@@ -99,14 +99,6 @@ def tiny_student(_tiny_student):  # noqa: ANN001, ANN201
 @pytest.fixture()
 def tiny_catalogue(tmp_path: Path, tracks) -> Path:  # noqa: ANN001
     """The ten test tracks as a JSONL catalogue file."""
-    import json
+    from tests.conftest import write_catalogue
 
-    path = tmp_path / "catalogue.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps({"id": t.id, "title": t.title, "artist": t.artist, "descriptors": list(t.descriptors)})
-            + "\n"
-            for t in tracks
-        )
-    )
-    return path
+    return write_catalogue(tmp_path / "catalogue.jsonl", tracks)
