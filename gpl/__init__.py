@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 from gpl.config import (
+    FusionConfig,
     GateConfig,
     GPLConfig,
     LabelConfig,
@@ -19,6 +20,7 @@ from gpl.config import (
     TeacherConfig,
     TrainConfig,
 )
+from gpl.fusion import FusionRecord, choose_encoder_fusion
 from gpl.gate import GateResult, decide, gate_benchmarks, score_encoder
 from gpl.manifest import RunManifest, fingerprint
 from gpl.mining import build_triplets, mine_candidates, sampled_view
@@ -34,7 +36,9 @@ __all__ = [
     "STAGES",
     "Candidates",
     "CrossEncoderTeacher",
+    "FusionConfig",
     "GPLConfig",
+    "FusionRecord",
     "GateConfig",
     "GateResult",
     "LabelConfig",
@@ -53,6 +57,7 @@ __all__ = [
     "Triplet",
     "build_queries",
     "build_triplets",
+    "choose_encoder_fusion",
     "decide",
     "deploy",
     "fingerprint",

@@ -262,6 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"  {name:<36} current {100 * report.gate.current[name]:5.1f}  new {100 * report.gate.candidate[name]:5.1f}"
         )
+    if report.fusion is not None and report.fusion.dense_weight is not None:
+        weight = report.fusion.dense_weight
+        print(
+            f"fusion: dense_weight {weight} (hybrid Recall@10 {100 * report.fusion.recall_by_weight[str(weight)]:.1f} "
+            f"on {report.fusion.num_queries} {report.fusion.benchmark})"
+        )
     if report.generation is not None:
         print(f"live index: {report.generation / 'index'} (tunetalk ask --index-dir {args.index_dir} ...)")
     return 0 if report.gate.is_accepted else 1

@@ -221,6 +221,34 @@ class GateConfig:
 
 
 @dataclass(frozen=True)
+class FusionConfig:
+    """The hybrid's dense weight for an accepted encoder (stage ``fusion``).
+
+    A retrained encoder ranks better on its own than the one the default weight was chosen
+    for, so the weight is chosen again, on the training tracks' captions (paper protocol),
+    and stored with the deployed encoder, where ``ask``, ``chat`` and ``evaluate`` read it.
+
+    Attributes:
+        seeds: paper-protocol sampling seeds over the training captions.
+        dense_weights: the weights tried; the best mean Recall@k wins, ties to the smaller.
+        k: the recall cut-off.
+    """
+
+    seeds: tuple[int, ...] = (0, 1, 2)
+    dense_weights: tuple[float, ...] = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+    k: int = 10
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seeds", tuple(self.seeds))
+        object.__setattr__(self, "dense_weights", tuple(self.dense_weights))
+        if not self.seeds:
+            raise ValueError("fusion seeds must name at least one seed")
+        if not self.dense_weights or any(not 0.0 < w <= 1.0 for w in self.dense_weights):
+            raise ValueError(f"fusion dense_weights must each be in (0, 1], got {list(self.dense_weights)}")
+        _check_positive(k=self.k)
+
+
+@dataclass(frozen=True)
 class GPLConfig:
     """Everything ``tunetalk train`` needs: inputs, where the run lives, and the stage configs.
 
@@ -254,6 +282,7 @@ class GPLConfig:
     labels: LabelConfig = field(default_factory=LabelConfig)
     training: TrainConfig = field(default_factory=TrainConfig)
     gate: GateConfig = field(default_factory=GateConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "catalogue_format", CatalogFormat(self.catalogue_format))

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
 
+import gpl.fusion
 import gpl.gate
 import gpl.mining
 import gpl.pseudo_label
@@ -34,6 +35,7 @@ import gpl.queries
 import gpl.teacher
 import gpl.train
 from gpl.config import GPLConfig
+from gpl.fusion import FusionRecord, choose_encoder_fusion
 from gpl.gate import GateResult, decide, gate_benchmarks, score_encoder
 from gpl.manifest import RunManifest, fingerprint, plain
 from gpl.mining import build_triplets, mine_candidates
@@ -51,11 +53,13 @@ from retriever import (
     load_catalog,
     load_encoder,
     read_interactions,
+    save_retrieval_config,
 )
+from retriever.search import Fusion, RetrievalConfig
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("queries", "candidates", "teacher", "triplets", "labels", "train", "gate", "deploy")
+STAGES = ("queries", "candidates", "teacher", "triplets", "labels", "train", "gate", "fusion", "deploy")
 
 
 def code_hash(*modules: ModuleType) -> str:
@@ -83,6 +87,7 @@ class RunReport:
     gate: GateResult
     encoder_dir: Path
     generation: Path | None
+    fusion: FusionRecord | None = None  # the dense weight chosen for an accepted encoder
 
 
 def training_tracks(tracks: list[Track], split: str | None) -> list[Track]:
@@ -387,7 +392,38 @@ def _run_stages(config: GPLConfig) -> RunReport:
     gate = GateResult(**json.loads(gate_path.read_text(encoding="utf-8")))
 
     generation: Path | None = None
+    fusion: FusionRecord | None = None
     if gate.is_accepted and (config.index_dir is not None or config.save_encoder is not None):
+        fusion_path = state.path("fusion.json")
+
+        def build_fusion_stage() -> None:
+            record = choose_encoder_fusion(
+                load_encoder(str(encoder_dir), device=state.device),
+                state.tracks,
+                list(read_jsonl(heldout_path, TrainingQuery)),
+                config.fusion,
+            )
+            temporary = fusion_path.with_name(fusion_path.name + ".tmp")
+            temporary.write_text(json.dumps(asdict(record), indent=1) + "\n", encoding="utf-8")
+            os.replace(temporary, fusion_path)
+
+        state.stage(
+            "fusion",
+            config.fusion,
+            {
+                "encoder": encoder_dir,
+                "heldout": heldout_path,
+                "catalogue": config.catalogue,
+                "code": code_hash(gpl.fusion),
+            },
+            [fusion_path],
+            build_fusion_stage,
+        )
+        fusion = FusionRecord(**json.loads(fusion_path.read_text(encoding="utf-8")))
+        retrieval = (
+            None if fusion.dense_weight is None
+            else RetrievalConfig(fusion=Fusion.WEIGHTED, dense_weight=fusion.dense_weight)
+        )
         deploy_path = state.path("deploy.json")
         name = f"{config.run_dir.name}-{fingerprint(encoder_dir)[:12]}"
 
@@ -395,6 +431,8 @@ def _run_stages(config: GPLConfig) -> RunReport:
             record: dict[str, str] = {}
             if config.save_encoder is not None:
                 copy_dir(encoder_dir, config.save_encoder)
+                if retrieval is not None:
+                    save_retrieval_config(config.save_encoder, retrieval)
                 record["saved_encoder"] = str(config.save_encoder)
             if config.index_dir is not None:
                 built = deploy(
@@ -404,6 +442,7 @@ def _run_stages(config: GPLConfig) -> RunReport:
                     name,
                     device=state.device,
                     show_progress_bar=show,
+                    retrieval=retrieval,
                 )
                 record["generation"] = str(built)
             deploy_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
@@ -411,7 +450,7 @@ def _run_stages(config: GPLConfig) -> RunReport:
         state.stage(
             "deploy",
             {"index_dir": config.index_dir, "save_encoder": config.save_encoder, "name": name},
-            {"encoder": encoder_dir, "gate": gate_path, "catalogue": config.catalogue},
+            {"encoder": encoder_dir, "gate": gate_path, "fusion": fusion_path, "catalogue": config.catalogue},
             [deploy_path],
             build_deploy_stage,
         )
@@ -419,7 +458,7 @@ def _run_stages(config: GPLConfig) -> RunReport:
         generation = Path(recorded) if recorded else None
     elif not gate.is_accepted:
         logger.warning("the new encoder was not deployed: %s", gate.reason)
-    return RunReport(config.run_dir, tuple(state.outcomes), gate, encoder_dir, generation)
+    return RunReport(config.run_dir, tuple(state.outcomes), gate, encoder_dir, generation, fusion)
 
 
 def copy_dir(source: Path, target: Path) -> None:
@@ -442,20 +481,26 @@ def deploy(
     *,
     device: str = "cpu",
     show_progress_bar: bool | None = None,
+    retrieval: RetrievalConfig | None = None,
 ) -> Path:
     """Re-index the catalogue with the accepted encoder into a new generation, then switch to it.
 
     The encoder is copied into the generation first and loaded from there, because the index
-    records the path of the encoder that built it. The old index stays until the switch.
+    records the path of the encoder that built it. The fusion chosen for it (``retrieval``), if
+    any, is stored beside it before the switch. The old index stays until the switch.
 
     Returns:
         The new live generation's directory.
     """
     generation = generation_dir(index_dir, name)
     if active_generation(index_dir) == generation:
+        if retrieval is not None:
+            save_retrieval_config(generation / "encoder", retrieval)
         logger.info("%s is already live", generation)
         return generation
     copy_dir(encoder_dir, generation / "encoder")
+    if retrieval is not None:
+        save_retrieval_config(generation / "encoder", retrieval)
     encoder = load_encoder(str(generation / "encoder"), device=device)
     if not (generation / "READY").is_file():
         build_generation(index_dir, name, tracks, encoder, show_progress_bar=show_progress_bar)

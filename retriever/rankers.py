@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from retriever.encoder import Encoder
-from retriever.evaluate import DESCRIPTOR_SEPARATOR, DocId, QueryId
+from retriever.evaluate import DESCRIPTOR_SEPARATOR, Benchmark, DocId, QueryId, score_run
 from retriever.lexical import LexicalConfig, LexicalIndex
 from retriever.search import Fusion, RetrievalConfig, SearchMode, fuse
 
@@ -214,3 +215,83 @@ class PrecomputedHybrid:
             top = stable_top_k(self.dense_scores, k)
             return {q: [doc_ids[i] for i in row] for q, row in zip(query_ids, top)}
         return dict(zip(query_ids, fuse_matrices(self.dense_scores, self.lexical_scores, doc_ids, config, k)))
+
+
+DENSE_WEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)  # 0 is never chosen: see `choose_fusion`
+
+
+@dataclass(frozen=True)
+class FusionChoice:
+    """The fusion chosen for an encoder, and the mean Recall@k of every weight tried."""
+
+    config: RetrievalConfig
+    recall_by_weight: dict[float, float]
+    dense_recall: float
+    lexical_recall: float
+
+
+def choose_fusion(
+    encoder: Encoder,
+    benchmarks: Sequence[Benchmark],
+    *,
+    dense_weights: Sequence[float] = DENSE_WEIGHTS,
+    lexical: LexicalConfig = LexicalConfig(),
+    k: int = 10,
+) -> FusionChoice:
+    """The weighted-fusion dense weight with the best mean Recall@k over `benchmarks`.
+
+    Every benchmark is ranked as the live searcher ranks (`fuse_matrices` over the encoder's
+    cosine scores and the lexical index), once per weight; the first listed of equal means wins
+    (the default weights rise, so a tie goes to the smaller). A weight of 0 is left out: when no descriptor matches
+    a request every lexical score is equal and the ranking would fall back to id order.
+
+    Args:
+        encoder: the dense encoder the weight is chosen for.
+        benchmarks: training-side benchmarks (never the test split).
+        dense_weights: the weights to try, each in (0, 1].
+        lexical: the lexical index settings the searcher uses.
+        k: the recall cut-off.
+
+    Raises:
+        ValueError: no benchmark, or a weight outside (0, 1].
+    """
+    if not benchmarks:
+        raise ValueError("choose_fusion needs at least one benchmark")
+    if not dense_weights or any(not 0.0 < weight <= 1.0 for weight in dense_weights):
+        raise ValueError(f"dense weights must be in (0, 1], got {list(dense_weights)}")
+    prepared = []
+    for benchmark in benchmarks:
+        texts = [benchmark.queries[q] for q in benchmark.queries]
+        prepared.append((
+            benchmark,
+            list(benchmark.corpus),
+            DenseRanker(encoder).scores(texts, benchmark.corpus),  # (queries, docs)
+            Bm25Ranker(lexical).scores(texts, benchmark.corpus),  # (queries, docs)
+        ))
+
+    def mean_recall(rank) -> float:  # noqa: ANN001  (doc ids, dense, lexical) -> rankings
+        recalls = [
+            score_run(bench.qrels, dict(zip(bench.queries, rank(doc_ids, dense, lexical))), k)[f"recall@{k}"]
+            for bench, doc_ids, dense, lexical in prepared
+        ]
+        return float(np.mean(recalls))
+
+    def top(doc_ids: list[DocId], scores: np.ndarray) -> list[list[DocId]]:
+        return [[doc_ids[i] for i in row] for row in stable_top_k(scores, k)]
+
+    dense_recall = mean_recall(lambda doc_ids, dense, lexical: top(doc_ids, dense))
+    lexical_recall = mean_recall(lambda doc_ids, dense, lexical: top(doc_ids, lexical))
+    recall_by_weight: dict[float, float] = {}
+    for weight in dense_weights:
+        config = RetrievalConfig(fusion=Fusion.WEIGHTED, dense_weight=weight)
+        recall_by_weight[weight] = mean_recall(
+            lambda doc_ids, dense, lexical: fuse_matrices(dense, lexical, doc_ids, config, k)  # noqa: B023
+        )
+    best = max(recall_by_weight, key=lambda weight: (recall_by_weight[weight], -dense_weights.index(weight)))
+    logger.info(
+        "fusion: dense_weight %s (Recall@%d %.4f; dense alone %.4f, lexical alone %.4f)",
+        best, k, recall_by_weight[best], dense_recall, lexical_recall,
+    )
+    return FusionChoice(
+        RetrievalConfig(fusion=Fusion.WEIGHTED, dense_weight=best), recall_by_weight, dense_recall, lexical_recall
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 from gpl import (
@@ -15,7 +16,7 @@ from gpl import (
     run,
     simulate_sessions,
 )
-from retriever import InteractionLog, TrackStore, load_encoder, resolve_index_dir
+from retriever import InteractionLog, TrackStore, load_encoder, resolve_index_dir, retrieval_config_for
 
 
 def test_run_deploys_then_skips_then_redoes_only_what_changed(
@@ -52,6 +53,7 @@ def test_run_deploys_then_skips_then_redoes_only_what_changed(
         "labels",
         "train",
         "gate",
+        "fusion",
         "deploy",
     ]
     assert all(s.did_run for s in first.stages)
@@ -63,6 +65,7 @@ def test_run_deploys_then_skips_then_redoes_only_what_changed(
         "triplets.jsonl",
         "labels.jsonl",
         "gate.json",
+        "fusion.json",
         "manifest.json",
         "teacher/model.safetensors",
         "encoder/model.safetensors",
@@ -70,6 +73,9 @@ def test_run_deploys_then_skips_then_redoes_only_what_changed(
         assert (config.run_dir / artifact).is_file(), artifact
     live = resolve_index_dir(config.index_dir)
     assert live == first.generation / "index"
+    fusion = json.loads((config.run_dir / "fusion.json").read_text())
+    assert fusion["benchmark"] == "held-out logged queries"  # the tiny catalogue has no captions
+    assert retrieval_config_for(first.generation / "encoder").dense_weight == fusion["dense_weight"]
     encoder = load_encoder(TrackStore.built_with(index_dir=live))
     assert TrackStore.open(encoder.info, index_dir=live).count() == len(tracks)
 
@@ -78,7 +84,7 @@ def test_run_deploys_then_skips_then_redoes_only_what_changed(
 
     third = run(dataclasses.replace(config, training=TrainConfig(max_steps=3, batch_size=4)))
     ran = {s.name for s in third.stages if s.did_run}
-    assert ran == {"train", "gate", "deploy"}
+    assert ran == {"train", "gate", "fusion", "deploy"}
     assert resolve_index_dir(config.index_dir) == third.generation / "index" != live
     assert live.is_dir()  # the previous generation stays on disk
 

@@ -427,6 +427,7 @@ def test_kill_9_during_tunetalk_train_resumes_from_the_last_stage(
         "labels": "ran",
         "train": "ran",
         "gate": "ran",
+        "fusion": "ran",
         "deploy": "ran",
     }, rerun.stdout
     assert "stage queries: up to date (manifest matches), skipped" in rerun.stderr
