@@ -47,7 +47,7 @@ from retriever.evaluate import (  # noqa: E402
     score_run,
 )
 from retriever.lexical import LexicalConfig, LexicalIndex, Scoring  # noqa: E402
-from retriever.rankers import fuse_matrices, split_document  # noqa: E402
+from retriever.rankers import choose_fusion, fuse_matrices, split_document  # noqa: E402
 from retriever.search import Fusion, RetrievalConfig  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -245,17 +245,20 @@ def main() -> None:
     track = build_track_benchmark(rows)
     for name, bench in (*benches.items(), ("track", track)):
         logger.info("%s: %d queries, %d docs", name, len(bench.queries), len(bench.corpus))
-    paper = prepare(benches, load_encoder_backend(args.encoder or DEFAULT_ENCODER), args.cache_dir)
-
-    if args.fusion_only:
+    encoder = load_encoder_backend(args.encoder or DEFAULT_ENCODER)
+    if args.fusion_only:  # what `tunetalk train`'s fusion stage runs for an accepted encoder
         lexical_config = LexicalConfig()
-        lexical_scores = {}
-        for prepared in paper:
-            similarity, coverage = lexical_components(prepared.bench, lexical_config)
-            lexical_scores[prepared.name] = similarity + np.float32(lexical_config.coverage_weight) * coverage
+        choice = choose_fusion(encoder, list(benches.values()))
+        print("\n## Fusion (weighted, default lexical index; mean paper Recall@10 over the seeds)")
+        print(f"{'dense only':<40} {100 * choice.dense_recall:6.2f}")
+        print(f"{'lexical only':<40} {100 * choice.lexical_recall:6.2f}")
+        for weight, recall in choice.recall_by_weight.items():
+            print(f"{f'weighted dense_weight={weight}':<40} {100 * recall:6.2f}")
+        fusion_config = choice.config
     else:
+        paper = prepare(benches, encoder, args.cache_dir)
         lexical_config, lexical_scores = tune_lexical(paper, track)
-    fusion_config = tune_fusion(paper, lexical_scores)
+        fusion_config = tune_fusion(paper, lexical_scores)
     print("\n## Chosen defaults")
     lexical, fusion = lexical_config, fusion_config
     print(f"LexicalConfig(scoring={lexical.scoring.value!r}, k1={lexical.k1}, b={lexical.b}, "

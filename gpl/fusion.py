@@ -48,7 +48,7 @@ class FusionRecord:
 def caption_benchmarks(tracks: Sequence[Track], seeds: Sequence[int]) -> list[Benchmark]:
     """Paper-protocol benchmarks over the tracks that carry a ``caption`` (none if no track does)."""
     rows = [
-        McRow(track.id, tuple(track.descriptors), " ".join(track.metadata["caption"].split()))
+        McRow(track.id, tuple(track.descriptors), track.metadata["caption"].replace("\n", " ").strip())
         for track in tracks
         if isinstance(track.metadata.get("caption"), str) and track.metadata["caption"].strip() and track.descriptors
     ]
