@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=training.in_batch_weight,
         help="weight of the in-batch ranking term added to MarginMSE (0: MarginMSE only, as published)",
     )
+    fit.add_argument(
+        "--min-margin",
+        type=float,
+        default=training.min_margin,
+        help="drop triplets whose teacher margin is below this: the teacher ranks the negative above the "
+        "positive (a false negative or a teacher error); default: keep all",
+    )
     check = parser.add_argument_group("gate")
     check.add_argument(
         "--gate-benchmark",
@@ -201,6 +208,7 @@ def config_from_args(args: argparse.Namespace) -> GPLConfig:
             similarity_scale=args.similarity_scale,
             save_steps=args.save_steps,
             in_batch_weight=args.in_batch_weight,
+            min_margin=args.min_margin,
             seed=args.seed,
         ),
         gate=GateConfig(

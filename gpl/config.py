@@ -155,6 +155,10 @@ class TrainConfig:
             (std) of the teacher's margins to that of the untrained student's cosine margins.
         save_steps: checkpoint every this many steps (a killed run resumes from the last).
         in_batch_weight: weight of the in-batch ranking term added to MarginMSE (0: MarginMSE only).
+        min_margin: drop triplets whose teacher margin is below this before training (None: keep
+            all). A negative margin means the teacher ranks the mined negative above the query's
+            positive: a false negative (it matches the request too) or a teacher error, and
+            either way a wrong lesson for both loss terms (RocketQA's denoising of hard negatives).
     """
 
     epochs: float = 1.0
@@ -167,6 +171,7 @@ class TrainConfig:
     max_seq_length: int = 128
     save_steps: int = 100
     in_batch_weight: float = 1.0
+    min_margin: float | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -186,6 +186,29 @@ def training_columns(labeled: Sequence[LabeledTriplet]) -> dict[str, list[Any]]:
     return columns
 
 
+def kept_triplets(labeled: Sequence[LabeledTriplet], min_margin: float | None) -> list[LabeledTriplet]:
+    """The triplets whose teacher margin is at least ``min_margin`` (all of them when None).
+
+    Raises:
+        ValueError: the filter leaves nothing to train on.
+    """
+    if min_margin is None:
+        return list(labeled)
+    kept = [item for item in labeled if item.margin >= min_margin]
+    logger.info(
+        "kept %d of %d triplets with a teacher margin >= %s (dropped: the teacher ranks the negative "
+        "too close to or above the positive)",
+        len(kept),
+        len(labeled),
+        min_margin,
+    )
+    if labeled and not kept:
+        raise ValueError(
+            f"no triplet has a teacher margin >= {min_margin}: lower --min-margin or retrain the teacher"
+        )
+    return kept
+
+
 def last_checkpoint(checkpoint_dir: Path) -> Path | None:
     """The newest ``checkpoint-<step>`` directory, if any."""
     found = [p for p in checkpoint_dir.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
@@ -230,6 +253,7 @@ def train_encoder(
         SentenceTransformerTrainingArguments,
     )
 
+    labeled = kept_triplets(labeled, config.min_margin)
     columns = training_columns(labeled)
     if show_progress_bar is None:
         show_progress_bar = logger.getEffectiveLevel() <= logging.INFO

@@ -128,3 +128,16 @@ def test_the_calibrated_scale_matches_the_teachers_spread(tiny_student) -> None:
     flat = [LabeledTriplet(item.triplet, 1.0, 0.0) for item in labeled]
     with pytest.raises(ValueError, match="same margin"):
         calibrate_scale(tiny_student, flat)
+
+
+def test_min_margin_drops_triplets_the_teacher_ranks_the_wrong_way() -> None:
+    from gpl.train import kept_triplets
+
+    labeled = _labeled()  # margins 3.0 and 2.0 per query
+    inverted = [LabeledTriplet(item.triplet, 0.5, 1.5) for item in labeled[:2]]  # margin -1.0
+    mixed = labeled + inverted
+    assert kept_triplets(mixed, None) == mixed
+    assert kept_triplets(mixed, 0.0) == labeled
+    assert kept_triplets(mixed, 2.5) == labeled[::2]  # only the margin-3.0 ones
+    with pytest.raises(ValueError, match="lower --min-margin"):
+        kept_triplets(inverted, 0.0)
