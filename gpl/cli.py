@@ -99,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data.add_argument("--num-negatives", type=int, default=mining.num_negatives)
     data.add_argument("--sampled-view-fraction", type=float, default=mining.sampled_view_fraction)
+    data.add_argument(
+        "--negative-depth",
+        type=int,
+        default=mining.negative_depth,
+        help="draw negatives from the first N candidates (dense and lexical interleaved); default: all",
+    )
+    data.add_argument(
+        "--caption-needs-mention",
+        action="store_true",
+        default=queries.caption_needs_mention,
+        help="keep only caption sentences that name one of their track's descriptors",
+    )
     data.add_argument("--seed", type=int, default=0)
     teach = parser.add_argument_group("teacher")
     teach.add_argument("--teacher-queries", type=int, default=teacher.max_queries)
@@ -180,6 +192,7 @@ def config_from_args(args: argparse.Namespace) -> GPLConfig:
         queries=QueryConfig(
             use_log=not args.no_log,
             use_captions=not args.no_captions,
+            caption_needs_mention=args.caption_needs_mention,
             templates_per_track=args.templates_per_track,
             split=args.split,
             heldout_fraction=args.heldout_fraction,
@@ -190,6 +203,7 @@ def config_from_args(args: argparse.Namespace) -> GPLConfig:
             candidates_per_retriever=args.candidates,
             num_negatives=args.num_negatives,
             sampled_view_fraction=args.sampled_view_fraction,
+            negative_depth=args.negative_depth,
             seed=args.seed,
         ),
         teacher_training=TeacherConfig(

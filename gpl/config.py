@@ -40,6 +40,9 @@ class QueryConfig:
             catalogue that carries its test clips never trains on them; None keeps all.
         heldout_fraction: share of logged sessions held out for the gate (by session id hash).
         max_queries: cap on training queries after shuffling (None: all).
+        caption_needs_mention: keep only caption sentences that name at least one of their
+            track's descriptors; a sentence that names none ("Sounds from this piece could be
+            used in adverts") says nothing its track's descriptor set can be matched on.
     """
 
     use_log: bool = True
@@ -48,6 +51,7 @@ class QueryConfig:
     split: str | None = None
     heldout_fraction: float = 0.1
     max_queries: int | None = None
+    caption_needs_mention: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -70,12 +74,16 @@ class MiningConfig:
         sampled_view_fraction: share of documents shown as a sampled view (the descriptors the
             request mentions plus a few others, as in the paper's benchmark) rather than the
             full descriptor set.
+        negative_depth: draw the negatives from the first this many candidates (the two
+            retrievers' lists interleaved, best first; near-duplicates of the positive skipped)
+            rather than from all of them (None): smaller is harder.
     """
 
     candidates_per_retriever: int = 30
     num_negatives: int = 3
     near_duplicate_jaccard: float = 0.8
     sampled_view_fraction: float = 0.75
+    negative_depth: int | None = None
     batch_size: int = 64
     seed: int = 0
 
@@ -85,6 +93,10 @@ class MiningConfig:
             num_negatives=self.num_negatives,
             batch_size=self.batch_size,
         )
+        if self.negative_depth is not None and self.negative_depth < self.num_negatives:
+            raise ValueError(
+                f"negative_depth ({self.negative_depth}) must be at least num_negatives ({self.num_negatives})"
+            )
         _check_fraction(
             near_duplicate_jaccard=self.near_duplicate_jaccard,
             sampled_view_fraction=self.sampled_view_fraction,

@@ -213,6 +213,8 @@ def build_triplets(
             and track_id != positive_id
             and not is_near_duplicate(by_id[track_id], positive, config.near_duplicate_jaccard)
         ]
+        if config.negative_depth is not None:
+            negatives = negatives[: config.negative_depth]
         if len(negatives) < config.num_negatives:
             skipped_few_negatives += 1
             continue

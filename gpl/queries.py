@@ -89,14 +89,25 @@ def caption_sentences(caption: str) -> list[str]:
     return [s for s in sentences if len(s.split()) >= MIN_QUERY_WORDS]
 
 
-def caption_queries(tracks: Iterable[Track]) -> list[TrainingQuery]:
-    """Each sentence of a track's ``caption`` metadata, as a request for that track."""
+def names_a_descriptor(text: str, descriptors: Sequence[str]) -> bool:
+    """Whether the request contains one of the descriptors (case-insensitive substring)."""
+    lower = text.lower()
+    return any(d.strip() and d.lower() in lower for d in descriptors)
+
+
+def caption_queries(tracks: Iterable[Track], *, needs_mention: bool = False) -> list[TrainingQuery]:
+    """Each sentence of a track's ``caption`` metadata, as a request for that track.
+
+    With ``needs_mention``, only the sentences that name one of the track's descriptors.
+    """
     queries: list[TrainingQuery] = []
     for track in tracks:
         caption = track.metadata.get("caption")
         if not isinstance(caption, str):
             continue
         for index, sentence in enumerate(caption_sentences(caption)):
+            if needs_mention and not names_a_descriptor(sentence, track.descriptors):
+                continue
             queries.append(TrainingQuery(f"caption-{track.id}-{index}", sentence, "caption", (track.id,)))
     return queries
 
@@ -198,7 +209,7 @@ def build_queries(
                 train.extend(queries)
     num_logged = len(train)
     if config.use_captions:
-        train.extend(caption_queries(tracks))
+        train.extend(caption_queries(tracks, needs_mention=config.caption_needs_mention))
     num_captions = len(train) - num_logged
     train.extend(template_queries(tracks, config.templates_per_track, rng))
     num_templates = len(train) - num_logged - num_captions

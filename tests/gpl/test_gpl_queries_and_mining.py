@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from gpl import (
     Candidates,
     MiningConfig,
@@ -125,3 +127,32 @@ def test_a_positive_the_request_does_not_mention_is_shown_in_full(tracks) -> Non
     assert document_text("the recording quality is poor", jazz, rng, True, is_positive=True) == jazz.document
     view = document_text("calm jazz please", jazz, rng, True, is_positive=True)
     assert set(view.split(", ")) & {"jazz", "calm"} and set(view.split(", ")) <= set(jazz.descriptors)
+
+
+def test_negative_depth_keeps_negatives_among_the_best_candidates(tracks) -> None:  # noqa: ANN001
+    queries = [TrainingQuery("q1", "calm jazz piano", "template", ("t-jazz-piano",))]
+    dense = ("t-jazz-piano", "t-study-piano", "t-vocal-jazz", "t-violin", "t-metal")
+    lexical = ("t-study-piano", "t-vocal-jazz", "t-synth", "t-reggae")
+    candidates = [Candidates("q1", dense, lexical)]
+    for seed in range(20):
+        config = MiningConfig(num_negatives=1, negative_depth=2, sampled_view_fraction=0.0, seed=seed)
+        (triplet,) = build_triplets(queries, candidates, tracks, None, config, show_progress_bar=False)
+        # interleaved: jazz-piano (the positive), study-piano, vocal-jazz, ... -> the first two others
+        assert triplet.negative_id in {"t-study-piano", "t-vocal-jazz"}
+    with pytest.raises(ValueError, match="negative_depth"):
+        MiningConfig(num_negatives=3, negative_depth=2)
+
+
+def test_caption_sentences_that_name_no_descriptor_can_be_left_out(tracks) -> None:  # noqa: ANN001
+    import dataclasses
+
+    from gpl.queries import caption_queries
+
+    jazz = dataclasses.replace(
+        tracks[0], metadata={"caption": "A calm jazz tune for the evening. The recording quality is poor"}
+    )
+    assert [q.text for q in caption_queries([jazz])] == [
+        "A calm jazz tune for the evening",
+        "The recording quality is poor",
+    ]
+    assert [q.text for q in caption_queries([jazz], needs_mention=True)] == ["A calm jazz tune for the evening"]
