@@ -66,6 +66,7 @@ def test_train_reindexes_and_switches(tmp_path: Path) -> None:
     result = tunetalk(*train, timeout=170)
     assert result.returncode == 0, result.stderr
     assert "gate: accepted" in result.stdout
+    assert "fusion: dense_weight" in result.stdout and "held-out logged queries" in result.stdout
     live = resolve_index_dir(index_dir)
     assert live != index_dir and (index_dir / "ACTIVE").is_file()
     new_encoder = TrackStore.built_with(index_dir=live)
@@ -78,4 +79,4 @@ def test_train_reindexes_and_switches(tmp_path: Path) -> None:
 
     again = tunetalk(*train, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.count("skipped (manifest matches)") == 8
+    assert again.stdout.count("skipped (manifest matches)") == 9  # every stage, fusion included
