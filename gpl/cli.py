@@ -13,8 +13,9 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from gpl.config import (
     GateConfig,
@@ -45,6 +46,16 @@ def _int_list(text: str) -> tuple[int, ...]:
         return tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from error
+
+
+def _optional(kind: type) -> Callable[[str], Any]:
+    """An argparse type that also takes 'none' (the setting switched off)."""
+
+    def parse(text: str) -> Any:
+        return None if text.strip().lower() == "none" else kind(text)
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error message
+    return parse
 
 
 def _str_list(text: str) -> tuple[str, ...]:
@@ -101,13 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--sampled-view-fraction", type=float, default=mining.sampled_view_fraction)
     data.add_argument(
         "--negative-depth",
-        type=int,
+        type=_optional(int),
         default=mining.negative_depth,
-        help="draw negatives from the first N candidates (dense and lexical interleaved); default: all",
+        help=f"draw negatives from the first N candidates (dense and lexical interleaved; 'none': all; "
+        f"default {mining.negative_depth})",
     )
     data.add_argument(
         "--caption-needs-mention",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=queries.caption_needs_mention,
         help="keep only caption sentences that name one of their track's descriptors",
     )
@@ -137,10 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--min-margin",
-        type=float,
+        type=_optional(float),
         default=training.min_margin,
         help="drop triplets whose teacher margin is below this: the teacher ranks the negative above the "
-        "positive (a false negative or a teacher error); default: keep all",
+        f"positive (a false negative or a teacher error); 'none' keeps all (default {training.min_margin})",
     )
     check = parser.add_argument_group("gate")
     check.add_argument(

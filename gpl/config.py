@@ -47,11 +47,11 @@ class QueryConfig:
 
     use_log: bool = True
     use_captions: bool = True
-    templates_per_track: int = 2
+    templates_per_track: int = 1
     split: str | None = None
     heldout_fraction: float = 0.1
     max_queries: int | None = None
-    caption_needs_mention: bool = False
+    caption_needs_mention: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -80,10 +80,10 @@ class MiningConfig:
     """
 
     candidates_per_retriever: int = 30
-    num_negatives: int = 3
+    num_negatives: int = 1
     near_duplicate_jaccard: float = 0.8
-    sampled_view_fraction: float = 0.75
-    negative_depth: int | None = None
+    sampled_view_fraction: float = 1.0
+    negative_depth: int | None = 10
     batch_size: int = 64
     seed: int = 0
 
@@ -182,8 +182,8 @@ class TrainConfig:
     similarity_scale: float | None = None
     max_seq_length: int = 128
     save_steps: int = 100
-    in_batch_weight: float = 1.0
-    min_margin: float | None = None
+    in_batch_weight: float = 8.0
+    min_margin: float | None = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:

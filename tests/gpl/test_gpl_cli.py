@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gpl.cli import build_parser, config_from_args, main
-from gpl.config import GPLConfig
+from gpl.config import GPLConfig, TrainConfig
 from gpl.train import resolve_device
 
 
@@ -80,5 +80,19 @@ def test_a_message_that_says_train_is_still_a_message(capsys: pytest.CaptureFixt
 
 
 def test_in_batch_weight_reaches_the_training_config(tiny_catalogue: Path) -> None:
-    assert _config(tiny_catalogue).training.in_batch_weight == 1.0
+    assert _config(tiny_catalogue).training.in_batch_weight == TrainConfig().in_batch_weight == 8.0
     assert _config(tiny_catalogue, "--in-batch-weight", "0").training.in_batch_weight == 0.0
+
+
+def test_the_denoising_options_reach_their_configs_and_can_be_switched_off(tiny_catalogue: Path) -> None:
+    default = _config(tiny_catalogue)
+    assert (default.training.min_margin, default.mining.negative_depth, default.queries.caption_needs_mention) == (
+        0.0, 10, True,
+    )
+    off = _config(
+        tiny_catalogue, "--min-margin", "none", "--negative-depth", "none", "--no-caption-needs-mention"
+    )
+    assert (off.training.min_margin, off.mining.negative_depth, off.queries.caption_needs_mention) == (
+        None, None, False,
+    )
+    assert _config(tiny_catalogue, "--min-margin", "-1.5").training.min_margin == -1.5
