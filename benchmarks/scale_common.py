@@ -11,11 +11,9 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +29,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from retriever.server import chroma_server as run_chroma_server  # noqa: E402
+from retriever.server import free_port  # noqa: E402, F401  (the benchmarks call common.free_port)
 
 
 def load_jamendo(limit: int | None = None, *, is_spread: bool = False) -> list:
@@ -154,48 +155,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def chroma_server(path: Path, *, start_timeout_s: float = 60.0) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`chroma run --path PATH --host 127.0.0.1 --port N` on loopback; yields (url, process); stops it."""
-    command = Path(sys.executable).parent / "chroma"
-    if not command.is_file():
-        found = shutil.which("chroma")
-        if found is None:
-            raise SystemExit("no `chroma` command: install the project (pip install -e .), which installs chromadb")
-        command = Path(found)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = path.parent / f"{path.name}-server.log"
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    with log.open("wb") as output:
-        server = subprocess.Popen([str(command), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                                  stdout=output, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + start_timeout_s
-        while True:
-            if server.poll() is not None:
-                raise SystemExit(f"chroma run exited with {server.returncode}; see {log}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"chroma run did not answer at {url} within {start_timeout_s:.0f}s") from None
-                time.sleep(0.2)
-        yield url, server
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
+    """`chroma run --path PATH` on loopback (`retriever.server`); yields (url, process); stops it."""
+    with run_chroma_server(path, start_timeout_s=start_timeout_s) as server:
+        yield server.url, server.process
 
 
 @contextmanager

@@ -10,13 +10,6 @@ under 90 seconds.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,57 +22,13 @@ NUM_SONGS = 120
 SERVER_START_TIMEOUT_S = 60.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def chroma_command() -> str:
-    """The `chroma` CLI of the chromadb package in this interpreter's environment."""
-    beside = Path(sys.executable).parent / "chroma"
-    found = str(beside) if beside.is_file() else shutil.which("chroma")
-    if found is None:
-        raise RuntimeError("no `chroma` command: install the project (pip install -e .), which installs chromadb")
-    return found
-
-
-def wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"chroma run exited with {server.returncode}: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"chroma run did not answer at {url} within {SERVER_START_TIMEOUT_S:.0f}s")
-
-
 @pytest.fixture()
 def chroma_server(tmp_path: Path) -> Iterator[str]:
-    """Start `chroma run --path DIR --host 127.0.0.1 --port N`; yield its URL; stop it."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "chroma-server.log"
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [chroma_command(), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT, env=env,
-        )
-    try:
-        wait_until_up(url, server, log)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=20)
+    """`chroma run` on loopback with its own data directory (`retriever.server`); yields its URL."""
+    from retriever.server import chroma_server as run_server
+
+    with run_server(tmp_path / "server-data", start_timeout_s=SERVER_START_TIMEOUT_S, stop_timeout_s=20) as server:
+        yield server.url
 
 
 def run_cli(capsys: pytest.CaptureFixture, *args: str) -> str:
