@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retriever import DEFAULT_ENCODER, CatalogFormat
+from retriever.rankers import DENSE_WEIGHTS
 
 _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
 
@@ -252,7 +253,7 @@ class FusionConfig:
     """
 
     seeds: tuple[int, ...] = (0, 1, 2)
-    dense_weights: tuple[float, ...] = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+    dense_weights: tuple[float, ...] = DENSE_WEIGHTS
     k: int = 10
 
     def __post_init__(self) -> None:

@@ -28,6 +28,7 @@ from gpl.config import GateConfig
 from gpl.records import TrainingQuery
 from retriever import Encoder, Track
 from retriever.evaluate import Benchmark, load_mc_rows, sample_paper_benchmark, score_run
+from retriever.rankers import dense_score_matrices
 
 logger = logging.getLogger(__name__)
 
@@ -90,18 +91,12 @@ def score_encoder(
     encoder: Encoder, benchmarks: Mapping[str, Benchmark], k: int = 10, batch_size: int = 64
 ) -> dict[str, float]:
     """Dense Recall@k of one encoder on every benchmark (each distinct text encoded once)."""
-    texts = list(
-        dict.fromkeys(text for b in benchmarks.values() for text in (*b.queries.values(), *b.corpus.values()))
-    )
-    vectors = encoder.encode(texts, batch_size=batch_size)
-    row = {text: index for index, text in enumerate(texts)}
+    matrices = dense_score_matrices(encoder, list(benchmarks.values()), batch_size)
     scores: dict[str, float] = {}
-    for name, benchmark in benchmarks.items():
+    for (name, benchmark), similarity in zip(benchmarks.items(), matrices, strict=True):
         query_ids = list(benchmark.queries)
         doc_ids = list(benchmark.corpus)
-        query_matrix = vectors[[row[benchmark.queries[q]] for q in query_ids]]  # (queries, dim)
-        doc_matrix = vectors[[row[benchmark.corpus[d]] for d in doc_ids]]  # (docs, dim)
-        top = np.argsort(-(query_matrix @ doc_matrix.T), axis=1, kind="stable")[:, :k]
+        top = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
         run = {q: [doc_ids[i] for i in ranked] for q, ranked in zip(query_ids, top, strict=True)}
         scores[name] = score_run(benchmark.qrels, run, k)[f"recall@{k}"]
     return scores

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from gpl.config import QueryConfig
+from gpl.mining import mentioned
 from gpl.records import TrainingQuery
 from retriever import Interaction, Track, TrackId
 
@@ -89,12 +90,6 @@ def caption_sentences(caption: str) -> list[str]:
     return [s for s in sentences if len(s.split()) >= MIN_QUERY_WORDS]
 
 
-def names_a_descriptor(text: str, descriptors: Sequence[str]) -> bool:
-    """Whether the request contains one of the descriptors (case-insensitive substring)."""
-    lower = text.lower()
-    return any(d.strip() and d.lower() in lower for d in descriptors)
-
-
 def caption_queries(tracks: Iterable[Track], *, needs_mention: bool = False) -> list[TrainingQuery]:
     """Each sentence of a track's ``caption`` metadata, as a request for that track.
 
@@ -106,7 +101,7 @@ def caption_queries(tracks: Iterable[Track], *, needs_mention: bool = False) -> 
         if not isinstance(caption, str):
             continue
         for index, sentence in enumerate(caption_sentences(caption)):
-            if needs_mention and not names_a_descriptor(sentence, track.descriptors):
+            if needs_mention and not mentioned(sentence, track.descriptors):
                 continue
             queries.append(TrainingQuery(f"caption-{track.id}-{index}", sentence, "caption", (track.id,)))
     return queries

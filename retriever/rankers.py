@@ -70,6 +70,23 @@ class Bm25Ranker:
         return {q: [doc_ids[i] for i in row] for q, row in zip(queries, stable_top_k(scores, k))}
 
 
+def dense_score_matrices(encoder: Encoder, benchmarks: Sequence[Benchmark], batch_size: int = 64) -> list[np.ndarray]:
+    """Each benchmark's (queries, docs) cosine scores, every distinct text across them encoded once.
+
+    Benchmarks sampled with several seeds from the same requests share most of their texts, so
+    encoding per benchmark would repeat most of the work.
+    """
+    texts = list(dict.fromkeys(
+        text for b in benchmarks for text in (*b.queries.values(), *b.corpus.values())
+    ))
+    vectors = encoder.encode(texts, batch_size=batch_size)  # (texts, dim)
+    row = {text: index for index, text in enumerate(texts)}
+    return [
+        vectors[[row[b.queries[q]] for q in b.queries]] @ vectors[[row[b.corpus[d]] for d in b.corpus]].T
+        for b in benchmarks
+    ]
+
+
 class DenseRanker:
     """Cosine similarity of bi-encoder embeddings, brute force (exact)."""
 
@@ -259,15 +276,15 @@ def choose_fusion(
         raise ValueError("choose_fusion needs at least one benchmark")
     if not dense_weights or any(not 0.0 < weight <= 1.0 for weight in dense_weights):
         raise ValueError(f"dense weights must be in (0, 1], got {list(dense_weights)}")
-    prepared = []
-    for benchmark in benchmarks:
-        texts = [benchmark.queries[q] for q in benchmark.queries]
-        prepared.append((
+    prepared = [
+        (
             benchmark,
             list(benchmark.corpus),
-            DenseRanker(encoder).scores(texts, benchmark.corpus),  # (queries, docs)
-            Bm25Ranker(lexical).scores(texts, benchmark.corpus),  # (queries, docs)
-        ))
+            dense,  # (queries, docs)
+            Bm25Ranker(lexical).scores(list(benchmark.queries.values()), benchmark.corpus),  # (queries, docs)
+        )
+        for benchmark, dense in zip(benchmarks, dense_score_matrices(encoder, benchmarks), strict=True)
+    ]
 
     def mean_recall(rank) -> float:  # noqa: ANN001  (doc ids, dense, lexical) -> rankings
         recalls = [
