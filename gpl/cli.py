@@ -118,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
         f"default {mining.negative_depth})",
     )
     data.add_argument(
+        "--views-per-query",
+        type=int,
+        default=mining.views_per_query,
+        help="triplets per query and negative, each with a new sampled view of the positive",
+    )
+    data.add_argument(
+        "--sibling-fraction",
+        type=float,
+        default=mining.sibling_fraction,
+        help="share of negatives that are a sibling view of the positive's own track (mostly what the "
+        f"request does not name) rather than a mined track (default {mining.sibling_fraction})",
+    )
+    data.add_argument(
         "--caption-needs-mention",
         action=argparse.BooleanOptionalAction,
         default=queries.caption_needs_mention,
@@ -126,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--seed", type=int, default=0)
     teach = parser.add_argument_group("teacher")
     teach.add_argument("--teacher-queries", type=int, default=teacher.max_queries)
+    teach.add_argument(
+        "--teacher-sibling-negatives",
+        type=int,
+        default=teacher.sibling_negatives,
+        help="sibling views of the request's own track per request, as teacher negatives",
+    )
     teach.add_argument("--teacher-epochs", type=float, default=teacher.epochs)
     teach.add_argument("--teacher-batch-size", type=int, default=teacher.batch_size)
     teach.add_argument("--teacher-learning-rate", type=float, default=teacher.learning_rate)
@@ -216,10 +235,13 @@ def config_from_args(args: argparse.Namespace) -> GPLConfig:
             num_negatives=args.num_negatives,
             sampled_view_fraction=args.sampled_view_fraction,
             negative_depth=args.negative_depth,
+            views_per_query=args.views_per_query,
+            sibling_fraction=args.sibling_fraction,
             seed=args.seed,
         ),
         teacher_training=TeacherConfig(
             max_queries=args.teacher_queries,
+            sibling_negatives=args.teacher_sibling_negatives,
             epochs=args.teacher_epochs,
             batch_size=args.teacher_batch_size,
             learning_rate=args.teacher_learning_rate,

@@ -78,6 +78,11 @@ class MiningConfig:
         negative_depth: draw the negatives from the first this many candidates (the two
             retrievers' lists interleaved, best first; near-duplicates of the positive skipped)
             rather than from all of them (None): smaller is harder.
+        views_per_query: triplets drawn per query and negative, each with a new sampled view of
+            the positive (and of the negative).
+        sibling_fraction: share of negatives that are a sibling view of the positive's own track
+            (mostly descriptors the request does not name: the paper benchmark's hardest wrong
+            answers, its documents for the caption's other sentences) instead of a mined track.
     """
 
     candidates_per_retriever: int = 30
@@ -85,6 +90,8 @@ class MiningConfig:
     near_duplicate_jaccard: float = 0.8
     sampled_view_fraction: float = 1.0
     negative_depth: int | None = 10
+    views_per_query: int = 1
+    sibling_fraction: float = 0.0
     batch_size: int = 64
     seed: int = 0
 
@@ -92,6 +99,7 @@ class MiningConfig:
         _check_positive(
             candidates_per_retriever=self.candidates_per_retriever,
             num_negatives=self.num_negatives,
+            views_per_query=self.views_per_query,
             batch_size=self.batch_size,
         )
         if self.negative_depth is not None and self.negative_depth < self.num_negatives:
@@ -101,6 +109,7 @@ class MiningConfig:
         _check_fraction(
             near_duplicate_jaccard=self.near_duplicate_jaccard,
             sampled_view_fraction=self.sampled_view_fraction,
+            sibling_fraction=self.sibling_fraction,
         )
 
 
@@ -112,11 +121,14 @@ class TeacherConfig:
         max_queries: requests with a known positive used to train it.
         hard_negatives: mined negatives per request (bi-encoder and lexical candidates).
         random_negatives: random catalogue tracks per request.
+        sibling_negatives: sibling views of the request's own track per request (the negatives
+            ``MiningConfig.sibling_fraction`` trains the student on; see ``gpl.mining.sibling_view``).
     """
 
     max_queries: int = 1500
     hard_negatives: int = 3
     random_negatives: int = 1
+    sibling_negatives: int = 1
     epochs: float = 1.0
     batch_size: int = 16
     learning_rate: float = 1e-4
@@ -132,14 +144,11 @@ class TeacherConfig:
             learning_rate=self.learning_rate,
             max_length=self.max_length,
         )
-        if (
-            self.hard_negatives < 0
-            or self.random_negatives < 0
-            or self.hard_negatives + self.random_negatives == 0
-        ):
+        counts = (self.hard_negatives, self.random_negatives, self.sibling_negatives)
+        if min(counts) < 0 or sum(counts) == 0:
             raise ValueError(
                 f"the teacher needs negatives: got hard_negatives={self.hard_negatives}, "
-                f"random_negatives={self.random_negatives}"
+                f"random_negatives={self.random_negatives}, sibling_negatives={self.sibling_negatives}"
             )
         _check_fraction(warmup_ratio=self.warmup_ratio)
 

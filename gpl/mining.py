@@ -65,6 +65,26 @@ def sampled_view(query: str, descriptors: Sequence[str], rng: random.Random) -> 
     return chosen
 
 
+def sibling_view(query: str, descriptors: Sequence[str], rng: random.Random) -> list[str] | None:
+    """Another view of the request's own track, one that is mostly about what the request does not name.
+
+    In the paper's benchmark the documents drawn for a caption's other sentences are views of
+    the same track, and they are the hardest wrong answers: the right one names mostly
+    descriptors the request mentions (at least as many as the others it adds), a sibling names
+    mostly descriptors it does not (a non-empty random subset of them plus fewer of the
+    mentioned ones). None when the request names none of the track's descriptors or all of them.
+    """
+    distinct = [d for d in dict.fromkeys(descriptors) if d.strip()]
+    matching = mentioned(query, distinct)
+    others = [d for d in distinct if d not in matching]
+    if not matching or not others:
+        return None
+    chosen = rng.sample(others, rng.randint(1, len(others)))
+    chosen += rng.sample(matching, rng.randint(0, min(len(chosen) - 1, len(matching))))
+    rng.shuffle(chosen)
+    return chosen
+
+
 def document_text(
     query: str, track: Track, rng: random.Random, is_sampled: bool, *, is_positive: bool = False
 ) -> str:
@@ -172,7 +192,11 @@ def build_triplets(
     *,
     show_progress_bar: bool | None = None,
 ) -> list[Triplet]:
-    """``config.num_negatives`` triplets per query that has a positive and enough negatives.
+    """``views_per_query`` x ``num_negatives`` triplets per query that has a positive and enough negatives.
+
+    Each view draws the positive's document again (a new sampled view); each negative is a
+    mined track or, with probability ``sibling_fraction``, a sibling view of the positive's own
+    track (see :func:`sibling_view`; its ``negative_id`` is then the positive's id).
 
     Args:
         queries: the training requests.
@@ -218,19 +242,20 @@ def build_triplets(
         if len(negatives) < config.num_negatives:
             skipped_few_negatives += 1
             continue
-        is_sampled = rng.random() < config.sampled_view_fraction
-        positive_text = document_text(query.text, positive, rng, is_sampled, is_positive=True)
-        for negative_id in rng.sample(negatives, config.num_negatives):
-            triplets.append(
-                Triplet(
-                    query.query_id,
-                    query.text,
-                    positive_id,
-                    positive_text,
-                    negative_id,
-                    document_text(query.text, by_id[negative_id], rng, is_sampled),
+        for _ in range(config.views_per_query):
+            is_sampled = rng.random() < config.sampled_view_fraction
+            positive_text = document_text(query.text, positive, rng, is_sampled, is_positive=True)
+            for negative_id in rng.sample(negatives, config.num_negatives):
+                sibling = None
+                if config.sibling_fraction > 0 and rng.random() < config.sibling_fraction:
+                    sibling = sibling_view(query.text, positive.descriptors, rng)
+                if sibling is None:
+                    negative_text = document_text(query.text, by_id[negative_id], rng, is_sampled)
+                else:
+                    negative_id, negative_text = positive_id, DESCRIPTOR_SEPARATOR.join(sibling)
+                triplets.append(
+                    Triplet(query.query_id, query.text, positive_id, positive_text, negative_id, negative_text)
                 )
-            )
     logger.info(
         "%d triplets from %d queries (skipped: %d without a positive, %d with fewer than %d negatives)",
         len(triplets),

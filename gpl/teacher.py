@@ -75,9 +75,18 @@ def teacher_pairs(
         near_duplicate_jaccard: candidates this close to the positive are never negatives.
 
     Returns:
-        Shuffled pairs: one positive and up to ``hard_negatives + random_negatives`` negatives per request.
+        Shuffled pairs: one positive and up to ``hard_negatives + random_negatives +
+        sibling_negatives`` negatives per request (a sibling is another view of the request's own
+        track, mostly of what the request does not name; see ``gpl.mining.sibling_view``).
     """
-    from gpl.mining import DESCRIPTOR_SEPARATOR, document_text, interleave, is_near_duplicate, mentioned
+    from gpl.mining import (
+        DESCRIPTOR_SEPARATOR,
+        document_text,
+        interleave,
+        is_near_duplicate,
+        mentioned,
+        sibling_view,
+    )
 
     rng = random.Random(config.seed)
     by_id = {track.id: track for track in tracks}
@@ -129,6 +138,10 @@ def teacher_pairs(
             if wanted and wanted <= covered:
                 continue  # it names everything the positive names: not a trustworthy negative
             pairs.append(TeacherPair(query.text, negative_text, 0.0))
+        for _ in range(config.sibling_negatives):
+            sibling = sibling_view(query.text, positive.descriptors, rng)
+            if sibling is not None:
+                pairs.append(TeacherPair(query.text, DESCRIPTOR_SEPARATOR.join(sibling), 0.0))
     rng.shuffle(pairs)
     logger.info(
         "%d teacher pairs (%d positive) from %d requests",

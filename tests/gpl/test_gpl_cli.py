@@ -96,3 +96,13 @@ def test_the_denoising_options_reach_their_configs_and_can_be_switched_off(tiny_
         None, None, False,
     )
     assert _config(tiny_catalogue, "--min-margin", "-1.5").training.min_margin == -1.5
+
+
+def test_the_view_and_sibling_options_reach_their_configs(tiny_catalogue: Path) -> None:
+    config = _config(
+        tiny_catalogue, "--views-per-query", "3", "--sibling-fraction", "0.5", "--teacher-sibling-negatives", "2"
+    )
+    assert (config.mining.views_per_query, config.mining.sibling_fraction) == (3, 0.5)
+    assert config.teacher_training.sibling_negatives == 2
+    with pytest.raises(ValueError, match="sibling_fraction"):
+        _config(tiny_catalogue, "--sibling-fraction", "2")

@@ -156,3 +156,65 @@ def test_caption_sentences_that_name_no_descriptor_can_be_left_out(tracks) -> No
         "The recording quality is poor",
     ]
     assert [q.text for q in caption_queries([jazz], needs_mention=True)] == ["A calm jazz tune for the evening"]
+
+
+def test_sibling_views_are_mostly_about_what_the_request_does_not_name() -> None:
+    from gpl.mining import mentioned, sibling_view
+
+    rng = random.Random(2)
+    descriptors = ("mellow piano melody", "soft female vocal", "sad", "ballad", "low quality")
+    request = "This ballad has a mellow piano melody"
+    seen = set()
+    for _ in range(200):
+        view = sibling_view(request, descriptors, rng)
+        named = mentioned(request, view)
+        assert set(view) <= set(descriptors) and len(view) == len(set(view))
+        assert len(view) - len(named) > len(named)  # more unnamed descriptors than named ones
+        seen.add(frozenset(view))
+    assert len(seen) > 10  # random subsets, not one fixed document
+    assert sibling_view("some calm strings please", descriptors, rng) is None  # names nothing of the track
+    assert sibling_view("a sad ballad", ("sad", "ballad"), rng) is None  # names everything of the track
+
+
+def test_views_per_query_and_sibling_negatives(tracks) -> None:  # noqa: ANN001
+    queries = [TrainingQuery("q1", "calm jazz piano", "template", ("t-jazz-piano",))]
+    candidates = [Candidates("q1", ("t-study-piano", "t-vocal-jazz"), ("t-synth", "t-reggae"))]
+    jazz = tracks[0]
+    config = MiningConfig(num_negatives=1, views_per_query=4, sibling_fraction=1.0, seed=3)
+    triplets = build_triplets(queries, candidates, tracks, None, config, show_progress_bar=False)
+    assert len(triplets) == 4
+    for triplet in triplets:
+        positive = triplet.positive.split(", ")
+        negative = triplet.negative.split(", ")
+        assert triplet.negative_id == triplet.positive_id == "t-jazz-piano"
+        assert set(negative) <= set(jazz.descriptors) and set(negative) - {"calm", "jazz", "piano"}
+        named_in_positive = [d for d in positive if d in {"calm", "jazz", "piano"}]
+        assert len(named_in_positive) >= len(positive) - len(named_in_positive)
+    mined = build_triplets(
+        queries, candidates, tracks, None, MiningConfig(num_negatives=2, views_per_query=3), show_progress_bar=False
+    )
+    assert len(mined) == 6 and all(t.negative_id != "t-jazz-piano" for t in mined)
+    for bad in ({"views_per_query": 0}, {"sibling_fraction": 1.5}):
+        with pytest.raises(ValueError):
+            MiningConfig(**bad)
+
+
+def test_the_teacher_also_learns_that_sibling_views_are_wrong(tracks) -> None:  # noqa: ANN001
+    from gpl.config import TeacherConfig
+    from gpl.teacher import teacher_pairs
+
+    queries = [TrainingQuery("q1", "calm jazz piano", "template", ("t-jazz-piano",))]
+    candidates = [Candidates("q1", ("t-metal",), ())]
+    jazz = set(tracks[0].descriptors)
+
+    def pairs(siblings: int) -> list:  # noqa: ANN401
+        config = TeacherConfig(hard_negatives=1, random_negatives=0, sibling_negatives=siblings)
+        return teacher_pairs(queries, candidates, tracks, config, sampled_view_fraction=1.0)
+
+    assert sorted(p.label for p in pairs(0)) == [0.0, 1.0]
+    with_siblings = pairs(2)
+    assert sorted(p.label for p in with_siblings) == [0.0, 0.0, 0.0, 1.0]
+    own_negatives = [p for p in with_siblings if p.label == 0.0 and set(p.document.split(", ")) <= jazz]
+    assert len(own_negatives) == 2  # the two sibling views of the request's own track
+    with pytest.raises(ValueError, match="sibling_negatives"):
+        TeacherConfig(hard_negatives=0, random_negatives=0, sibling_negatives=0)
