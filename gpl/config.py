@@ -48,7 +48,7 @@ class QueryConfig:
 
     use_log: bool = True
     use_captions: bool = True
-    templates_per_track: int = 1
+    templates_per_track: int = 2
     split: str | None = None
     heldout_fraction: float = 0.1
     max_queries: int | None = None
@@ -90,8 +90,8 @@ class MiningConfig:
     near_duplicate_jaccard: float = 0.8
     sampled_view_fraction: float = 1.0
     negative_depth: int | None = 10
-    views_per_query: int = 1
-    sibling_fraction: float = 0.0
+    views_per_query: int = 2
+    sibling_fraction: float = 1.0
     batch_size: int = 64
     seed: int = 0
 
@@ -185,8 +185,8 @@ class TrainConfig:
 
     epochs: float = 1.0
     max_steps: int | None = None
-    batch_size: int = 32
-    learning_rate: float = 5e-5
+    batch_size: int = 64
+    learning_rate: float = 1e-4
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     similarity_scale: float | None = None

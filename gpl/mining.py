@@ -46,6 +46,13 @@ def mentioned(query: str, descriptors: Sequence[str]) -> list[str]:
     return [d for d in dict.fromkeys(descriptors) if d.strip() and d.lower() in lower]
 
 
+def _split_by_mention(query: str, descriptors: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+    """(distinct non-blank descriptors, those the request mentions, the others)."""
+    distinct = [d for d in dict.fromkeys(descriptors) if d.strip()]
+    matching = mentioned(query, distinct)
+    return distinct, matching, [d for d in distinct if d not in matching]
+
+
 def sampled_view(query: str, descriptors: Sequence[str], rng: random.Random) -> list[str]:
     """A random view of a descriptor set as the paper's benchmark draws its documents.
 
@@ -53,9 +60,7 @@ def sampled_view(query: str, descriptors: Sequence[str], rng: random.Random) -> 
     the others, shuffled. A track the request does not mention gives a random subset of
     one to four of its descriptors.
     """
-    distinct = [d for d in dict.fromkeys(descriptors) if d.strip()]
-    matching = mentioned(query, distinct)
-    others = [d for d in distinct if d not in matching]
+    distinct, matching, others = _split_by_mention(query, descriptors)
     if matching:
         chosen = rng.sample(matching, rng.randint(1, len(matching)))
         chosen += rng.sample(others, rng.randint(0, min(len(matching), len(others))))
@@ -74,9 +79,7 @@ def sibling_view(query: str, descriptors: Sequence[str], rng: random.Random) -> 
     mostly descriptors it does not (a non-empty random subset of them plus fewer of the
     mentioned ones). None when the request names none of the track's descriptors or all of them.
     """
-    distinct = [d for d in dict.fromkeys(descriptors) if d.strip()]
-    matching = mentioned(query, distinct)
-    others = [d for d in distinct if d not in matching]
+    _, matching, others = _split_by_mention(query, descriptors)
     if not matching or not others:
         return None
     chosen = rng.sample(others, rng.randint(1, len(others)))

@@ -151,8 +151,9 @@ def training_columns(labeled: Sequence[LabeledTriplet]) -> dict[str, list[Any]]:
 
     Returns:
         ``query``, ``positive``, ``negative_1`` ... ``negative_n`` and ``label`` (n margins per row).
-        Groups whose negative count differs from the most common one are left out (the
-        trainer needs one shape per batch).
+        A group holding a multiple of the most common negative count (several views of a
+        query that drew the same positive document) gives one row per view; other groups are
+        left out (the trainer needs one shape per batch).
 
     Raises:
         ValueError: no triplets.
@@ -173,16 +174,19 @@ def training_columns(labeled: Sequence[LabeledTriplet]) -> dict[str, list[Any]]:
     columns["label"] = []
     dropped = 0
     for (_, query, positive), group in groups.items():
-        if len(group) != num_negatives:
+        if len(group) % num_negatives:
             dropped += 1
             continue
-        columns["query"].append(query)
-        columns["positive"].append(positive)
-        for index, item in enumerate(group, 1):
-            columns[f"negative_{index}"].append(item.triplet.negative)
-        columns["label"].append([item.margin for item in group])
+        # Several views of one query can draw the same positive document: one row per view.
+        for start in range(0, len(group), num_negatives):
+            row = group[start : start + num_negatives]
+            columns["query"].append(query)
+            columns["positive"].append(positive)
+            for index, item in enumerate(row, 1):
+                columns[f"negative_{index}"].append(item.triplet.negative)
+            columns["label"].append([item.margin for item in row])
     if dropped:
-        logger.warning("%d queries left out: their negative count differs from %d", dropped, num_negatives)
+        logger.warning("%d queries left out: their negative count is not a multiple of %d", dropped, num_negatives)
     return columns
 
 

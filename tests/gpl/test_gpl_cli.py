@@ -99,6 +99,10 @@ def test_the_denoising_options_reach_their_configs_and_can_be_switched_off(tiny_
 
 
 def test_the_view_and_sibling_options_reach_their_configs(tiny_catalogue: Path) -> None:
+    default = _config(tiny_catalogue)  # run 6's measured recipe (gpl/README.md)
+    assert (default.mining.views_per_query, default.mining.sibling_fraction) == (2, 1.0)
+    assert (default.queries.templates_per_track, default.teacher_training.sibling_negatives) == (2, 1)
+    assert (default.training.batch_size, default.training.learning_rate) == (64, 1e-4)
     config = _config(
         tiny_catalogue, "--views-per-query", "3", "--sibling-fraction", "0.5", "--teacher-sibling-negatives", "2"
     )

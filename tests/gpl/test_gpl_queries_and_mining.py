@@ -88,7 +88,9 @@ def test_mined_negatives_exclude_the_positive_and_near_duplicates(keyword_encode
         TrainingQuery("q1", "calm jazz piano", "template", ("t-jazz-piano",)),
         TrainingQuery("q2", "happy reggae", "log-message", ()),
     ]
-    config = MiningConfig(candidates_per_retriever=5, num_negatives=3, sampled_view_fraction=0.0)
+    config = MiningConfig(
+        candidates_per_retriever=5, num_negatives=3, sampled_view_fraction=0.0, views_per_query=1, sibling_fraction=0.0
+    )
     candidates = mine_candidates(queries, catalogue, keyword_encoder, config, show_progress_bar=False)
     assert candidates[0].dense[0] in {"t-jazz-piano", "t-jazz-twin"}
     assert candidates[0].lexical[0] in {"t-jazz-piano", "t-jazz-twin"}
@@ -113,7 +115,7 @@ class ReggaeTeacher:
 
 def test_the_teacher_picks_the_positive_of_an_unlabelled_request(keyword_encoder, tracks) -> None:  # noqa: ANN001
     queries = [TrainingQuery("q2", "happy reggae", "log-message", (), ("t-synth", "t-reggae"))]
-    config = MiningConfig(candidates_per_retriever=6, num_negatives=2)
+    config = MiningConfig(candidates_per_retriever=6, num_negatives=2, views_per_query=1, sibling_fraction=0.0)
     candidates = [Candidates("q2", ("t-synth", "t-steel", "t-rock-guitar"), ("t-reggae", "t-metal"))]
     triplets = build_triplets(queries, candidates, tracks, ReggaeTeacher(), config, show_progress_bar=False)
     assert [t.positive_id for t in triplets] == ["t-reggae", "t-reggae"]
@@ -135,7 +137,10 @@ def test_negative_depth_keeps_negatives_among_the_best_candidates(tracks) -> Non
     lexical = ("t-study-piano", "t-vocal-jazz", "t-synth", "t-reggae")
     candidates = [Candidates("q1", dense, lexical)]
     for seed in range(20):
-        config = MiningConfig(num_negatives=1, negative_depth=2, sampled_view_fraction=0.0, seed=seed)
+        config = MiningConfig(
+            num_negatives=1, negative_depth=2, sampled_view_fraction=0.0, views_per_query=1, sibling_fraction=0.0,
+            seed=seed,
+        )
         (triplet,) = build_triplets(queries, candidates, tracks, None, config, show_progress_bar=False)
         # interleaved: jazz-piano (the positive), study-piano, vocal-jazz, ... -> the first two others
         assert triplet.negative_id in {"t-study-piano", "t-vocal-jazz"}
@@ -191,7 +196,8 @@ def test_views_per_query_and_sibling_negatives(tracks) -> None:  # noqa: ANN001
         named_in_positive = [d for d in positive if d in {"calm", "jazz", "piano"}]
         assert len(named_in_positive) >= len(positive) - len(named_in_positive)
     mined = build_triplets(
-        queries, candidates, tracks, None, MiningConfig(num_negatives=2, views_per_query=3), show_progress_bar=False
+        queries, candidates, tracks, None, MiningConfig(num_negatives=2, views_per_query=3, sibling_fraction=0.0),
+        show_progress_bar=False,
     )
     assert len(mined) == 6 and all(t.negative_id != "t-jazz-piano" for t in mined)
     for bad in ({"views_per_query": 0}, {"sibling_fraction": 1.5}):

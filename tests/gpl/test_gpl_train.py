@@ -97,6 +97,22 @@ def test_training_columns_group_a_query_with_all_its_negatives() -> None:
         training_columns([])
 
 
+def test_views_that_drew_the_same_positive_become_one_row_each() -> None:
+    def item(query_id: str, negative: str, margin: float) -> LabeledTriplet:
+        return LabeledTriplet(Triplet(query_id, "calm jazz", "p", "jazz, calm", "n", negative), margin, 0.0)
+
+    # q1: two views drew the same positive (2 triplets of 1 negative); q2: one view; q3: one view.
+    labeled = [item("q1", "metal", 3.0), item("q1", "rock", 2.0), item("q2", "folk", 1.0), item("q3", "synth", 4.0)]
+    columns = training_columns(labeled)
+    assert columns["negative_1"] == ["metal", "rock", "folk", "synth"]
+    assert columns["label"] == [[3.0], [2.0], [1.0], [4.0]]
+    # a group that is not a multiple of the common count cannot be split into rows: left out
+    odd = [*labeled[:2], item("q4", "folk", 1.0), item("q4", "pop", 1.0)]  # two groups of 2 negatives
+    odd += [item("q2", "folk", 1.0), item("q2", "rock", 1.0), item("q2", "pop", 1.0)]  # and one of 3
+    columns = training_columns(odd)
+    assert columns["negative_1"] == ["metal", "folk"] and columns["negative_2"] == ["rock", "pop"]
+
+
 def test_train_encoder_writes_safetensors_and_drops_checkpoints(
     tiny_encoder_dir: Path, tmp_path: Path
 ) -> None:
