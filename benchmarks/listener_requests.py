@@ -94,9 +94,10 @@ def main() -> None:
     from chatbot import Recommender
     from retriever import BUILTIN_CATALOGUE, HybridSearcher, TrackStore, index_tracks, load_catalog, load_encoder, load_vocabulary
     from retriever.indexing import builtin_index_dir
+    from tunetalk import paths
 
     encoder = load_encoder()
-    index_dir = builtin_index_dir(encoder.info.weights_sha256)
+    index_dir = builtin_index_dir(paths.home(), encoder.info.weights_sha256)
     store = TrackStore.open(encoder.info, index_dir=index_dir, create=True)
     index_tracks(load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks, store, encoder, show_progress_bar=False)
     scores = measure(Recommender(HybridSearcher(store, encoder), load_vocabulary()))

@@ -72,10 +72,10 @@ CONVERSATIONS = [
 def ensure_index(size: int) -> Path:
     """A Jamendo index of `size` tracks under $TUNETALK_HOME/bench/, built on first use."""
     from retriever import TrackStore, index_tracks
-    from retriever.indexing import tunetalk_home
+    from tunetalk import paths
 
     encoder = load_backend("onnx")
-    index_dir = tunetalk_home() / "bench" / f"jamendo-{size}-{encoder.info.weights_sha256[:12]}"
+    index_dir = paths.home() / "bench" / f"jamendo-{size}-{encoder.info.weights_sha256[:12]}"
     if (index_dir / "READY").is_file():
         return index_dir
     shutil.rmtree(index_dir, ignore_errors=True)
@@ -90,9 +90,9 @@ def ensure_index(size: int) -> Path:
 
 def export_dir() -> Path:
     """Where the benchmarks keep the ONNX exports (not inside site-packages)."""
-    from retriever.indexing import tunetalk_home
+    from tunetalk import paths
 
-    return tunetalk_home() / "onnx"
+    return paths.home() / "onnx"
 
 
 def load_backend(backend: str):  # noqa: ANN201 - an Encoder

@@ -29,11 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from tunetalk import paths  # noqa: E402
+
+paths.prepare_environment()
 
 from chatbot import Conversation, Recommender  # noqa: E402
-from chatbot.dialogue import VOCAL_WORDS  # noqa: E402
+from chatbot.parse import VOCAL_WORDS  # noqa: E402
 from retriever import (  # noqa: E402
     BUILTIN_CATALOGUE,
     HybridSearcher,
@@ -44,7 +45,6 @@ from retriever import (  # noqa: E402
     load_encoder_backend,
     load_vocabulary,
 )
-from retriever.indexing import tunetalk_home  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 MAX_TURNS = 4
@@ -188,7 +188,7 @@ def simulate(recommender: Recommender, baseline: TfidfBaseline, target: Track, r
 
 
 def open_index(name: str, tracks: list[Track], encoder) -> HybridSearcher:  # noqa: ANN001
-    index_dir = tunetalk_home() / f"bench-{name}-{encoder.info.weights_sha256[:12]}"
+    index_dir = paths.home() / f"bench-{name}-{encoder.info.weights_sha256[:12]}"
     store = TrackStore.open(encoder.info, index_dir=index_dir, create=True)
     index_tracks(tracks, store, encoder, show_progress_bar=True)
     return HybridSearcher(store, encoder)
@@ -219,7 +219,7 @@ def main() -> None:
     parser.add_argument("--encoder-backend", choices=["onnx", "torch"], default="onnx",
                         help="query encoder backend: the same vectors, onnx is faster on a CPU (default onnx)")
     args = parser.parse_args()
-    encoder = load_encoder_backend(backend=args.encoder_backend)
+    encoder = load_encoder_backend(backend=args.encoder_backend, export_dir=paths.onnx_dir())
     if args.catalogue == "musiccaps":
         path = SHARED / "musiccaps" / "musiccaps-public.csv"
         if not path.exists():

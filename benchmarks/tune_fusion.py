@@ -35,7 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from tunetalk import paths  # noqa: E402
+
+paths.prepare_environment()
 
 from retriever import DEFAULT_ENCODER, Encoder, load_encoder_backend, save_retrieval_config  # noqa: E402
 from retriever.encoder import resolve_encoder  # noqa: E402
@@ -47,8 +49,8 @@ from retriever.evaluate import (  # noqa: E402
     score_run,
 )
 from retriever.lexical import LexicalConfig, LexicalIndex, Scoring  # noqa: E402
-from retriever.rankers import choose_fusion, fuse_matrices, split_document  # noqa: E402
-from retriever.search import Fusion, RetrievalConfig  # noqa: E402
+from retriever.fusion import Fusion, RetrievalConfig, fuse_matrices  # noqa: E402
+from retriever.rankers import choose_fusion, split_document  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +247,7 @@ def main() -> None:
     track = build_track_benchmark(rows)
     for name, bench in (*benches.items(), ("track", track)):
         logger.info("%s: %d queries, %d docs", name, len(bench.queries), len(bench.corpus))
-    encoder = load_encoder_backend(args.encoder or DEFAULT_ENCODER)
+    encoder = load_encoder_backend(args.encoder or DEFAULT_ENCODER, export_dir=paths.onnx_dir())
     if args.fusion_only:  # what `tunetalk train`'s fusion stage runs for an accepted encoder
         lexical_config = LexicalConfig()
         choice = choose_fusion(encoder, list(benches.values()))

@@ -1,7 +1,7 @@
 """The Gradio shell around the chat turn; the only module that imports gradio.
 
-`create_app(recommender)` builds the page without launching it (tests call it);
-`launch(...)` serves it. Per-session data lives in `gr.State` (a DialogueState) and is
+`ChatUI` holds the page's handlers as methods (tests call them without launching);
+`create_app(recommender)` builds the page without launching it; `launch(...)` serves it. Per-session data lives in `gr.State` (a DialogueState) and is
 mirrored into `gr.BrowserState`, so a reload in the same browser restores the
 conversation; models and the index live in the shared `Recommender`.
 """
@@ -9,7 +9,7 @@ conversation; models and the index live in the shared `Recommender`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import functools
 import html
 import io
 import logging
@@ -18,9 +18,10 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from chatbot.conversation import Recommender, ResultView
-from chatbot.dialogue import DialogueState
 from chatbot.export import export_tracks
+from chatbot.reply import ResultView
+from chatbot.state import DialogueState, remove_descriptor, state_from_dict, state_to_dict
+from chatbot.turn import Recommender, current_results, give_feedback, search_again, take_turn
 
 try:
     import gradio as gr
@@ -75,24 +76,21 @@ def card_html(view: ResultView, *, is_liked: bool = False, is_disliked: bool = F
     )
 
 
-def state_to_dict(state: DialogueState) -> dict:
-    return dataclasses.asdict(state)
+class ChatUI:
+    """The page: its handlers are methods over a shared Recommender; `build` only wires them.
 
+    Every handler takes the session's values (message, history, frozen DialogueState, session
+    id) and returns the new ones, so each can be called from a test without launching Gradio.
+    Each change of state also returns the browser copy (`stored`), so a reload restores it.
+    """
 
-def state_from_dict(data: object) -> DialogueState:
-    if not isinstance(data, dict):
-        return DialogueState()
-    fields = {f.name for f in dataclasses.fields(DialogueState)}
-    try:
-        return DialogueState(**{k: v for k, v in data.items() if k in fields})
-    except TypeError:
-        return DialogueState()
+    def __init__(self, recommender: Recommender, *, title: str = "tunetalk") -> None:
+        self.recommender = recommender
+        self.title = title
 
-
-def create_app(recommender: Recommender, *, title: str = "tunetalk") -> gr.Blocks:
-    """Build the chat page (not launched)."""
-
-    def render(state: DialogueState, views: list[ResultView]) -> list:
+    # -- rendering ---------------------------------------------------------------------------------
+    def render(self, state: DialogueState, views: list[ResultView]) -> list:
+        """The result rows (visibility and card HTML) and the two chip groups."""
         updates: list = []
         for i in range(MAX_RESULTS):
             if i < len(views):
@@ -108,54 +106,67 @@ def create_app(recommender: Recommender, *, title: str = "tunetalk") -> gr.Block
         updates.append(gr.update(choices=snapshot["excluded"], value=snapshot["excluded"]))
         return updates
 
-    def on_message(message: str, history: list, state: DialogueState, session: str):
+    @staticmethod
+    def stored(state: DialogueState, history: list, session: str) -> dict:
+        """The browser copy of a session."""
+        return {"state": state_to_dict(state), "history": history, "session": session}
+
+    # -- handlers ----------------------------------------------------------------------------------
+    def on_message(self, message: object, history: list | None, state: DialogueState, session: str) -> list:
+        """A typed message: [history, state, stored, session, cleared textbox, *results]."""
         history = list(history or [])
         session = session or uuid.uuid4().hex
         try:
-            turn = recommender.respond(state, message, session_id=session)
+            state, turn = take_turn(self.recommender, state, message, session_id=session)
             reply = turn.reply
-            views = turn.results if turn.results or not state.last_results else recommender.results_for(state)
+            views = turn.results if turn.results or not state.last_results else current_results(self.recommender, state)
         except Exception:  # noqa: BLE001 - the boundary: log it, tell the user, keep the session
             logger.exception("chat turn failed")
             gr.Warning("Sorry, that turn failed; your conversation is kept. Please try again.")
             reply = "Sorry, something went wrong with that request. Your conversation is kept; please try again."
-            views = recommender.results_for(state)
+            views = current_results(self.recommender, state)
         shown_message = message if isinstance(message, str) else ""
         if len(shown_message) > 2000:
             shown_message = shown_message[:2000] + " …"
         history += [{"role": "user", "content": shown_message}, {"role": "assistant", "content": reply}]
-        stored = {"state": state_to_dict(state), "history": history, "session": session}
-        return [history, state, stored, session, ""] + render(state, views)
+        return [history, state, self.stored(state, history, session), session, ""] + self.render(state, views)
 
-    def on_feedback(index: int, is_liked: bool, state: DialogueState, session: str):
+    def on_feedback(self, index: int, is_liked: bool, history: list | None, state: DialogueState,
+                    session: str) -> list:
+        """👍/👎 on result `index`: [state, stored, *results]."""
         if index < len(state.last_results):
             track_id = state.last_results[index]
-            recommender.feedback(state, track_id, is_liked=is_liked, session_id=session)
-            track = recommender.searcher.tracks[track_id]
+            state = give_feedback(self.recommender, state, track_id, is_liked=is_liked, session_id=session)
+            track = self.recommender.tracks[track_id]
             gr.Info(f"{'Liked' if is_liked else 'Noted: not for you'} — {track.title}")
-        return [state] + render(state, recommender.results_for(state))
+        stored = self.stored(state, list(history or []), session)
+        return [state, stored] + self.render(state, current_results(self.recommender, state))
 
-    def on_chips(wanted: list[str], excluded: list[str], history: list, state: DialogueState, session: str):
+    def on_chips(self, wanted: list[str] | None, excluded: list[str] | None, history: list | None,
+                 state: DialogueState, session: str) -> list:
+        """A chip unticked: search again without it. [history, state, stored, *results]."""
+        history = list(history or [])
         snapshot = state.snapshot()
         removed = [d for d in snapshot["wanted"] if d not in (wanted or [])]
         removed += [d for d in snapshot["excluded"] if d not in (excluded or [])]
         if not removed:
-            return [history, state] + render(state, recommender.results_for(state))
+            return [history, state, self.stored(state, history, session)] + self.render(
+                state, current_results(self.recommender, state))
         for descriptor in removed:
-            state.remove_descriptor(descriptor)
-        turn = recommender.refresh(state, session_id=session)
-        history = list(history or []) + [
-            {"role": "assistant", "content": f"Removed {', '.join(removed)}.\n{turn.reply}"}
-        ]
-        return [history, state] + render(state, turn.results)
+            state = remove_descriptor(state, descriptor)
+        state, turn = search_again(self.recommender, state, session_id=session)
+        history += [{"role": "assistant", "content": f"Removed {', '.join(removed)}.\n{turn.reply}"}]
+        return [history, state, self.stored(state, history, session)] + self.render(state, turn.results)
 
-    def on_reset(session: str):
+    def on_reset(self, session: str) -> list:
+        """The Start over button: [history, state, stored, *results]."""
         state = DialogueState()
-        return [[], state, {"state": state_to_dict(state), "history": [], "session": session}] + render(state, [])
+        return [[], state, self.stored(state, [], session)] + self.render(state, [])
 
-    def on_export(fmt: str, state: DialogueState):
+    def on_export(self, fmt: str, state: DialogueState) -> str | None:
+        """The liked songs and the current results as a playlist file; its path."""
         ids = list(dict.fromkeys([*state.liked, *state.last_results]))
-        tracks = [recommender.searcher.tracks[i] for i in ids if i in recommender.searcher.tracks]
+        tracks = [self.recommender.tracks[i] for i in ids if i in self.recommender.tracks]
         if not tracks:
             gr.Warning("Nothing to export yet: ask for some music first.")
             return None
@@ -164,83 +175,92 @@ def create_app(recommender: Recommender, *, title: str = "tunetalk") -> gr.Block
         path.write_text(export_tracks(tracks, fmt, liked_ids=state.liked), encoding="utf-8")
         return str(path)
 
-    def on_load(stored: dict | None):
+    def on_load(self, stored: dict | None) -> list:
+        """A page (re)load: the browser copy back. [history, state, session, *results]."""
         stored = stored if isinstance(stored, dict) else {}
         state = state_from_dict(stored.get("state"))
         history = stored.get("history") if isinstance(stored.get("history"), list) else []
         session = stored.get("session") or uuid.uuid4().hex
-        return [history, state, session] + render(state, recommender.results_for(state))
+        return [history, state, session] + self.render(state, current_results(self.recommender, state))
 
-    with gr.Blocks(title=title, analytics_enabled=False) as demo:
-        state = gr.State(DialogueState())
-        session = gr.State("")
-        stored = gr.BrowserState({}, storage_key="tunetalk-conversation")
-        gr.Markdown(f"# 🎶 {html.escape(title)}\nDescribe the music you want in your own words. {HINT}")
-        with gr.Row():
-            with gr.Column(scale=5):
-                chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="tt-chat", feedback_options=None)
-                message = gr.Textbox(placeholder="e.g. upbeat tropical music with steel drums", show_label=False,
-                                     elem_id="tt-message", submit_btn=True, max_lines=4)
-                gr.Examples(EXAMPLES, inputs=message, label="Try")
-                with gr.Row():
-                    reset = gr.Button("Start over", elem_id="tt-reset", variant="secondary")
-                wanted = gr.CheckboxGroup([], label="Wanted (untick to remove)", elem_id="tt-wanted")
-                excluded = gr.CheckboxGroup([], label="Excluded (untick to remove)", elem_id="tt-excluded")
-            with gr.Column(scale=7):
-                gr.Markdown("### Results")
-                rows, cards, likes, dislikes = [], [], [], []
-                for i in range(MAX_RESULTS):
-                    with gr.Row(visible=False, equal_height=False) as row:
-                        with gr.Column(scale=12, min_width=240):
-                            card = gr.HTML(elem_id=f"tt-card-{i}")
-                        with gr.Column(scale=1, min_width=64, elem_classes="tt-thumb"):
-                            like = gr.Button("👍", elem_id=f"tt-like-{i}", size="sm")
-                            dislike = gr.Button("👎", elem_id=f"tt-dislike-{i}", size="sm")
-                    rows.append(row)
-                    cards.append(card)
-                    likes.append(like)
-                    dislikes.append(dislike)
-                with gr.Row():
-                    export_buttons = {fmt: gr.Button(f"Export {fmt.upper()}", elem_id=f"tt-export-{fmt}", size="sm")
-                                      for fmt in ("m3u", "csv", "json")}
-                export_file = gr.File(label="Playlist (liked songs and current results)", elem_id="tt-export-file")
+    def recommend(self, messages: list[str], k: int = 10) -> list[dict]:
+        """Run one conversation (each message a user turn); returns one JSON object per turn."""
+        if isinstance(messages, str):
+            messages = [messages]
+        state = DialogueState()
+        session_id = uuid.uuid4().hex
+        k = max(1, min(int(k), 50))
+        turns = []
+        for message in list(messages)[:50]:
+            state, turn = take_turn(self.recommender, state, str(message), session_id=session_id, k=k)
+            turns.append(turn.to_json())
+        return turns
 
-        result_outputs: list = []
-        for row, card in zip(rows, cards):
-            result_outputs += [row, card]
-        result_outputs += [wanted, excluded]
+    # -- wiring ------------------------------------------------------------------------------------
+    def build(self) -> gr.Blocks:
+        """The page, not launched."""
+        with gr.Blocks(title=self.title, analytics_enabled=False) as demo:
+            state = gr.State(DialogueState())
+            session = gr.State("")
+            stored = gr.BrowserState({}, storage_key="tunetalk-conversation")
+            gr.Markdown(f"# 🎶 {html.escape(self.title)}\nDescribe the music you want in your own words. {HINT}")
+            with gr.Row():
+                with gr.Column(scale=5):
+                    chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="tt-chat", feedback_options=None)
+                    message = gr.Textbox(placeholder="e.g. upbeat tropical music with steel drums", show_label=False,
+                                         elem_id="tt-message", submit_btn=True, max_lines=4)
+                    gr.Examples(EXAMPLES, inputs=message, label="Try")
+                    with gr.Row():
+                        reset = gr.Button("Start over", elem_id="tt-reset", variant="secondary")
+                    wanted = gr.CheckboxGroup([], label="Wanted (untick to remove)", elem_id="tt-wanted")
+                    excluded = gr.CheckboxGroup([], label="Excluded (untick to remove)", elem_id="tt-excluded")
+                with gr.Column(scale=7):
+                    gr.Markdown("### Results")
+                    rows, cards, likes, dislikes = [], [], [], []
+                    for i in range(MAX_RESULTS):
+                        with gr.Row(visible=False, equal_height=False) as row:
+                            with gr.Column(scale=12, min_width=240):
+                                card = gr.HTML(elem_id=f"tt-card-{i}")
+                            with gr.Column(scale=1, min_width=64, elem_classes="tt-thumb"):
+                                like = gr.Button("👍", elem_id=f"tt-like-{i}", size="sm")
+                                dislike = gr.Button("👎", elem_id=f"tt-dislike-{i}", size="sm")
+                        rows.append(row)
+                        cards.append(card)
+                        likes.append(like)
+                        dislikes.append(dislike)
+                    with gr.Row():
+                        export_buttons = {fmt: gr.Button(f"Export {fmt.upper()}", elem_id=f"tt-export-{fmt}", size="sm")
+                                          for fmt in ("m3u", "csv", "json")}
+                    export_file = gr.File(label="Playlist (liked songs and current results)", elem_id="tt-export-file")
 
-        message.submit(
-            on_message, [message, chatbot, state, session], [chatbot, state, stored, session, message, *result_outputs],
-            api_name="chat", show_progress="minimal",
-        )
-        for i in range(MAX_RESULTS):
-            likes[i].click(lambda s, sid, i=i: on_feedback(i, True, s, sid), [state, session], [state, *result_outputs],
-                           api_visibility="private")
-            dislikes[i].click(lambda s, sid, i=i: on_feedback(i, False, s, sid), [state, session],
-                              [state, *result_outputs], api_visibility="private")
-        wanted.input(on_chips, [wanted, excluded, chatbot, state, session], [chatbot, state, *result_outputs],
-                     api_visibility="private")
-        excluded.input(on_chips, [wanted, excluded, chatbot, state, session], [chatbot, state, *result_outputs],
-                       api_visibility="private")
-        reset.click(on_reset, [session], [chatbot, state, stored, *result_outputs], api_visibility="private")
-        for fmt, button in export_buttons.items():
-            button.click(lambda s, fmt=fmt: on_export(fmt, s), [state], [export_file], api_visibility="private")
-        demo.load(on_load, [stored], [chatbot, state, session, *result_outputs], api_visibility="private")
+            results: list = []
+            for row, card in zip(rows, cards):
+                results += [row, card]
+            results += [wanted, excluded]
+            private = {"api_visibility": "private"}
 
-        def recommend(messages: list[str], k: int = 10) -> list[dict]:
-            """Run one conversation (each message a user turn); returns one JSON object per turn."""
-            if isinstance(messages, str):
-                messages = [messages]
-            conversation_state = DialogueState()
-            session_id = uuid.uuid4().hex
-            k = max(1, min(int(k), 50))
-            return [recommender.respond(conversation_state, str(m), session_id=session_id, k=k).to_json()
-                    for m in list(messages)[:50]]
+            message.submit(self.on_message, [message, chatbot, state, session],
+                           [chatbot, state, stored, session, message, *results], api_name="chat",
+                           show_progress="minimal")
+            for i in range(MAX_RESULTS):
+                for button, is_liked in ((likes[i], True), (dislikes[i], False)):
+                    button.click(functools.partial(self.on_feedback, i, is_liked), [chatbot, state, session],
+                                 [state, stored, *results], **private)
+            for chips in (wanted, excluded):
+                chips.input(self.on_chips, [wanted, excluded, chatbot, state, session],
+                            [chatbot, state, stored, *results], **private)
+            reset.click(self.on_reset, [session], [chatbot, state, stored, *results], **private)
+            for fmt, button in export_buttons.items():
+                button.click(functools.partial(self.on_export, fmt), [state], [export_file], **private)
+            demo.load(self.on_load, [stored], [chatbot, state, session, *results], **private)
+            gr.api(self.recommend, api_name="recommend",
+                   api_description="Run a conversation: a list of user messages in, one JSON result per turn out.")
+        return demo
 
-        gr.api(recommend, api_name="recommend",
-               api_description="Run a conversation: a list of user messages in, one JSON result per turn out.")
-    return demo
+
+def create_app(recommender: Recommender, *, title: str = "tunetalk") -> gr.Blocks:
+    """Build the chat page (not launched)."""
+    return ChatUI(recommender, title=title).build()
 
 
 def launch(
@@ -280,14 +300,3 @@ def launch(
     if not prevent_thread_lock:
         demo.block_thread()
     return demo
-
-
-def main() -> None:
-    """`python -m chatbot.app`: the chat on the built-in catalogue (same as `tunetalk chat`)."""
-    from tunetalk.cli import main as cli_main
-
-    raise SystemExit(cli_main(["chat", *sys.argv[1:]]))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,7 @@
 """Stage ``fusion``: choose the hybrid's dense weight for the encoder the gate accepted.
 
 The live searcher fuses the encoder's cosine scores with the lexical index's by a weighted sum
-of min-max normalised scores (`retriever.search.fuse`). The default weight was chosen for the
+of min-max normalised scores (`retriever.fusion.fuse`). The default weight was chosen for the
 packaged MiniLM; a retrained encoder ranks better on its own and earns a larger share. The
 weight is chosen on training data only:
 

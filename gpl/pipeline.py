@@ -55,7 +55,7 @@ from retriever import (
     read_interactions,
     save_retrieval_config,
 )
-from retriever.search import Fusion, RetrievalConfig
+from retriever import Fusion, RetrievalConfig
 
 logger = logging.getLogger(__name__)
 

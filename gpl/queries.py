@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from gpl.config import QueryConfig
 from gpl.mining import mentioned
 from gpl.records import TrainingQuery
-from retriever import Interaction, Track, TrackId
+from retriever import FeedbackEvent, Interaction, Track, TrackId, TurnEvent
 
 logger = logging.getLogger(__name__)
 
@@ -125,15 +125,9 @@ def is_heldout(session_id: str, fraction: float) -> bool:
     return bucket < round(fraction * 10_000)
 
 
-def state_query_text(logged_query: str) -> str:
-    """The chat logs ``"text | phrase, phrase"``; the searcher embeds ``"text. phrase, phrase"``."""
-    text, _, phrases = logged_query.partition(" | ")
-    return ". ".join(part for part in (text.strip(), phrases.strip()) if part)
-
-
 @dataclass
 class _Turn:
-    interaction: Interaction
+    interaction: TurnEvent
     index: int
     liked_after: set[TrackId] = field(default_factory=set)
 
@@ -150,14 +144,12 @@ def log_queries(
     sessions: dict[str, list[_Turn]] = {}
     for interaction in interactions:
         turns = sessions.setdefault(interaction.session_id, [])
-        if interaction.kind == "turn":
+        if isinstance(interaction, TurnEvent):
             if turns:
-                earlier = set(map(str, turns[-1].interaction.feedback.get("liked", []) or []))
-                now = set(map(str, interaction.feedback.get("liked", []) or []))
-                turns[-1].liked_after |= now - earlier
+                turns[-1].liked_after |= set(interaction.liked) - set(turns[-1].interaction.liked)
             turns.append(_Turn(interaction, len(turns)))
-        elif interaction.kind == "feedback" and turns and interaction.feedback.get("liked") is True:
-            turns[-1].liked_after.add(str(interaction.feedback.get("track_id")))
+        elif isinstance(interaction, FeedbackEvent) and turns and interaction.is_liked:
+            turns[-1].liked_after.add(interaction.track_id)
     grouped: dict[str, list[TrainingQuery]] = {}
     for session_id, turns in sessions.items():
         for turn in turns:
@@ -166,7 +158,7 @@ def log_queries(
             prefix = f"log-{hashlib.sha256(session_id.encode()).hexdigest()[:10]}-{turn.index}"
             texts = {
                 "log-message": turn.interaction.message.strip(),
-                "log-query": state_query_text(turn.interaction.query),
+                "log-query": turn.interaction.search_text,
             }
             seen: set[str] = set()
             for source, text in texts.items():

@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from gpl.queries import join_items
-from retriever import Interaction, LexicalIndex, Track, TrackId
+from retriever import FeedbackEvent, Interaction, LexicalIndex, Track, TrackId, TurnEvent
 
 Ranker = Callable[[str], list[tuple[TrackId, float]]]  # request => (track id, score), best first
 
@@ -91,13 +91,12 @@ def simulate_sessions(
             shown = rank(", ".join(query_parts))
             clock += 1
             records.append(
-                Interaction(
+                TurnEvent(
                     session_id=session_id,
-                    kind="turn",
                     message=message,
-                    query=" ".join(query_parts),
+                    query_text=" ".join(query_parts),
                     shown=tuple(shown),
-                    feedback={"excluded": [], "liked": list(liked)},
+                    liked=tuple(liked),
                     time=clock,
                 )
             )
@@ -113,12 +112,7 @@ def simulate_sessions(
                 clock += 1
                 liked.append(choice)
                 records.append(
-                    Interaction(
-                        session_id=session_id,
-                        kind="feedback",
-                        feedback={"track_id": choice, "liked": True},
-                        time=clock,
-                    )
+                    FeedbackEvent(session_id=session_id, track_id=choice, is_liked=True, time=clock)
                 )
                 break
             extra = remaining[0]

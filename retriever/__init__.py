@@ -30,21 +30,20 @@ from retriever.encoder import (
     load_encoder_backend,
     load_onnx_encoder,
 )
-from retriever.interactions import Interaction, InteractionLog, read_interactions
+from retriever.interactions import EventKind, FeedbackEvent, Interaction, InteractionLog, TurnEvent, read_interactions
 from retriever.indexing import BUILTIN_CATALOGUE, IndexConfig, IndexReport, builtin_index_dir, index_tracks
 from retriever.lexical import LexicalConfig, LexicalIndex
-from retriever.search import (
+from retriever.fusion import (
     Fusion,
-    HybridSearcher,
     RetrievalConfig,
     SearchMode,
-    SearchQuery,
     fuse,
     retrieval_config_for,
     save_retrieval_config,
 )
+from retriever.search import HybridSearcher, SearchQuery, SearchTimings
 from retriever.store import Hit, StoreError, TrackStore
-from retriever.vocabulary import Descriptor, Vocabulary, load_vocabulary, vocabulary_from_descriptors
+from retriever.vocabulary import Descriptor, Vocabulary, load_vocabulary
 
 __all__ = [
     "BUILTIN_CATALOGUE",
@@ -60,7 +59,10 @@ __all__ = [
     "Hit",
     "HybridSearcher",
     "IndexConfig",
+    "EventKind",
+    "FeedbackEvent",
     "Interaction",
+    "TurnEvent",
     "InteractionLog",
     "IndexReport",
     "LexicalConfig",
@@ -71,6 +73,7 @@ __all__ = [
     "save_retrieval_config",
     "SearchMode",
     "SearchQuery",
+    "SearchTimings",
     "SentenceEncoder",
     "SkippedRow",
     "StoreError",
@@ -93,5 +96,4 @@ __all__ = [
     "read_interactions",
     "resolve_index_dir",
     "search_url",
-    "vocabulary_from_descriptors",
 ]

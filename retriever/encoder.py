@@ -27,6 +27,7 @@ import importlib.util
 import json
 import logging
 import os
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,7 +343,7 @@ def load_encoder_backend(
         name_or_path: a sentence-transformers model name or a local directory.
         backend: "onnx" or "torch".
         device: "cpu", "cuda"...; None: CPU (onnx) or CUDA when available (torch).
-        export_dir: where ONNX exports are kept (default: under the tunetalk home, per weights hash).
+        export_dir: where ONNX exports are kept, per weights hash (default: a new temporary folder).
 
     Raises:
         EncoderError: the model is not available offline, has no safetensors, or fails its hash check.
@@ -352,9 +353,7 @@ def load_encoder_backend(
         raise ValueError(f"encoder backend must be onnx or torch, got {backend!r}")
     if backend == "onnx" and device in (None, "cpu"):
         if export_dir is None:
-            from retriever.indexing import tunetalk_home
-
-            export_dir = tunetalk_home() / "onnx"
+            export_dir = Path(tempfile.mkdtemp(prefix="tunetalk-onnx-"))  # not kept: pass a folder to keep it
         try:
             return load_onnx_encoder(name_or_path, export_dir=export_dir)
         except OnnxUnsupportedError as error:
@@ -368,7 +367,6 @@ def load_encoder_backend(
 
 def _checked_model(name_or_path: str) -> tuple[str, Path, str]:
     """(display name, model dir, weights sha256), the packaged copy's hash checked."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     name, model_dir = resolve_encoder(name_or_path)
     sha = weights_sha256(model_dir)
     if name == DEFAULT_ENCODER and model_dir == packaged_model_dir() and sha != PACKAGED_SHA256:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -133,10 +132,7 @@ def file_fingerprint(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def tunetalk_home() -> Path:
-    return Path(os.environ.get("TUNETALK_HOME") or Path.home() / ".cache" / "tunetalk")
-
-
-def builtin_index_dir(encoder_sha256: str, catalogue: Path = BUILTIN_CATALOGUE) -> Path:
-    """Where the built-in catalogue's index lives: keyed by catalogue and encoder, so either change rebuilds."""
-    return tunetalk_home() / f"builtin-{file_fingerprint(catalogue)[:12]}-{encoder_sha256[:12]}"
+def builtin_index_dir(home: Path, encoder_sha256: str, catalogue: Path = BUILTIN_CATALOGUE) -> Path:
+    """Where the built-in catalogue's index lives under `home`: keyed by catalogue and encoder, so
+    either change rebuilds."""
+    return home / f"builtin-{file_fingerprint(catalogue)[:12]}-{encoder_sha256[:12]}"

@@ -11,39 +11,87 @@ and feedback.
 
 from __future__ import annotations
 
+import enum
 import fcntl
 import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
+
+TrackId = str  # retriever.catalog.TrackId; not imported, so the log has no dependency on the catalogue
 
 logger = logging.getLogger(__name__)
 
 MAX_LOGGED_CHARS = 2000
 
 
+
+
+class EventKind(str, enum.Enum):
+    TURN = "turn"
+    FEEDBACK = "feedback"
+
+
 @dataclass(frozen=True)
-class Interaction:
-    """One logged event: a chat turn (kind="turn") or feedback on a shown track (kind="feedback")."""
+class TurnEvent:
+    """One chat turn: the message, the search the dialogue state made of it, and what was shown.
+
+    `query_text` is the state's recent free text and `query_phrases` the wanted descriptors
+    added to it; `search_text` joins them as the searcher embeds them.
+    """
 
     session_id: str
-    kind: str
     message: str = ""
-    query: str = ""
-    shown: tuple[tuple[str, float], ...] = ()
-    feedback: dict[str, object] = field(default_factory=dict)
+    query_text: str = ""
+    query_phrases: tuple[str, ...] = ()
+    shown: tuple[tuple[TrackId, float], ...] = ()  # (track id, score), in list order
+    excluded: tuple[str, ...] = ()
+    liked: tuple[TrackId, ...] = ()  # the state's liked tracks after the turn
     time: float = 0.0
+    kind: ClassVar[EventKind] = EventKind.TURN
 
-    def to_json(self) -> str:
-        record = asdict(self)
-        record["shown"] = [[track_id, round(score, 5)] for track_id, score in self.shown]
-        record["session_id"] = _valid_text(self.session_id)[:MAX_LOGGED_CHARS]
-        record["message"] = _valid_text(self.message[:MAX_LOGGED_CHARS])
-        record["query"] = _valid_text(self.query[:MAX_LOGGED_CHARS])
-        return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    @property
+    def search_text(self) -> str:
+        return ". ".join(part for part in (self.query_text.strip(), ", ".join(self.query_phrases)) if part)
+
+    def to_record(self) -> dict[str, object]:
+        return {
+            "session_id": _logged(self.session_id),
+            "kind": self.kind.value,
+            "time": self.time,
+            "message": _logged(self.message),
+            "query_text": _logged(self.query_text),
+            "query_phrases": [_logged(p) for p in self.query_phrases],
+            "shown": [[track_id, round(score, 5)] for track_id, score in self.shown],
+            "excluded": [_logged(d) for d in self.excluded],
+            "liked": list(self.liked),
+        }
+
+
+@dataclass(frozen=True)
+class FeedbackEvent:
+    """A thumbs up (`is_liked`) or down on a shown track."""
+
+    session_id: str
+    track_id: TrackId
+    is_liked: bool
+    time: float = 0.0
+    kind: ClassVar[EventKind] = EventKind.FEEDBACK
+
+    def to_record(self) -> dict[str, object]:
+        return {"session_id": _logged(self.session_id), "kind": self.kind.value, "time": self.time,
+                "track_id": _logged(self.track_id), "is_liked": self.is_liked}
+
+
+Interaction = TurnEvent | FeedbackEvent
+
+
+def _logged(text: str) -> str:
+    return _valid_text(text[:MAX_LOGGED_CHARS])
 
 
 def _valid_text(text: str) -> str:
@@ -73,9 +121,9 @@ class InteractionLog:
         if not self.enabled:
             return
         if not interaction.time:
-            interaction = Interaction(**{**asdict(interaction), "time": time.time(),
-                                         "shown": interaction.shown})
-        line = interaction.to_json().encode("utf-8", "replace")  # a lone surrogate anywhere becomes "?"
+            interaction = replace(interaction, time=time.time())
+        text = json.dumps(interaction.to_record(), ensure_ascii=False, separators=(",", ":"))
+        line = text.encode("utf-8", "replace")  # a lone surrogate anywhere becomes "?"
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -111,26 +159,60 @@ def read_interactions(path: Path) -> Iterator[Interaction]:
             yield interaction
 
 
-_TEXT_FIELDS = ("session_id", "kind", "message", "query")
+def _text(record: dict, key: str) -> str:
+    value = record.get(key, "")
+    if not isinstance(value, str):
+        raise TypeError(f"{key} must be text")
+    return value
+
+
+def _texts(values: object) -> tuple[str, ...]:
+    if not isinstance(values, list | tuple):
+        raise TypeError("expected a list")
+    return tuple(str(value) for value in values)
 
 
 def _parse_record(raw: bytes) -> Interaction | None:
+    """One log line as an event; None for a line that is not a complete record.
+
+    Reads the current fields and those of logs written before the typed events (a turn's
+    query as "text | phrase, phrase", feedback in a "feedback" object).
+    """
     try:
         record = json.loads(raw.decode("utf-8"))
-        if not isinstance(record, dict) or not all(isinstance(record.get(k, ""), str) for k in _TEXT_FIELDS):
+        if not isinstance(record, dict):
             return None
         moment = record.get("time", 0.0)
         if isinstance(moment, bool) or not isinstance(moment, int | float):
             return None
-        if not isinstance(record.get("feedback", {}), dict):
+        session_id = _text(record, "session_id")
+        kind = _text(record, "kind")
+        legacy = record.get("feedback", {})
+        if not isinstance(legacy, dict):
             return None
-        record["shown"] = tuple((str(i), float(s)) for i, s in record.get("shown", ()))
-        record["time"] = float(record.get("time", 0.0))
-        return Interaction(**record)
+        if kind == EventKind.FEEDBACK.value:
+            track_id = record["track_id"] if "track_id" in record else legacy.get("track_id")
+            is_liked = record["is_liked"] if "is_liked" in record else legacy.get("liked")
+            if not isinstance(track_id, str) or not isinstance(is_liked, bool):
+                return None
+            return FeedbackEvent(session_id, track_id, is_liked, float(moment))
+        if kind != EventKind.TURN.value:
+            return None
+        if "query_text" in record:
+            query_text, phrases = _text(record, "query_text"), _texts(record.get("query_phrases", []))
+        else:
+            text, _, joined = _text(record, "query").partition(" | ")
+            query_text, phrases = text, tuple(p.strip() for p in joined.split(", ") if p.strip())
+        return TurnEvent(
+            session_id=session_id,
+            message=_text(record, "message"),
+            query_text=query_text,
+            query_phrases=phrases,
+            shown=tuple((str(i), float(s)) for i, s in record.get("shown", ())),
+            excluded=_texts(record.get("excluded", legacy.get("excluded", []))),
+            liked=_texts(record.get("liked", legacy.get("liked", [])) or []),
+            time=float(moment),
+        )
     # UnicodeDecodeError is a ValueError; RecursionError comes from JSON nested thousands deep.
-    except (json.JSONDecodeError, TypeError, ValueError, RecursionError):
+    except (json.JSONDecodeError, TypeError, ValueError, RecursionError, KeyError):
         return None
-
-
-def shown_pairs(ids: Sequence[str], scores: Sequence[float]) -> tuple[tuple[str, float], ...]:
-    return tuple(zip(ids, (float(s) for s in scores)))

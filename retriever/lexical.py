@@ -74,10 +74,6 @@ def words(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(text.lower())]
 
 
-def phrase_key(descriptor: str) -> str:
-    return " ".join(words(descriptor))
-
-
 class Scoring(str, enum.Enum):
     COSINE = "cosine"  # tf-idf, both sides L2-normalised (length-normalised like sklearn's TfidfVectorizer)
     BM25 = "bm25"

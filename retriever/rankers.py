@@ -15,37 +15,9 @@ import numpy as np
 from retriever.encoder import Encoder
 from retriever.evaluate import DESCRIPTOR_SEPARATOR, Benchmark, DocId, QueryId, score_run
 from retriever.lexical import LexicalConfig, LexicalIndex
-from retriever.search import Fusion, RetrievalConfig, SearchMode, fuse
+from retriever.fusion import Fusion, RetrievalConfig, SearchMode, fuse_matrices, stable_top_k
 
 logger = logging.getLogger(__name__)
-
-
-def stable_top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """`top_k_indices` (ties keep column order) without sorting whole rows: partition, then sort k.
-
-    Args:
-        scores: (rows, columns) scores.
-        k: How many to keep; capped at the number of columns.
-
-    Returns:
-        (rows, min(k, columns)) column indices, best first.
-    """
-    num_rows, num_columns = scores.shape
-    k = min(k, num_columns)
-    if k <= 0:
-        return np.zeros((num_rows, 0), dtype=np.int64)
-    rows = np.arange(num_rows)[:, np.newaxis]
-    threshold = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]  # (rows, 1): each row's k-th best
-    selected = scores > threshold
-    at_threshold = scores == threshold
-    needed = k - selected.sum(axis=1)
-    # rows with more ties at the threshold than places left keep the leftmost ones, as a stable sort does
-    crowded = np.flatnonzero(at_threshold.sum(axis=1) > needed)
-    selected |= at_threshold
-    for row in crowded:
-        selected[row, np.flatnonzero(at_threshold[row])[needed[row] :]] = False
-    top = np.nonzero(selected)[1].reshape(num_rows, k)  # (rows, k), column order
-    return top[rows, np.argsort(-scores[rows, top], axis=1, kind="stable")]
 
 
 def split_document(text: str) -> list[str]:
@@ -105,105 +77,8 @@ class DenseRanker:
         return {q: [doc_ids[i] for i in row] for q, row in zip(queries, stable_top_k(scores, k))}
 
 
-def fuse_matrices(
-    dense: np.ndarray, lexical: np.ndarray, doc_ids: Sequence[DocId], config: RetrievalConfig, k: int
-) -> list[list[DocId]]:
-    """Per query: top `config.candidates` from each side, fused exactly as the live searcher does.
-
-    Args:
-        dense: (queries, docs) dense scores.
-        lexical: (queries, docs) lexical scores.
-        doc_ids: The docs, in column order.
-        config: How to fuse.
-        k: How many doc ids to return per query.
-
-    Returns:
-        For each query, its k best doc ids, best first.
-    """
-    if config.mode is SearchMode.HYBRID:
-        return _fuse_hybrid_matrices(dense, lexical, doc_ids, config, k)
-    pool = config.candidates
-    rankings = []
-    dense_top = stable_top_k(dense, pool)
-    lexical_top = stable_top_k(lexical, pool)
-    for row in range(dense.shape[0]):
-        lexical_candidates = {int(i): float(lexical[row, i]) for i in lexical_top[row] if lexical[row, i] > 0}
-        dense_candidates = {int(i): float(dense[row, i]) for i in dense_top[row]}
-        # the live searcher scores every candidate on both sides (embeddings fetched for lexical-only ones)
-        for i in list(lexical_candidates):
-            dense_candidates.setdefault(i, float(dense[row, i]))
-        for i in list(dense_candidates):
-            lexical_candidates.setdefault(i, float(lexical[row, i]))
-        fused = fuse(
-            {doc_ids[i]: s for i, s in dense_candidates.items()},
-            {doc_ids[i]: s for i, s in lexical_candidates.items()},
-            config,
-        )
-        rankings.append([doc_id for doc_id, _ in fused[:k]])
-    return rankings
-
-
-def _fuse_hybrid_matrices(
-    dense: np.ndarray, lexical: np.ndarray, doc_ids: Sequence[DocId], config: RetrievalConfig, k: int
-) -> list[list[DocId]]:
-    """The loop of `fuse_matrices` for hybrid mode, vectorised over queries.
-
-    Same candidates, arithmetic, order and ties as calling `fuse` per query (a test checks it):
-    the top `config.candidates` dense docs plus the top lexical docs with a positive score.
-    Weighted fusion min-max normalises each side over them; RRF ranks each side over them, ties
-    in the order the per-query dicts would list them. Both sort by (-score, doc id).
-    """
-    pool = min(config.candidates, dense.shape[1])
-    num_queries = dense.shape[0]
-    rows = np.arange(num_queries)[:, np.newaxis]
-    dense_top = stable_top_k(dense, pool)  # (queries, pool)
-    lexical_top = stable_top_k(lexical, pool)  # (queries, pool)
-    is_lexical_hit = lexical[rows, lexical_top] > 0  # (queries, pool)
-    lexical_position = np.full(dense.shape, -1, dtype=np.int64)  # (queries, docs): place among lexical hits
-    lexical_position[rows, lexical_top] = np.where(is_lexical_hit, np.arange(pool), -1)
-    in_dense = np.zeros(dense.shape, dtype=bool)
-    in_dense[rows, dense_top] = True
-    # Dense candidates first, then lexical-only ones: the order the per-query dense dict has.
-    candidates = np.concatenate([dense_top, lexical_top], axis=1)  # (queries, 2 * pool)
-    is_lexical_only = is_lexical_hit & ~in_dense[rows, lexical_top]
-    is_candidate = np.concatenate([np.ones_like(is_lexical_hit), is_lexical_only], axis=1)  # (queries, 2 * pool)
-    dense_values = dense[rows, candidates].astype(np.float64)
-    lexical_values = lexical[rows, candidates].astype(np.float64)
-    if config.fusion is Fusion.WEIGHTED:
-        normalised = []
-        for values in (dense_values, lexical_values):
-            low = np.where(is_candidate, values, np.inf).min(axis=1, keepdims=True)
-            high = np.where(is_candidate, values, -np.inf).max(axis=1, keepdims=True)
-            span = high - low
-            is_flat = span <= 1e-12
-            normalised.append(np.where(is_flat, 1.0, (values - low) / np.where(is_flat, 1.0, span)))
-        combined = config.dense_weight * normalised[0] + (1.0 - config.dense_weight) * normalised[1]
-    else:
-        slots = np.arange(candidates.shape[1])[np.newaxis, :]
-        # The lexical dict lists lexical hits first (in lexical order), then the other dense candidates.
-        position = lexical_position[rows, candidates]
-        lexical_order = np.where(position >= 0, position, pool + slots)
-        combined = np.zeros(candidates.shape, dtype=np.float64)
-        dense_order = np.broadcast_to(slots, candidates.shape)
-        for values, tie_order in ((dense_values, dense_order), (lexical_values, lexical_order)):
-            key = np.where(is_candidate, -values, np.inf)
-            order = np.lexsort((tie_order, key))  # (queries, 2 * pool): candidates best first
-            ranks = np.empty_like(order)
-            ranks[rows, order] = np.arange(candidates.shape[1])
-            combined += 1.0 / (config.rrf_k + ranks + 1)
-    combined = np.where(is_candidate, combined, -np.inf)
-    id_rank = np.empty(len(doc_ids), dtype=np.int64)
-    id_rank[np.argsort(np.asarray(doc_ids, dtype=object), kind="stable")] = np.arange(len(doc_ids))
-    best = np.lexsort((id_rank[candidates], -combined))[:, :k]  # (queries, k)
-    rankings = []
-    for row in range(num_queries):
-        picked = best[row][is_candidate[row, best[row]]]
-        rankings.append([doc_ids[i] for i in candidates[row, picked]])
-    return rankings
-
-
 class HybridRanker:
-    """Dense + our lexical index, fused with `retriever.search.fuse`."""
+    """Dense + our lexical index, fused with `retriever.fusion.fuse`."""
 
     def __init__(self, encoder: Encoder, config: RetrievalConfig = RetrievalConfig(),
                  lexical: LexicalConfig = LexicalConfig()) -> None:
@@ -217,21 +92,6 @@ class HybridRanker:
         lexical = self.lexical.scores(texts, corpus)
         rankings = fuse_matrices(dense, lexical, list(corpus), self.config, k)
         return dict(zip(queries, rankings))
-
-
-class PrecomputedHybrid:
-    """Hybrid over already computed dense and lexical score matrices (for tuning fusion)."""
-
-    def __init__(self, dense: np.ndarray, lexical: np.ndarray) -> None:
-        self.dense_scores = dense
-        self.lexical_scores = lexical
-
-    def rank_with(self, query_ids: Sequence[QueryId], doc_ids: Sequence[DocId], config: RetrievalConfig,
-                  k: int) -> dict[QueryId, list[DocId]]:
-        if config.mode is SearchMode.DENSE:
-            top = stable_top_k(self.dense_scores, k)
-            return {q: [doc_ids[i] for i in row] for q, row in zip(query_ids, top)}
-        return dict(zip(query_ids, fuse_matrices(self.dense_scores, self.lexical_scores, doc_ids, config, k)))
 
 
 DENSE_WEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)  # 0 is never chosen: see `choose_fusion`

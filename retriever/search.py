@@ -7,138 +7,22 @@ Example:
 
 from __future__ import annotations
 
-import enum
-import json
 import logging
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from retriever.catalog import Track, TrackId
 from retriever.encoder import Encoder
+from retriever.fusion import Fusion, RetrievalConfig, SearchMode, complete_candidates, fuse
 from retriever.lexical import LexicalIndex
 from retriever.store import Hit, TrackStore
 
 logger = logging.getLogger(__name__)
 
 MAX_CHROMA_FILTERS = 32
-
-
-class SearchMode(str, enum.Enum):
-    HYBRID = "hybrid"
-    DENSE = "dense"
-    LEXICAL = "lexical"
-
-
-class Fusion(str, enum.Enum):
-    WEIGHTED = "weighted"  # min-max normalise each side over the candidates, then a weighted sum
-    RRF = "rrf"  # reciprocal-rank fusion
-
-
-@dataclass(frozen=True)
-class RetrievalConfig:
-    """How the two retrievers are combined. Defaults were chosen on MusicCaps train captions
-    (see benchmarks/tune_fusion.py), never on the test split."""
-
-    mode: SearchMode = SearchMode.HYBRID
-    fusion: Fusion = Fusion.WEIGHTED
-    dense_weight: float = 0.05
-    rrf_k: int = 60
-    candidates: int = 100
-    rocchio_liked: float = 0.6
-    rocchio_disliked: float = 0.3
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "mode", SearchMode(self.mode))
-        object.__setattr__(self, "fusion", Fusion(self.fusion))
-        if not 0.0 <= self.dense_weight <= 1.0:
-            raise ValueError(f"dense_weight must be in [0, 1], got {self.dense_weight}")
-        if self.candidates < 1:
-            raise ValueError(f"candidates must be >= 1, got {self.candidates}")
-
-
-RETRIEVAL_FILE = "tunetalk_retrieval.json"  # beside an encoder's weights: the fusion chosen for that encoder
-_STORED_FIELDS = ("fusion", "dense_weight", "rrf_k", "candidates")
-
-
-def retrieval_config_for(model_dir: Path | None) -> RetrievalConfig:
-    """The fusion settings stored with an encoder (`tunetalk_retrieval.json` in its directory), else the defaults.
-
-    The defaults were tuned with the packaged MiniLM; an encoder retrained by GPL ranks better on its own,
-    so `benchmarks/tune_fusion.py --encoder DIR --fusion-only --save` chooses its weight on MusicCaps train
-    captions and stores it with the encoder.
-
-    Raises:
-        ValueError: the file is not a JSON object of valid settings.
-    """
-    if model_dir is None or not (model_dir / RETRIEVAL_FILE).is_file():
-        return RetrievalConfig()
-    path = model_dir / RETRIEVAL_FILE
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not readable JSON ({error}): fix or delete it") from error
-    if not isinstance(stored, dict):
-        raise ValueError(f"{path} must hold a JSON object with some of {', '.join(_STORED_FIELDS)}")
-    try:
-        return RetrievalConfig(**{key: stored[key] for key in _STORED_FIELDS if key in stored})
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: {error}") from error
-
-
-def save_retrieval_config(model_dir: Path, config: RetrievalConfig) -> Path:
-    """Store the fusion settings chosen for the encoder in `model_dir` (written atomically)."""
-    path = model_dir / RETRIEVAL_FILE
-    stored = {"fusion": config.fusion.value, "dense_weight": config.dense_weight, "rrf_k": config.rrf_k,
-              "candidates": config.candidates}
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf-8")
-    os.replace(partial, path)
-    return path
-
-
-def _min_max(scores: Mapping[str, float]) -> dict[str, float]:
-    if not scores:
-        return {}
-    low, high = min(scores.values()), max(scores.values())
-    span = high - low
-    if span <= 1e-12:
-        return {key: 1.0 for key in scores}
-    return {key: (value - low) / span for key, value in scores.items()}
-
-
-def fuse(
-    dense: Mapping[str, float], lexical: Mapping[str, float], config: RetrievalConfig
-) -> list[tuple[str, float]]:
-    """Combine dense and lexical candidate scores into one ranking, best first.
-
-    Candidates missing from one side get that side's lowest observed score (weighted) or no
-    contribution (RRF).
-    """
-    if config.mode is SearchMode.DENSE:
-        combined = dict(dense)
-    elif config.mode is SearchMode.LEXICAL:
-        combined = dict(lexical)
-    elif config.fusion is Fusion.RRF:
-        combined = {}
-        for scores in (dense, lexical):
-            ranked = sorted(scores, key=lambda key: -scores[key])
-            for rank, key in enumerate(ranked):
-                combined[key] = combined.get(key, 0.0) + 1.0 / (config.rrf_k + rank + 1)
-    else:
-        dense_norm = _min_max(dense)
-        lexical_norm = _min_max(lexical)
-        combined = {}
-        for key in dense_norm.keys() | lexical_norm.keys():
-            combined[key] = config.dense_weight * dense_norm.get(key, 0.0) + (
-                1.0 - config.dense_weight
-            ) * lexical_norm.get(key, 0.0)
-    return sorted(combined.items(), key=lambda item: (-item[1], item[0]))
-
 
 @dataclass(frozen=True)
 class SearchQuery:
@@ -155,7 +39,7 @@ class SearchQuery:
 
 @dataclass
 class SearchTimings:
-    """Seconds spent in each step of the last search (for benchmarks)."""
+    """Seconds spent in each step of one search (for benchmarks)."""
 
     encode: float = 0.0
     dense: float = 0.0
@@ -181,7 +65,6 @@ class HybridSearcher:
         self._order = list(self.tracks)
         self._positions = {track_id: i for i, track_id in enumerate(self._order)}
         self.lexical = LexicalIndex.build(self._order, [self.tracks[i].descriptors for i in self._order])
-        self.timings = SearchTimings()
         logger.info(
             "searcher over %d tracks at %s ready in %.1fs", len(self.tracks), store.location, time.perf_counter() - started
         )
@@ -203,14 +86,20 @@ class HybridSearcher:
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm > 0 else vector
 
-    def search(self, query: SearchQuery) -> list[Hit]:
-        """The k best tracks for a query, excluded descriptors and ids never among them."""
+    def search(self, query: SearchQuery, *, timings: SearchTimings | None = None) -> list[Hit]:
+        """The k best tracks for a query, excluded descriptors and ids never among them.
+
+        Args:
+            query: what to search for.
+            timings: filled with the seconds each step took (for benchmarks); one per call, so
+                concurrent turns never share it.
+        """
         config = self.config
         excluded_lower = frozenset(d.lower() for d in query.excluded_descriptors)
         pool = max(config.candidates, query.k)
         dense: dict[TrackId, float] = {}
         lexical: dict[TrackId, float] = {}
-        timings = SearchTimings()
+        timings = timings if timings is not None else SearchTimings()
         if config.mode is not SearchMode.LEXICAL:
             started = time.perf_counter()
             vector = self.query_embedding(query)
@@ -231,16 +120,14 @@ class HybridSearcher:
             timings.lexical = time.perf_counter() - started
         started = time.perf_counter()
         if config.mode is SearchMode.HYBRID and config.fusion is Fusion.WEIGHTED:
-            missing = [i for i in lexical if i not in dense]
-            if missing:
-                vector_cache = self.store.embeddings(missing)
-                for track_id, embedding in vector_cache.items():
-                    dense[track_id] = float(embedding @ vector)
-            for track_id in dense:
-                lexical.setdefault(track_id, float(scores[self._positions[track_id]]))
+            complete_candidates(
+                dense,
+                lexical,
+                lambda ids: {i: float(e @ vector) for i, e in self.store.embeddings(ids).items()},
+                lambda track_id: float(scores[self._positions[track_id]]),
+            )
         ranked = fuse(dense, lexical, config)[: query.k]
         timings.fusion = time.perf_counter() - started
-        self.timings = timings
         return [
             Hit(self.tracks[track_id], score, dense.get(track_id), lexical.get(track_id))
             for track_id, score in ranked

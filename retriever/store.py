@@ -137,7 +137,6 @@ class Hit:
 
 
 def _settings():  # noqa: ANN202 - chromadb type kept local to this module
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     from chromadb.config import Settings
 
     return Settings(anonymized_telemetry=False, allow_reset=False)
@@ -292,13 +291,6 @@ class TrackStore:
 
     def count(self) -> int:
         return int(self.collection.count())
-
-    def existing_ids(self, ids: Sequence[TrackId]) -> set[TrackId]:
-        found: set[TrackId] = set()
-        for start in range(0, len(ids), READ_PAGE):
-            result = self.collection.get(ids=list(ids[start : start + READ_PAGE]), include=[])
-            found.update(result["ids"])
-        return found
 
     def upsert(self, tracks: Sequence[Track], embeddings: np.ndarray) -> None:
         """Write tracks with their embeddings (idempotent: same id, same record)."""

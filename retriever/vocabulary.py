@@ -29,10 +29,6 @@ class Vocabulary:
     descriptors: dict[str, Descriptor]
     surface_forms: dict[str, str]
 
-    def canonical(self, text: str) -> str | None:
-        """The descriptor name a phrase stands for, or None."""
-        return self.surface_forms.get(" ".join(text.lower().split()))
-
     def facet_of(self, name: str) -> str | None:
         descriptor = self.descriptors.get(name)
         return descriptor.facet if descriptor else None
@@ -76,13 +72,3 @@ def load_vocabulary(path: Path = DEFAULT_VOCABULARY) -> Vocabulary:
         vocabulary = build_vocabulary(json.load(handle))
     logger.info("vocabulary: %d descriptors, %d surface forms", len(vocabulary.descriptors), len(vocabulary.surface_forms))
     return vocabulary
-
-
-def vocabulary_from_descriptors(descriptor_sets: list[tuple[str, ...]]) -> Vocabulary:
-    """A vocabulary for a catalogue that ships none: every descriptor it uses, facet unknown."""
-    names = sorted({d.lower() for descriptors in descriptor_sets for d in descriptors})
-    return Vocabulary(
-        facets=(),
-        descriptors={name: Descriptor(name=name, facet="") for name in names},
-        surface_forms={name: name for name in names},
-    )

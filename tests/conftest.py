@@ -99,6 +99,31 @@ def small_tracks():  # noqa: ANN201
     return [Track(id=i, title=t, artist=a, descriptors=d, url=f"https://example.org/{i}") for i, t, a, d in rows]
 
 
+class FakeSearcher:
+    """Ranks by how many query words a track's descriptors hold; honours the hard filters."""
+
+    def __init__(self, tracks) -> None:  # noqa: ANN001 - Track objects
+        self.tracks = {t.id: t for t in tracks}
+        self.queries: list = []  # every SearchQuery asked
+        self.fail_on: str | None = None
+
+    def search(self, query):  # noqa: ANN001, ANN201 - a SearchQuery in, Hits out
+        from retriever import Hit
+
+        self.queries.append(query)
+        words = set((query.text + " " + " ".join(query.weighted_phrases)).lower().replace(",", " ").split())
+        if self.fail_on is not None and self.fail_on in words:
+            raise RuntimeError("the search backend went away")
+        hits = []
+        for track in self.tracks.values():
+            if track.id in query.excluded_ids or any(d.lower() in query.excluded_descriptors for d in track.descriptors):
+                continue
+            score = len(words & set(" ".join(track.descriptors).lower().split()))
+            if score:
+                hits.append(Hit(track, float(score)))
+        return sorted(hits, key=lambda h: (-h.score, h.track.id))[: query.k]
+
+
 @pytest.fixture()
 def tracks():  # noqa: ANN201
     return small_tracks()

@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-logger = logging.getLogger("tunetalk")
+from tunetalk import paths
+from tunetalk.paths import BACKEND_ENV, CHROMA_URL_ENV, LOG_ENV
 
-CHROMA_URL_ENV = "TUNETALK_CHROMA_URL"
-LOG_ENV = "TUNETALK_LOG"
-BACKEND_ENV = "TUNETALK_ENCODER_BACKEND"
+logger = logging.getLogger("tunetalk")
 
 
 class CliError(Exception):
@@ -123,11 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _log_path(disabled: bool) -> Path | None:
-    if disabled or os.environ.get(LOG_ENV, "") == "off":
-        return None
-    from retriever.indexing import tunetalk_home
-
-    return Path(os.environ.get(LOG_ENV) or tunetalk_home() / "interactions.jsonl")
+    return None if disabled else paths.log_path()
 
 
 def _check_index_dir(index_dir: Path | None, *, must_exist: bool) -> None:
@@ -147,14 +142,14 @@ def _load_encoder(name: str | None, index_dir: Path | None, chroma_url: str | No
 
     if name is None and (index_dir is not None or chroma_url):
         name = TrackStore.built_with(index_dir=index_dir, chroma_url=chroma_url, collection=collection)
-    return load_encoder_backend(name or DEFAULT_ENCODER, backend=backend, device=device)
+    return load_encoder_backend(name or DEFAULT_ENCODER, backend=backend, device=device, export_dir=paths.onnx_dir())
 
 
 def ensure_builtin_index(encoder) -> Path:  # noqa: ANN001
     """The built-in catalogue's index directory, built on first use."""
     from retriever import BUILTIN_CATALOGUE, TrackStore, builtin_index_dir, index_tracks, load_catalog
 
-    index_dir = builtin_index_dir(encoder.info.weights_sha256)
+    index_dir = builtin_index_dir(paths.home(), encoder.info.weights_sha256)
     if (index_dir / "READY").exists():
         return index_dir
     print(f"Building the built-in catalogue's index in {index_dir} (first use only)...", file=sys.stderr)
@@ -315,10 +310,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    paths.prepare_environment()
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     command_at = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)

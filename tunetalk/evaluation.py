@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tunetalk import paths
 from retriever import DEFAULT_ENCODER, RetrievalConfig, load_encoder_backend, retrieval_config_for
 from retriever.encoder import resolve_encoder
 from retriever.evaluate import (
@@ -30,12 +31,12 @@ from retriever.evaluate import (
     top_k_indices,
 )
 from retriever.evaluate import TfidfRanker
-from retriever.rankers import Bm25Ranker, fuse_matrices
+from retriever.fusion import fuse_matrices
+from retriever.rankers import Bm25Ranker
 
 logger = logging.getLogger(__name__)
 
 SYSTEMS = ("tfidf", "bm25", "dense", "hybrid")
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "lp-musiccaps-mc" / "test.csv"
 PAPER_TABLE = {"tfidf": 89.4, "all-MiniLM (paper)": 59.9, "GPL msmarco-BERT (paper)": 84.8}
 
 
@@ -93,12 +94,13 @@ def run_evaluation(args: argparse.Namespace) -> int:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError as error:
         raise ValueError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from error
-    data = args.data or DEFAULT_DATA
+    data = args.data or paths.mc_test_csv()
     if not data.is_file():
         raise FileNotFoundError(f"{data}: no such file (pass --data PATH to the LP-MusicCaps-MC test.csv)")
     columns = args.query_column or ["caption_writing"]
     encoder_name = args.encoder or DEFAULT_ENCODER
-    encoder = CachedEncoder(load_encoder_backend(encoder_name, backend=getattr(args, "encoder_backend", "onnx"))) if {
+    encoder = CachedEncoder(load_encoder_backend(
+        encoder_name, backend=getattr(args, "encoder_backend", "onnx"), export_dir=paths.onnx_dir())) if {
         "dense", "hybrid"} & set(systems) else None
     config = retrieval_config_for(resolve_encoder(encoder_name)[1])  # a GPL-tuned encoder carries its fusion
     if getattr(args, "dense_weight", None) is not None:

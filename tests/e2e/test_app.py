@@ -41,7 +41,7 @@ def test_two_turns_through_gradio_client(app_url: str) -> None:
     second = client.predict("no vocals", history, api_name="/chat")
     text = reply_text(second[0])
     assert "excluding vocals" in text
-    assert second[1]["state"]["excludes_vocals"] is True
+    assert "vocals" in second[1]["state"]["excluded"]
     assert not set(second[1]["state"]["last_results"]) & set(stored["state"]["last_results"])
 
 

@@ -122,7 +122,7 @@ def test_chat_in_a_real_browser(browser, page_url: str) -> None:  # noqa: ANN001
 
 def test_catalogue_text_is_escaped(builtin_recommender) -> None:  # noqa: ANN001
     from chatbot.app import card_html
-    from chatbot.conversation import ResultView
+    from chatbot import ResultView
     from retriever import Track
 
     track = Track(id="x", title="<img src=x onerror=alert(1)>", artist="<b>A</b>", descriptors=("<script>",),

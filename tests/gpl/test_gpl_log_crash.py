@@ -10,19 +10,19 @@ import textwrap
 import time
 from pathlib import Path
 
-from retriever import Interaction, InteractionLog, read_interactions
+from retriever import FeedbackEvent, InteractionLog, read_interactions
 
 WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from retriever import Interaction, InteractionLog
+    from retriever import InteractionLog, TurnEvent
 
     log = InteractionLog(Path(sys.argv[1]))
     number = 0
     while True:  # until killed
-        log.append(Interaction(session_id="writer", kind="turn", message=f"request {number} " + "x" * 1900,
-                               query="calm piano", shown=(("t-1", 0.5), ("t-2", 0.25))))
+        log.append(TurnEvent(session_id="writer", message=f"request {number} " + "x" * 1900,
+                             query_text="calm piano", shown=(("t-1", 0.5), ("t-2", 0.25))))
         number += 1
     """
 )
@@ -54,9 +54,8 @@ def test_the_log_survives_a_writer_killed_mid_append(tmp_path: Path) -> None:
     # A torn last line, as a kill inside write() leaves it: skipped, and the next append starts a new line.
     with path.open("ab") as handle:
         handle.write(b'{"session_id":"writer","kind":"turn","message":"cut off mid-rec')
-    InteractionLog(path).append(
-        Interaction(session_id="after", kind="feedback", feedback={"track_id": "t-1", "liked": True})
-    )
+    InteractionLog(path).append(FeedbackEvent(session_id="after", track_id="t-1", is_liked=True))
     after = list(read_interactions(path))
     assert len(after) == len(records) + 1
-    assert after[-1].session_id == "after" and after[-1].feedback == {"track_id": "t-1", "liked": True}
+    assert isinstance(after[-1], FeedbackEvent)
+    assert (after[-1].session_id, after[-1].track_id, after[-1].is_liked) == ("after", "t-1", True)

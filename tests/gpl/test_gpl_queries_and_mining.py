@@ -16,8 +16,8 @@ from gpl import (
     mine_candidates,
 )
 from gpl.mining import is_near_duplicate, sampled_view
-from gpl.queries import caption_sentences, is_heldout, log_queries, state_query_text, synthesise_request
-from retriever import Interaction, Track
+from gpl.queries import caption_sentences, is_heldout, log_queries, synthesise_request
+from retriever import FeedbackEvent, Track, TurnEvent
 
 
 def test_synthesised_requests_name_descriptors_verbatim() -> None:
@@ -31,14 +31,10 @@ def test_synthesised_requests_name_descriptors_verbatim() -> None:
 def test_log_turns_get_the_tracks_the_user_liked_as_positives() -> None:
     shown = (("t-jazz-piano", 0.9), ("t-study-piano", 0.8), ("t-gone", 0.7))
     log = [
-        Interaction("s1", "turn", "calm piano", "calm piano", shown, {"liked": []}),
-        Interaction("s1", "feedback", feedback={"track_id": "t-study-piano", "liked": True}),
-        Interaction(
-            "s1", "turn", "more like #1", "calm piano | solo piano", shown, {"liked": ["t-study-piano"]}
-        ),
-        Interaction(
-            "s1", "turn", "I like #1", "calm piano", shown, {"liked": ["t-study-piano", "t-jazz-piano"]}
-        ),
+        TurnEvent("s1", "calm piano", "calm piano", (), shown),
+        FeedbackEvent("s1", "t-study-piano", is_liked=True),
+        TurnEvent("s1", "more like #1", "calm piano", ("solo piano",), shown, liked=("t-study-piano",)),
+        TurnEvent("s1", "I like #1", "calm piano", (), shown, liked=("t-study-piano", "t-jazz-piano")),
     ]
     queries = log_queries(log, {"t-jazz-piano", "t-study-piano"})["s1"]
     by_id = {q.query_id.rsplit("-", 2)[-2] + "-" + q.source: q for q in queries}
@@ -48,7 +44,6 @@ def test_log_turns_get_the_tracks_the_user_liked_as_positives() -> None:
     assert by_id["1-log-message"].positive_ids == ("t-jazz-piano",)  # turn 2 added it to the liked list
     assert by_id["2-log-message"].positive_ids == ()
     assert "0-log-query" not in by_id  # same text as the message: not repeated
-    assert state_query_text("upbeat | steel drums, calypso") == "upbeat. steel drums, calypso"
 
 
 def test_sessions_are_held_out_whole_and_stably() -> None:

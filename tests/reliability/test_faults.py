@@ -26,7 +26,7 @@ from tests.reliability.conftest import REPO, index_catalogue, song, tunetalk_pro
 WRITER = """
 import itertools, sys, time
 from pathlib import Path
-from retriever.interactions import Interaction, InteractionLog
+from retriever.interactions import InteractionLog, TurnEvent
 log = InteractionLog(Path(sys.argv[1]))
 name, limit, start = sys.argv[2], int(sys.argv[3]), sys.argv[4]
 print("ready", flush=True)
@@ -34,8 +34,8 @@ while start and not Path(start).exists():
     time.sleep(0.001)
 for number in itertools.count() if limit < 0 else range(limit):
     # ~6 KB a line (a 2,000-character message of 3-byte characters): more than a pipe's atomic write.
-    log.append(Interaction(session_id=name, kind="turn", message=f"{name} {number} " + "\u266a" * 2000,
-                           query="calm piano", shown=(("track-a", 0.5), ("track-b", 0.25))))
+    log.append(TurnEvent(session_id=name, message=f"{name} {number} " + "\u266a" * 2000,
+                         query_text="calm piano", shown=(("track-a", 0.5), ("track-b", 0.25))))
     print(number, flush=True)
 """
 

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chatbot import DialogueState, TurnParser
-from chatbot.dialogue import MAX_MESSAGE_CHARS
+from chatbot import ALL_VOCALS, Conversation, TurnParser
+from chatbot.parse import MAX_MESSAGE_CHARS
 from retriever import CatalogError, LoadResult, load_catalog, load_vocabulary
 from retriever.catalog import MAX_DESCRIPTORS, MAX_FIELD_CHARS, MAX_ID_CHARS, is_storable_metadata
 
@@ -229,7 +229,7 @@ def test_parse_never_raises_and_keeps_its_invariants(parsers, message: str) -> N
     for parser in parser_list:
         turn = parser.parse(message)
         for name in (*turn.wanted, *turn.boosted, *turn.lowered, *turn.excluded):
-            assert name in vocabulary.descriptors
+            assert name in vocabulary.descriptors or name == ALL_VOCALS
         assert not set(turn.wanted) & set(turn.excluded)
         for rank in (*turn.liked_ranks, *turn.disliked_ranks, *turn.more_like_ranks):
             assert isinstance(rank, int) and rank >= 0
@@ -270,9 +270,10 @@ def test_overlong_messages_are_cut_with_a_notice(parsers, message: str) -> None:
 @SLOW
 @given(st.lists(messages, min_size=1, max_size=6))
 def test_any_conversation_is_answered_and_respects_exclusions(recommender, conversation: list[str]) -> None:  # noqa: ANN001
-    state = DialogueState()
+    session = Conversation(recommender)
     for message in conversation:
-        turn = recommender.respond(state, message)
+        turn = session.say(message)
+        state = session.state
         assert isinstance(turn.reply, str) and turn.reply.strip()
         assert len(state.shown) == len(set(state.shown))
         excluded = {d.lower() for d in state.excluded}

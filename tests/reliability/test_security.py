@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from retriever import EncoderError, Interaction, InteractionLog, load_encoder, read_interactions
+from retriever import EncoderError, FeedbackEvent, InteractionLog, TurnEvent, load_encoder, read_interactions
 from retriever.encoder import PACKAGED_SHA256, packaged_model_dir, weights_sha256
 from tests.reliability.conftest import REPO
 
@@ -122,7 +122,7 @@ def test_the_log_is_created_owner_only_even_with_an_open_umask(tmp_path: Path) -
     previous = os.umask(0)
     try:
         log = InteractionLog(tmp_path / "new" / "interactions.jsonl")
-        log.append(Interaction(session_id="s", kind="turn", message="hello"))
+        log.append(TurnEvent(session_id="s", message="hello"))
     finally:
         os.umask(previous)
     assert log.path.stat().st_mode & 0o777 == 0o600
@@ -139,18 +139,38 @@ def test_a_log_left_readable_by_others_is_tightened(tmp_path: Path) -> None:
 def test_the_log_holds_only_what_retrieval_needs(tmp_path: Path) -> None:
     log = InteractionLog(tmp_path / "interactions.jsonl")
     log.append(
-        Interaction(
+        TurnEvent(
             session_id="s",
-            kind="turn",
             message="m" * 50_000 + "\ud800",
-            query="q" * 50_000,
+            query_text="q" * 50_000,
+            query_phrases=("calm",),
             shown=(("a", 0.123456789),),
         )
     )
-    record = json.loads(log.path.read_text(encoding="utf-8"))
-    assert set(record) == {"session_id", "kind", "message", "query", "shown", "feedback", "time"}
-    assert len(record["message"]) == len(record["query"]) == 2000 and record["shown"] == [["a", 0.12346]]
-    assert [r.session_id for r in read_interactions(log.path)] == ["s"]
+    log.append(FeedbackEvent(session_id="s", track_id="a", is_liked=False))
+    turn, feedback = (json.loads(line) for line in log.path.read_text(encoding="utf-8").splitlines())
+    assert set(turn) == {"session_id", "kind", "time", "message", "query_text", "query_phrases", "shown",
+                         "excluded", "liked"}
+    assert set(feedback) == {"session_id", "kind", "time", "track_id", "is_liked"}
+    assert len(turn["message"]) == len(turn["query_text"]) == 2000 and turn["shown"] == [["a", 0.12346]]
+    assert [r.session_id for r in read_interactions(log.path)] == ["s", "s"]
+
+
+def test_logs_written_before_the_typed_events_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "interactions.jsonl"
+    path.write_text(
+        '{"session_id":"s","kind":"turn","message":"calm piano","query":"calm piano | solo piano, study",'
+        '"shown":[["a",0.5]],"feedback":{"excluded":["vocals"],"liked":["b"]},"time":1.0}\n'
+        '{"session_id":"s","kind":"feedback","message":"","query":"","shown":[],'
+        '"feedback":{"track_id":"a","liked":true},"time":2.0}\n',
+        encoding="utf-8",
+    )
+    turn, feedback = read_interactions(path)
+    assert isinstance(turn, TurnEvent) and isinstance(feedback, FeedbackEvent)
+    assert (turn.query_text, turn.query_phrases) == ("calm piano", ("solo piano", "study"))
+    assert turn.search_text == "calm piano. solo piano, study"
+    assert (turn.excluded, turn.liked) == (("vocals",), ("b",))
+    assert (feedback.track_id, feedback.is_liked) == ("a", True)
 
 
 def test_the_log_location_is_printed_at_start(

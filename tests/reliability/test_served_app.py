@@ -27,19 +27,20 @@ def reply_text(history: list) -> str:
 
 @pytest.fixture(scope="module")
 def failing_recommender(keyword_store_dir: Path, hashing_encoder):  # noqa: ANN001, ANN201
-    """The built-in catalogue's recommender, except that the message "boom" raises inside the turn."""
+    """The built-in catalogue's recommender, except that searching for "boom" raises inside the turn."""
     from chatbot import Recommender
     from retriever import HybridSearcher, TrackStore, load_vocabulary
 
-    class FailsOnBoom(Recommender):
-        def respond(self, state, message, **kwargs):  # noqa: ANN001, ANN003, ANN201
-            if message == "boom":
-                state.turns += 1  # a half-applied turn, as a real failure might leave
+    class FailsOnBoom(HybridSearcher):
+        """A searcher whose search raises for "boom": the turn fails after parsing, as a real failure might."""
+
+        def search(self, query):  # noqa: ANN001, ANN201
+            if "boom" in query.text:
                 raise RuntimeError("simulated failure inside a turn")
-            return super().respond(state, message, **kwargs)
+            return super().search(query)
 
     store = TrackStore.open(hashing_encoder.info, index_dir=keyword_store_dir)
-    return FailsOnBoom(HybridSearcher(store, hashing_encoder), load_vocabulary())
+    return Recommender(FailsOnBoom(store, hashing_encoder), load_vocabulary())
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +145,7 @@ def test_auth_keeps_strangers_out(tmp_path: Path, hashing_encoder) -> None:  # n
 
 def test_catalogue_text_is_escaped_in_result_cards() -> None:
     from chatbot.app import card_html
-    from chatbot.conversation import ResultView
+    from chatbot import ResultView
     from retriever import Track
 
     evil = Track(

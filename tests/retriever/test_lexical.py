@@ -5,8 +5,7 @@ import pytest
 
 from retriever.evaluate import top_k_indices
 from retriever.lexical import LexicalConfig, LexicalIndex, Scoring
-from retriever.rankers import fuse_matrices, stable_top_k
-from retriever.search import Fusion, RetrievalConfig, SearchMode, fuse
+from retriever.fusion import Fusion, RetrievalConfig, SearchMode, fuse, fuse_matrices, stable_top_k
 
 DOCS = {
     "steel": ("calypso", "steel drums", "upbeat"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from retriever import RetrievalConfig, retrieval_config_for, save_retrieval_config
-from retriever.search import RETRIEVAL_FILE, Fusion
+from retriever.fusion import RETRIEVAL_FILE, Fusion
 
 
 def test_an_encoder_without_stored_settings_gets_the_defaults(tmp_path: Path) -> None:

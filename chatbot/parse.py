@@ -1,15 +1,15 @@
-"""The dialogue state and the turn parser: a user turn updates wanted/excluded descriptors,
-liked/disliked tracks and the free text, and the state becomes one SearchQuery.
+"""Message -> ParsedTurn: what one chat message asks for, before it touches the dialogue state.
 
-The parser is transparent on purpose: every descriptor in the state comes from the
-catalogue's vocabulary (exact n-gram, then rapidfuzz for spelling, then the encoder for
-paraphrases), so a user can see and edit exactly what the system understood.
+Every descriptor comes from the catalogue's vocabulary (exact n-gram, then rapidfuzz for
+spelling, then the encoder for paraphrases), so a user can see and edit what was understood.
+Negations ("no vocals", "without drums", "anything but country") become exclusions; "no
+vocals" alone is the exclusion `ALL_VOCALS`. References ("#2", "the second one", "more like
+the first") become ranks; the state resolves them to tracks.
 
 Example:
     >>> parser = TurnParser(vocabulary)
-    >>> state = DialogueState()
-    >>> state.apply(parser.parse("upbeat tropical music, no vocals"))
-    >>> state.wanted, state.excluded
+    >>> parser.parse("upbeat tropical music, no vocals").excluded
+    ('vocals',)
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from retriever import SearchQuery, Track, TrackId, Vocabulary
+from retriever import Vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +31,6 @@ MAX_MESSAGE_CHARS = 2000
 MAX_WORDS_PER_PHRASE = 5
 FUZZY_MIN_SCORE = 88.0
 PARAPHRASE_MIN_SIMILARITY = 0.72
-DECAY_PER_TURN = 0.7
-MAX_REMEMBERED_TEXTS = 3
-MAX_SHOWN = 2000
 
 _TOKEN = re.compile(r"[#\w][\w'&+\-]*", re.UNICODE)
 _ORDINALS = {
@@ -85,8 +82,14 @@ _REJECT_ALL = re.compile(
     r"[^.!?]{0,30}\b(?:aren't|are not|don't|do not|not|isn't|boring|bad|wrong|meh)\b"
     r"|\bi (?:don't|do not|didn't) (?:really )?like (?:any|these|those|them|this)\b|\bnone of (?:these|them|those)\b"
 )
+# Words that, alone after a negation ("no vocals", "without singing"), rule out every vocal descriptor.
 VOCAL_WORDS = frozenset({"vocal", "vocals", "voice", "voices", "singing", "singer", "singers", "sung", "vocalist",
                          "lyrics", "words", "rap", "rapping", "choir"})
+
+
+# The exclusion "no vocals" stands for: every vocal descriptor (see chatbot/query.py:expand_exclusions).
+# It is not a vocabulary descriptor, so it never collides with one ("no male vocals" excludes only that one).
+ALL_VOCALS = "vocals"
 
 
 def normalise_message(message: object) -> tuple[str, list[str]]:
@@ -114,8 +117,7 @@ class ParsedTurn:
     wanted: tuple[str, ...] = ()
     boosted: tuple[str, ...] = ()  # relative refinements ("more upbeat")
     lowered: tuple[str, ...] = ()  # opposites of boosted descriptors
-    excluded: tuple[str, ...] = ()
-    excludes_vocals: bool = False
+    excluded: tuple[str, ...] = ()  # ALL_VOCALS among them for "no vocals"
     liked_ranks: tuple[int, ...] = ()
     disliked_ranks: tuple[int, ...] = ()
     more_like_ranks: tuple[int, ...] = ()
@@ -124,101 +126,17 @@ class ParsedTurn:
     rejects_all: bool = False  # "none of these", "I don't like any of them"
     notices: tuple[str, ...] = ()
 
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to act on (an empty message, emoji only...)."""
+        return not (self.text or self.liked_ranks or self.disliked_ranks or self.more_like_ranks
+                    or self.is_reset or self.excluded)
 
-@dataclass
-class DialogueState:
-    """Per-session state; a plain, deep-copyable dataclass (lives in gr.State)."""
+    @property
+    def has_only_references(self) -> bool:
+        """Only "#2"-style references: no request text, descriptors, exclusions or reset."""
+        return not (self.text or self.wanted or self.boosted or self.excluded or self.is_reset)
 
-    wanted: dict[str, float] = field(default_factory=dict)
-    excluded: list[str] = field(default_factory=list)
-    excludes_vocals: bool = False
-    liked: list[TrackId] = field(default_factory=list)
-    disliked: list[TrackId] = field(default_factory=list)
-    more_like: list[TrackId] = field(default_factory=list)
-    shown: list[TrackId] = field(default_factory=list)
-    last_results: list[TrackId] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    turns: int = 0
-    more_like_turn: bool = False  # the latest turn asked for songs like a shown one
-
-    def reset(self) -> None:
-        shown = self.shown
-        self.__init__()  # type: ignore[misc]
-        self.shown = shown  # results still never repeat within a session
-
-    def has_reference(self, turn: ParsedTurn) -> bool:
-        """Does the turn refer to at least one result that exists?"""
-        ranks = (*turn.liked_ranks, *turn.disliked_ranks, *turn.more_like_ranks)
-        return any(self.track_at(rank) is not None for rank in ranks)
-
-    def track_at(self, rank: int) -> TrackId | None:
-        return self.last_results[rank - 1] if 1 <= rank <= len(self.last_results) else None
-
-    def snapshot(self) -> dict:
-        return {
-            "wanted": sorted(self.wanted, key=lambda d: -self.wanted[d]),
-            "excluded": list(self.excluded) + (["vocals"] if self.excludes_vocals and "vocals" not in self.excluded else []),
-            "liked": list(self.liked),
-            "disliked": list(self.disliked),
-        }
-
-    def remove_descriptor(self, descriptor: str) -> None:
-        """Drop a descriptor from wanted or excluded (the UI's chip click)."""
-        self.wanted.pop(descriptor, None)
-        if descriptor in self.excluded:
-            self.excluded.remove(descriptor)
-        if descriptor == "vocals":
-            self.excludes_vocals = False
-
-    def apply(self, turn: ParsedTurn, tracks: dict[TrackId, Track] | None = None) -> list[str]:
-        """Update the state with a parsed turn; returns notices for the user."""
-        notices = list(turn.notices)
-        if turn.is_reset:
-            self.reset()
-        self.turns += 1
-        self.more_like_turn = bool(turn.more_like_ranks)
-        for descriptor in self.wanted:
-            self.wanted[descriptor] *= DECAY_PER_TURN
-        for descriptor in turn.excluded:
-            self.wanted.pop(descriptor, None)
-            if descriptor not in self.excluded:
-                self.excluded.append(descriptor)
-        if turn.excludes_vocals:
-            self.excludes_vocals = True
-        for descriptor in turn.wanted:
-            if descriptor in self.excluded:
-                self.excluded.remove(descriptor)
-            self.wanted[descriptor] = max(self.wanted.get(descriptor, 0.0), 1.0)
-        for descriptor in turn.boosted:
-            if descriptor in self.excluded:
-                self.excluded.remove(descriptor)
-            self.wanted[descriptor] = self.wanted.get(descriptor, 0.0) + 1.0
-        for descriptor in turn.lowered:
-            self.wanted.pop(descriptor, None)
-        for ranks, target in ((turn.liked_ranks, self.liked), (turn.disliked_ranks, self.disliked),
-                              (turn.more_like_ranks, self.more_like)):
-            for rank in ranks:
-                track_id = self.track_at(rank)
-                if track_id is None:
-                    notice = f"There is no result #{rank} to refer to" + (
-                        f" (the last list had {len(self.last_results)})." if self.last_results else " yet."
-                    )
-                    if notice not in notices:
-                        notices.append(notice)
-                    continue
-                if track_id not in target:
-                    target.append(track_id)
-                if target is self.more_like and tracks and track_id in tracks:
-                    # the referenced song's descriptors become the strongest wants of this turn
-                    for descriptor in tracks[track_id].descriptors:
-                        if descriptor.lower() not in {d.lower() for d in self.excluded}:
-                            self.wanted[descriptor] = max(self.wanted.get(descriptor, 0.0), 1.0)
-        for track_id in self.disliked:
-            if track_id in self.liked:
-                self.liked.remove(track_id)
-        if turn.text and (turn.wanted or turn.boosted or not (turn.liked_ranks or turn.more_like_ranks)):
-            self.texts = [*self.texts, turn.text][-MAX_REMEMBERED_TEXTS:]
-        return notices
 
 
 class TurnParser:
@@ -333,7 +251,6 @@ class TurnParser:
         wanted: list[str] = []
         boosted: list[str] = []
         excluded: list[str] = []
-        excludes_vocals = False
         positives: list[str] = []
         for clause in _clauses(lowered_text):
             ranks = [num_results if r == -1 else r for r in self._ranks(clause)]
@@ -357,10 +274,9 @@ class TurnParser:
                 content = set(re.findall(r"[a-z]+", negative)) - _STOPWORDS
                 # "no vocals", "without singing": every vocal descriptor goes; "no male vocals" only that one.
                 if content and content <= VOCAL_WORDS:
-                    excludes_vocals = True
-                for name in self.extract(negative, use_encoder=False):
-                    if not (excludes_vocals and set(name.split()) <= VOCAL_WORDS):
-                        excluded.append(name)
+                    excluded.append(ALL_VOCALS)
+                else:
+                    excluded += self.extract(negative, use_encoder=False)
             for word, descriptor in _COMPARATIVES.items():
                 if descriptor in self.vocabulary.descriptors and re.search(
                     rf"\b(?:more|bit|much|even|way|little)\s+{word}\b|\b{word}er\b|\b{word}\b(?= (?:please|than|now))"
@@ -373,7 +289,7 @@ class TurnParser:
         rejects_all = bool(_REJECT_ALL.search(lowered_text)) and not liked and not more_like
         if rejects_all:
             disliked += [rank for rank in range(1, num_results + 1) if rank not in disliked]
-        if excludes_vocals and "instrumental" in self.vocabulary.descriptors:
+        if ALL_VOCALS in excluded and "instrumental" in self.vocabulary.descriptors:
             wanted.append("instrumental")
         lowered: list[str] = []
         for name in boosted:
@@ -386,12 +302,11 @@ class TurnParser:
             boosted=tuple(dict.fromkeys(boosted)),
             lowered=tuple(dict.fromkeys(lowered)),
             excluded=tuple(dict.fromkeys(excluded)),
-            excludes_vocals=excludes_vocals,
             liked_ranks=tuple(dict.fromkeys(liked)),
             disliked_ranks=tuple(dict.fromkeys(disliked)),
             more_like_ranks=tuple(dict.fromkeys(more_like)),
             is_reset=is_reset,
-            is_negative=bool(excluded or excludes_vocals or disliked or _REJECTION.search(lowered_text)),
+            is_negative=bool(excluded or disliked or _REJECTION.search(lowered_text)),
             rejects_all=rejects_all,
             notices=tuple(notices),
         )
@@ -445,97 +360,3 @@ def _content_phrases(tokens: list[str], used: list[bool]) -> list[str]:
         else:
             run.append(token)
     return list(dict.fromkeys(p for p in phrases if len(p) >= 4))[:16]
-
-
-class DescriptorIndex:
-    """The catalogue's distinct descriptors by word, so an exclusion is expanded by set
-    intersection over the words it names, never by a scan of the whole catalogue per turn."""
-
-    _NEGATED = ("no ", "without ", "non ")
-
-    def __init__(self, catalogue_descriptors: Iterable[str]) -> None:
-        self.by_word: dict[str, set[str]] = {}
-        vocal: set[str] = set()
-        for descriptor in {d.lower() for d in catalogue_descriptors}:
-            if descriptor.startswith(self._NEGATED):
-                continue
-            words = set(re.findall(r"[a-z0-9']+", descriptor))
-            for word in set(descriptor.split()) | set(re.findall(r"[\w']+", descriptor)):
-                self.by_word.setdefault(word, set()).add(descriptor)
-            if words & VOCAL_WORDS and not descriptor.startswith("instrumental"):
-                vocal.add(descriptor)
-        self.vocal = frozenset(vocal)
-
-    def containing(self, phrase: str) -> set[str]:
-        """Descriptors that contain every word of `phrase` (negated descriptors excluded)."""
-        words = phrase.split()
-        if not words:
-            return set()
-        if len(words) == 1 and len(re.findall(r"[\w']+", phrase)) > 1:
-            words = re.findall(r"[\w']+", phrase)  # "rock/pop" is excluded wherever rock and pop both are
-        found = set(self.by_word.get(words[0], ()))
-        for word in words[1:]:
-            found &= self.by_word.get(word, set())
-            if not found:
-                break
-        return found
-
-
-def expand_exclusions(
-    state: DialogueState, vocabulary: Vocabulary, index: DescriptorIndex | Iterable[str]
-) -> frozenset[str]:
-    """Every catalogue descriptor an exclusion rules out, lowercase.
-
-    An excluded descriptor rules out itself, its synonyms and, for a catalogue that
-    uses other phrasings, any descriptor containing all of its words ("drums" rules out
-    "live drums") unless that descriptor is itself a negation ("no drums"). Excluding
-    vocals rules out every vocal descriptor (vocals facet but "instrumental").
-    """
-    if not isinstance(index, DescriptorIndex):
-        index = DescriptorIndex(index)
-    ruled_out: set[str] = set()
-    for name in state.excluded:
-        descriptor = vocabulary.descriptors.get(name)
-        forms = {name.lower(), *(s.lower() for s in (descriptor.synonyms if descriptor else ()))}
-        ruled_out |= forms
-        for form in forms:
-            ruled_out |= index.containing(form)
-    if state.excludes_vocals:
-        ruled_out |= {name.lower() for name in vocabulary.in_facet("vocals") if name != "instrumental"}
-        ruled_out |= index.vocal
-    return frozenset(ruled_out)
-
-
-def build_query(
-    state: DialogueState,
-    excluded_descriptors: frozenset[str],
-    *,
-    k: int = 10,
-    repeat_shown: bool = False,
-) -> SearchQuery:
-    """The SearchQuery for the current state: recent text, weighted wanted descriptors, filters, feedback."""
-    text = ". ".join(state.texts[-MAX_REMEMBERED_TEXTS:])
-    blocked = set(state.disliked)
-    if not repeat_shown:
-        blocked |= set(state.shown[-MAX_SHOWN:])
-    return SearchQuery(
-        text=text,
-        k=k,
-        weighted_phrases=dict(state.wanted),
-        excluded_descriptors=excluded_descriptors,
-        excluded_ids=frozenset(blocked),
-        liked_ids=tuple(state.more_like[-3:]),
-        disliked_ids=tuple(state.disliked[-3:]),
-    )
-
-
-def matched_descriptors(track: Track, state: DialogueState) -> list[str]:
-    """The track's descriptors that explain it: those equal to, or containing, a wanted descriptor."""
-    wanted = [w.lower() for w in state.wanted if state.wanted[w] > 0]
-    matched = []
-    for descriptor in track.descriptors:
-        lower = descriptor.lower()
-        words = set(lower.split())
-        if any(lower == w or (set(w.split()) <= words) for w in wanted):
-            matched.append(descriptor)
-    return matched

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot import DialogueState, TurnParser, expand_exclusions
-from chatbot.dialogue import normalise_message
+from chatbot import ALL_VOCALS, DialogueState, TurnParser, apply_turn, expand_exclusions, normalise_message
+from chatbot.state import record_feedback, record_results, remove_descriptor, reset_state
 from retriever import load_vocabulary
 
 
@@ -37,20 +37,19 @@ def test_negations_become_exclusions(parser: TurnParser, message: str, excluded:
 
 def test_no_vocals_excludes_vocals_and_wants_instrumental(parser: TurnParser) -> None:
     turn = parser.parse("no vocals")
-    assert turn.excludes_vocals and "instrumental" in turn.wanted
-    state = DialogueState()
-    state.apply(turn)
+    assert turn.excluded == (ALL_VOCALS,) and "instrumental" in turn.wanted
+    state, _ = apply_turn(DialogueState(), turn)
+    assert state.snapshot()["excluded"] == ["vocals"]
     ruled_out = expand_exclusions(state, parser.vocabulary, ["female vocals", "soft female vocal", "no vocals", "piano"])
     assert {"female vocals", "soft female vocal", "rap", "male vocals"} <= ruled_out
     assert "no vocals" not in ruled_out and "piano" not in ruled_out and "instrumental" not in ruled_out
 
 
 def test_relative_refinement_raises_and_lowers_opposites(parser: TurnParser) -> None:
-    state = DialogueState()
-    state.apply(parser.parse("slow tempo sad piano"))
+    state, _ = apply_turn(DialogueState(), parser.parse("slow tempo sad piano"))
     turn = parser.parse("more upbeat")
     assert "upbeat" in turn.boosted and "slow tempo" in turn.lowered
-    state.apply(turn)
+    state, _ = apply_turn(state, turn)
     assert "slow tempo" not in state.wanted and state.wanted["upbeat"] > state.wanted["piano"]
     assert "high register vocals" in parser.parse("higher register").boosted
     assert "slow tempo" in parser.parse("slower please").boosted
@@ -58,7 +57,7 @@ def test_relative_refinement_raises_and_lowers_opposites(parser: TurnParser) -> 
 
 def test_mixed_turn_refines_and_excludes(parser: TurnParser) -> None:
     turn = parser.parse("more upbeat but no vocals")
-    assert "upbeat" in turn.boosted and turn.excludes_vocals
+    assert "upbeat" in turn.boosted and ALL_VOCALS in turn.excluded
 
 
 @pytest.mark.parametrize(
@@ -76,23 +75,22 @@ def test_references_to_results(parser: TurnParser, message: str, field: str, ran
 
 
 def test_reference_to_missing_result_is_a_notice_not_a_crash(parser: TurnParser) -> None:
-    state = DialogueState(last_results=["a", "b"])
-    notices = state.apply(parser.parse("more like #42"))
+    state = DialogueState(last_results=("a", "b"))
+    state, notices = apply_turn(state, parser.parse("more like #42"))
     assert any("no result #42" in n for n in notices)
-    assert state.more_like == []
+    assert state.more_like == ()
 
 
 def test_reset_clears_wants_but_never_repeats_shown(parser: TurnParser) -> None:
-    state = DialogueState(shown=["x"])
-    state.apply(parser.parse("sad piano, no drums"))
-    state.apply(parser.parse("start over, something completely different"))
-    assert state.wanted == {} and state.excluded == [] and state.shown == ["x"]
+    state = DialogueState(shown=("x",))
+    state, _ = apply_turn(state, parser.parse("sad piano, no drums"))
+    state, _ = apply_turn(state, parser.parse("start over, something completely different"))
+    assert state.wanted == {} and state.excluded == () and state.shown == ("x",)
 
 
 def test_latest_turn_counts_more(parser: TurnParser) -> None:
-    state = DialogueState()
-    state.apply(parser.parse("jazz"))
-    state.apply(parser.parse("reggae"))
+    state, _ = apply_turn(DialogueState(), parser.parse("jazz"))
+    state, _ = apply_turn(state, parser.parse("reggae"))
     assert state.wanted["reggae"] > state.wanted["jazz"] > 0
 
 
@@ -112,17 +110,40 @@ def test_normalise_removes_control_characters() -> None:
 
 def test_specific_vocal_exclusion_keeps_other_vocals(parser: TurnParser) -> None:
     turn = parser.parse("no male vocals")
-    assert "male vocals" in turn.excluded and not turn.excludes_vocals
-    assert parser.parse("without any singing").excludes_vocals
+    assert "male vocals" in turn.excluded and ALL_VOCALS not in turn.excluded
+    assert ALL_VOCALS in parser.parse("without any singing").excluded
 
 
 def test_negating_instrumental_excludes_instrumental(parser: TurnParser) -> None:
     turn = parser.parse("less instrumental")
-    assert "instrumental" in turn.excluded and not turn.excludes_vocals
+    assert "instrumental" in turn.excluded and ALL_VOCALS not in turn.excluded
 
 
 def test_excluded_words_match_inside_slash_joined_descriptors(parser: TurnParser) -> None:
-    state = DialogueState()
-    state.apply(parser.parse("avoid rock/pop"))
+    state, _ = apply_turn(DialogueState(), parser.parse("avoid rock/pop"))
     ruled_out = expand_exclusions(state, parser.vocabulary, ["rock/pop", "pop", "jazz"])
     assert "rock/pop" in ruled_out and "jazz" not in ruled_out
+
+
+def test_state_functions_return_new_states_and_leave_the_old_one_alone(parser: TurnParser) -> None:
+    before = DialogueState(last_results=("a", "b"), shown=("a", "b"))
+    after, _ = apply_turn(before, parser.parse("sad piano, no drums, I like #2"))
+    assert before == DialogueState(last_results=("a", "b"), shown=("a", "b"))
+    assert after.liked == ("b",) and "drums" in after.excluded and after.turns == 1
+    liked = record_feedback(after, "a", is_liked=True)
+    assert liked.liked == ("b", "a") and liked.more_like[-1] == "a" and after.liked == ("b",)
+    disliked = record_feedback(liked, "a", is_liked=False)
+    assert disliked.disliked == ("a",) and disliked.liked == ("b",)
+    assert remove_descriptor(after, "drums").excluded == tuple(d for d in after.excluded if d != "drums")
+    shown = record_results(after, ["c", "a"])
+    assert shown.last_results == ("c", "a") and shown.shown == ("a", "b", "c")
+    assert reset_state(shown) == DialogueState(shown=("a", "b", "c"))
+
+
+def test_state_round_trips_through_the_browser_copy(parser: TurnParser) -> None:
+    from chatbot import state_from_dict, state_to_dict
+
+    state, _ = apply_turn(DialogueState(last_results=("a",)), parser.parse("calm piano, no vocals, more like #1"))
+    assert state_from_dict(state_to_dict(state)) == state
+    assert state_from_dict({"wanted": "nonsense"}) == DialogueState()
+    assert state_from_dict({"excludes_vocals": True}).excluded == ("vocals",)  # a copy saved by an older version

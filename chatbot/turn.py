@@ -1,0 +1,223 @@
+"""The chat turn: (state, message) -> (new state, reply), read top to bottom.
+
+`take_turn` parses the message, applies it to a copy of the state, builds the query,
+searches, re-ranks and writes the reply, in that order; each step is a function of its own
+module (parse, state, query, reply). The session's state is a frozen value, so a step that
+raises leaves it exactly as it was. `Recommender` holds what every session shares (the
+searcher, the parser and vocabulary, the log) and is built once per process.
+
+Example:
+    >>> recommender = Recommender(searcher, load_vocabulary())
+    >>> state, turn = take_turn(recommender, DialogueState(), "upbeat tropical music with steel drums")
+    >>> state, turn = take_turn(recommender, state, "no vocals")
+    >>> turn.results[0].track.title
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from typing import Protocol
+
+import numpy as np
+
+from retriever import FeedbackEvent, Hit, InteractionLog, SearchQuery, Track, TrackId, TurnEvent, Vocabulary
+from retriever.vocabulary import Descriptor
+
+from chatbot.parse import TurnParser, normalise_message
+from chatbot.query import DescriptorIndex, build_query, expand_exclusions
+from chatbot.reply import (
+    DIVERSITY,
+    MORE_LIKE_POOL,
+    RERANK_POOL,
+    ResultView,
+    TurnResult,
+    format_reply,
+    matched_descriptors,
+    rerank,
+)
+from chatbot.state import (
+    DialogueState,
+    apply_turn,
+    record_feedback,
+    record_results,
+    unshow_last_results,
+)
+
+logger = logging.getLogger(__name__)
+
+PARAPHRASE_MIN_COUNT = 3  # a catalogue descriptor this common may be the target of a paraphrase
+ASK_FOR_MORE = "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."
+
+
+class Searcher(Protocol):
+    """What the chat needs of a retriever (`retriever.HybridSearcher`, or a fake in tests)."""
+
+    tracks: Mapping[TrackId, Track]
+
+    def search(self, query: SearchQuery) -> list[Hit]: ...
+
+
+class TextEncoder(Protocol):
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def merge_vocabulary(base: Vocabulary, tracks: list[Track]) -> Vocabulary:
+    """The built-in vocabulary plus every catalogue descriptor it does not already name."""
+    descriptors = dict(base.descriptors)
+    surface_forms = dict(base.surface_forms)
+    for track in tracks:
+        for descriptor in track.descriptors:
+            key = " ".join(descriptor.lower().split())
+            if key not in surface_forms:
+                surface_forms[key] = key
+                descriptors[key] = Descriptor(name=key, facet="")
+    return Vocabulary(base.facets, descriptors, surface_forms)
+
+
+class Recommender:
+    """The dependencies every session shares: built once per process, never changed by a turn."""
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        vocabulary: Vocabulary,
+        *,
+        log: InteractionLog | None = None,
+        k: int = 10,
+        encoder: TextEncoder | None = None,
+        use_encoder_for_parsing: bool = True,
+    ) -> None:
+        """Args:
+            searcher: the retriever over the catalogue.
+            vocabulary: the built-in descriptor vocabulary (catalogue descriptors are added to it).
+            log: where turns and feedback are logged for GPL; None logs nothing.
+            k: results per turn.
+            encoder: for paraphrase matching in the parser; default the searcher's own encoder.
+            use_encoder_for_parsing: False turns paraphrase matching off.
+        """
+        self.searcher = searcher
+        self.tracks: Mapping[TrackId, Track] = searcher.tracks
+        tracks = list(searcher.tracks.values())
+        self.vocabulary = merge_vocabulary(vocabulary, tracks)
+        counts = Counter(" ".join(d.lower().split()) for t in tracks for d in t.descriptors)
+        paraphrase_names = [
+            name for name, d in self.vocabulary.descriptors.items() if d.facet or counts[name] >= PARAPHRASE_MIN_COUNT
+        ]
+        encoder = encoder if encoder is not None else getattr(searcher, "encoder", None)
+        embed = encoder.encode if use_encoder_for_parsing and encoder is not None else None
+        self.parser = TurnParser(self.vocabulary, embed, paraphrase_names)
+        self.descriptor_index = DescriptorIndex(counts)
+        self.log = log
+        self.k = k
+
+
+def take_turn(
+    deps: Recommender, state: DialogueState, message: object, *, session_id: str = "", k: int | None = None
+) -> tuple[DialogueState, TurnResult]:
+    """One user turn: the state after it and the reply. `state` itself is never changed."""
+    k = k or deps.k
+    parsed = deps.parser.parse(message, num_results=max(len(state.last_results), k))
+    if parsed.is_empty:
+        reply = parsed.notices[-1] if parsed.notices else "Tell me what you'd like to hear."
+        return state, TurnResult(state.turns, "", reply, [], state.snapshot(), list(parsed.notices))
+    text = normalise_message(message)[0]
+    if parsed.has_only_references and not state.has_reference(parsed):
+        # "#42" alone: say so and keep the current list, so "#2" still means the same song.
+        state, notices = apply_turn(state, parsed, deps.tracks)
+        reply = "\n".join([*notices, "Your current results are unchanged."])
+        return state, TurnResult(state.turns, text, reply, current_results(deps, state), state.snapshot(), notices)
+    state, notices = apply_turn(state, parsed, deps.tracks)
+    return answer(deps, state, notices, text, session_id=session_id, k=k)
+
+
+def search_again(
+    deps: Recommender, state: DialogueState, *, session_id: str = "", k: int | None = None
+) -> tuple[DialogueState, TurnResult]:
+    """A new list for the current state, without a message (after the user edited the state)."""
+    return answer(deps, unshow_last_results(state), [], "", session_id=session_id, k=k or deps.k)
+
+
+def answer(
+    deps: Recommender, state: DialogueState, notices: list[str], message: str, *, session_id: str, k: int
+) -> tuple[DialogueState, TurnResult]:
+    """Search for a state that already holds the turn, re-rank, record what is shown, and reply."""
+    excluded = expand_exclusions(state, deps.vocabulary, deps.descriptor_index)
+    query = build_query(state, excluded, k=k)
+    if not query.text and not query.weighted_phrases and not query.liked_ids:
+        state = dataclasses.replace(state, last_results=())
+        return state, TurnResult(state.turns, message, "\n".join([*notices, ASK_FOR_MORE]), [], state.snapshot(), notices)
+    pool = MORE_LIKE_POOL if state.more_like_turn else RERANK_POOL
+    hits = deps.searcher.search(dataclasses.replace(query, k=max(pool, k)))
+    if not hits and state.shown:
+        # Everything that fits was shown already: show it again rather than claim nothing fits.
+        query = build_query(state, excluded, k=k, repeat_shown=True)
+        hits = deps.searcher.search(dataclasses.replace(query, k=max(RERANK_POOL, k)))
+        if hits:
+            notices = [*notices, "You've seen every song that fits this; here are the best of them again."]
+    reference = reference_track(deps, state)
+    # A "more like #k" turn asks for near neighbours of that song: rank by likeness to it, no diversity.
+    diversity = 0.0 if reference is not None else DIVERSITY
+    reranked = rerank(hits, state, deps.vocabulary, diversity=diversity, reference=reference)[:k]
+    results = [
+        ResultView(rank, hit.track, score, tuple(matched_descriptors(hit.track, state)))
+        for rank, (hit, score) in enumerate(reranked, 1)
+    ]
+    state = record_results(state, [view.track.id for view in results])
+    if deps.log is not None:
+        deps.log.append(TurnEvent(
+            session_id=session_id, message=message, query_text=query.text,
+            query_phrases=tuple(query.weighted_phrases), shown=tuple((v.track.id, v.score) for v in results),
+            excluded=state.excluded, liked=state.liked,
+        ))
+    reply = format_reply(results, state, notices)
+    return state, TurnResult(state.turns, message, reply, results, state.snapshot(), notices)
+
+
+def reference_track(deps: Recommender, state: DialogueState) -> Track | None:
+    """The song a "more like #k" turn refers to, if this turn is one."""
+    if state.more_like_turn and state.more_like and state.more_like[-1] in deps.tracks:
+        return deps.tracks[state.more_like[-1]]
+    return None
+
+
+def current_results(deps: Recommender, state: DialogueState) -> list[ResultView]:
+    """The state's list on screen again (e.g. after a page reload), without searching."""
+    views = []
+    for rank, track_id in enumerate(state.last_results, 1):
+        track = deps.tracks.get(track_id)
+        if track is not None:
+            views.append(ResultView(rank, track, 0.0, tuple(matched_descriptors(track, state))))
+    return views
+
+
+def give_feedback(
+    deps: Recommender, state: DialogueState, track_id: TrackId, *, is_liked: bool, session_id: str = ""
+) -> DialogueState:
+    """A thumbs up/down on a shown track: the new state, and the event in the log.
+
+    Raises:
+        ValueError: the track is not in the catalogue.
+    """
+    if track_id not in deps.tracks:
+        raise ValueError(f"unknown track id {track_id!r}")
+    new_state = record_feedback(state, track_id, is_liked=is_liked)
+    if deps.log is not None:
+        deps.log.append(FeedbackEvent(session_id=session_id, track_id=track_id, is_liked=is_liked))
+    return new_state
+
+
+class Conversation:
+    """One session for the CLI and tests: a Recommender plus the latest state."""
+
+    def __init__(self, recommender: Recommender, *, session_id: str | None = None) -> None:
+        self.recommender = recommender
+        self.state = DialogueState()
+        self.session_id = session_id or uuid.uuid4().hex
+
+    def say(self, message: object, *, k: int | None = None) -> TurnResult:
+        self.state, turn = take_turn(self.recommender, self.state, message, session_id=self.session_id, k=k)
+        return turn

@@ -1,0 +1,83 @@
+"""`take_turn` with a fake searcher: a pure function over a frozen state, and a failed step changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot import Conversation, DialogueState, Recommender, current_results, give_feedback, search_again, take_turn
+from retriever import InteractionLog, load_vocabulary, read_interactions
+from retriever.interactions import FeedbackEvent, TurnEvent
+from tests.conftest import FakeSearcher, small_tracks
+
+
+@pytest.fixture()
+def searcher() -> FakeSearcher:
+    return FakeSearcher(small_tracks())
+
+
+@pytest.fixture()
+def recommender(searcher: FakeSearcher) -> Recommender:
+    return Recommender(searcher, load_vocabulary(), k=3, use_encoder_for_parsing=False)
+
+
+def test_a_turn_returns_a_new_state_and_leaves_the_given_one_alone(recommender: Recommender) -> None:
+    start = DialogueState()
+    state, turn = take_turn(recommender, start, "calm piano, no vocals")
+    assert start == DialogueState()
+    assert state.turns == 1 and "vocals" in state.excluded and state.last_results
+    assert [v.track.id for v in turn.results] == list(state.last_results)
+    assert all("vocals" not in " ".join(v.track.descriptors) for v in turn.results)
+    assert turn.state == state.snapshot()
+
+
+def test_the_same_turn_on_the_same_state_gives_the_same_answer(recommender: Recommender) -> None:
+    state, _ = take_turn(recommender, DialogueState(), "upbeat music")
+    once = take_turn(recommender, state, "more like #1")
+    again = take_turn(recommender, state, "more like #1")
+    assert once[0] == again[0] and once[1].reply == again[1].reply
+
+
+def test_a_search_that_raises_after_parsing_leaves_the_state_as_it_was(
+    recommender: Recommender, searcher: FakeSearcher
+) -> None:
+    state, _ = take_turn(recommender, DialogueState(), "calm piano")
+    before = state
+    searcher.fail_on = "jazz"
+    with pytest.raises(RuntimeError):
+        take_turn(recommender, state, "jazz please, no drums")
+    assert state == before and state.turns == 1 and "drums" not in state.excluded
+    searcher.fail_on = None
+    state, turn = take_turn(recommender, state, "jazz please")
+    assert state.turns == 2 and turn.results
+
+
+def test_references_resolve_against_the_list_on_screen(recommender: Recommender) -> None:
+    state, first = take_turn(recommender, DialogueState(), "upbeat music")
+    second_id = first.results[1].track.id
+    state, turn = take_turn(recommender, state, "I like #2")
+    assert second_id in state.liked
+    state, turn = take_turn(recommender, state, "#42")
+    assert "no result #42" in turn.reply and "unchanged" in turn.reply
+
+
+def test_feedback_and_search_again_are_functions_too(tmp_path, searcher: FakeSearcher) -> None:  # noqa: ANN001
+    log = InteractionLog(tmp_path / "log.jsonl")
+    recommender = Recommender(searcher, load_vocabulary(), k=3, log=log, use_encoder_for_parsing=False)
+    state, turn = take_turn(recommender, DialogueState(), "calm piano", session_id="s")
+    liked = give_feedback(recommender, state, turn.results[0].track.id, is_liked=True, session_id="s")
+    assert liked.liked == (turn.results[0].track.id,) and state.liked == ()
+    with pytest.raises(ValueError, match="unknown track id"):
+        give_feedback(recommender, state, "no-such-track", is_liked=True)
+    again, _ = search_again(recommender, liked, session_id="s")
+    assert again.last_results and current_results(recommender, again)[0].track.id == again.last_results[0]
+    events = list(read_interactions(log.path))
+    assert [type(e) for e in events] == [TurnEvent, FeedbackEvent, TurnEvent]
+    assert events[0].query_text == "calm piano" and events[0].shown[0][0] == turn.results[0].track.id
+    assert events[1].is_liked and events[2].liked == liked.liked
+
+
+def test_a_conversation_keeps_the_latest_state(recommender: Recommender) -> None:
+    conversation = Conversation(recommender)
+    conversation.say("sad folk")
+    conversation.say("no vocals")
+    assert conversation.state.turns == 2 and "vocals" in conversation.state.excluded
