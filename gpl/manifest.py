@@ -164,7 +164,7 @@ class RunManifest:
         config: Any,
         inputs: Mapping[str, Path | str],
         outputs: Sequence[Path],
-        build: Callable[[], None],
+        build: Callable[[], object],
     ) -> bool:
         """Run ``build`` unless the stage is current; record it afterwards.
 
