@@ -27,9 +27,19 @@ from gpl.mining import build_triplets, mine_candidates, sampled_view
 from gpl.pipeline import STAGES, RunReport, deploy, run
 from gpl.pseudo_label import label_triplets
 from gpl.queries import build_queries, synthesise_request
-from gpl.records import Candidates, LabeledTriplet, QueryId, TrainingQuery, Triplet, read_jsonl, write_jsonl
+from gpl.records import (
+    Candidates,
+    LabeledTriplet,
+    PairScorer,
+    QueryId,
+    Reranker,
+    TrainingQuery,
+    Triplet,
+    read_jsonl,
+    write_jsonl,
+)
 from gpl.simulate import simulate_sessions
-from gpl.teacher import CrossEncoderTeacher, PairScorer, Reranker, TeacherPair, teacher_pairs, train_teacher
+from gpl.teacher import CrossEncoderTeacher, TeacherPair, teacher_pairs, train_teacher
 from gpl.train import gpl_loss, margin_mse_loss, train_encoder, training_columns
 
 __all__ = [

@@ -1,7 +1,8 @@
 """``tunetalk train``: parse arguments, build a :class:`GPLConfig`, call :func:`gpl.pipeline.run`.
 
-This is an entry point: it reads paths and environment variables and sets up logging and
-torch threads; nothing below it does.
+``tunetalk/cli.py`` (the composition root) reads the environment and hands :func:`main` the
+paths that depend on it (the tunetalk home, the chat's log, the default gate benchmark); this
+module parses the arguments, sets up logging and torch threads, and nothing below it does.
 
 Example:
     tunetalk train assets/catalogue.jsonl --index-dir my-index --run-name week-48
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,17 +29,6 @@ from gpl.config import (
 from retriever import CatalogError, EncoderError, StoreError
 
 logger = logging.getLogger(__name__)
-
-LOG_ENV = "TUNETALK_LOG"
-HOME_ENV = "TUNETALK_HOME"
-DEFAULT_BENCHMARK = Path(__file__).resolve().parents[2] / "shared" / "data" / "lp-musiccaps-mc" / "test.csv"
-
-
-def _default_log() -> Path:
-    """The chat's log: $TUNETALK_LOG, else $TUNETALK_HOME/interactions.jsonl (default ~/.cache/tunetalk)."""
-    home = Path(os.environ.get(HOME_ENV) or Path.home() / ".cache" / "tunetalk")
-    return Path(os.environ.get(LOG_ENV) or home / "interactions.jsonl")
-
 
 def _int_list(text: str) -> tuple[int, ...]:
     try:
@@ -62,12 +51,16 @@ def _str_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(
+    *, home: Path | None = None, default_log: Path | None = None, benchmark_path: Path | None = None
+) -> argparse.ArgumentParser:
+    """The ``tunetalk train`` parser; the paths only fill in its help text."""
     defaults = (QueryConfig(), MiningConfig(), TeacherConfig(), TrainConfig(), GateConfig())
     queries, mining, teacher, training, gate = defaults
     parser = argparse.ArgumentParser(
         prog="tunetalk train",
-        description="GPL: adapt the bi-encoder to logged conversations, gate it, re-index and switch.",
+        description="GPL: adapt the bi-encoder to logged conversations, gate it, re-index and switch."
+        + (f" The tunetalk home is {home}." if home is not None else ""),
     )
     inputs = parser.add_argument_group("inputs")
     inputs.add_argument("catalogue", type=Path, help="catalogue file (queries, negatives, new index)")
@@ -76,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--log",
         type=Path,
         default=None,
-        help=f"interaction log (default ${LOG_ENV}, else ${HOME_ENV}/interactions.jsonl)",
+        help=f"interaction log (default: the chat's log, {default_log or 'in the tunetalk home'})",
     )
     inputs.add_argument("--no-log", action="store_true", help="ignore the interaction log (cold start)")
     inputs.add_argument(
@@ -178,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--gate-benchmark",
         type=Path,
         default=None,
-        help=f"LP-MusicCaps-MC-style csv (default {DEFAULT_BENCHMARK} when present)",
+        help=f"LP-MusicCaps-MC-style csv (default {benchmark_path or 'none'} when present)",
     )
     check.add_argument(
         "--no-gate-benchmark", action="store_true", help="gate on held-out logged queries only"
@@ -204,16 +197,28 @@ def current_encoder(explicit: str | None, index_dir: Path | None) -> str:
     return DEFAULT_ENCODER
 
 
-def config_from_args(args: argparse.Namespace) -> GPLConfig:
-    """Build the pipeline config from parsed arguments (validation happens in the dataclasses)."""
+def config_from_args(
+    args: argparse.Namespace, *, default_log: Path, benchmark_path: Path | None = None
+) -> GPLConfig:
+    """Build the pipeline config from parsed arguments (validation happens in the dataclasses).
+
+    Args:
+        args: from :func:`build_parser`.
+        default_log: the interaction log when neither ``--log`` nor ``--no-log`` is given.
+        benchmark_path: the gate benchmark when ``--gate-benchmark`` is not given, used only if the
+            file exists (None: gate on held-out logged queries unless one is given).
+    """
     benchmark = None
     if not args.no_gate_benchmark:
-        benchmark = args.gate_benchmark or (DEFAULT_BENCHMARK if DEFAULT_BENCHMARK.is_file() else None)
+        if args.gate_benchmark is not None:
+            benchmark = args.gate_benchmark
+        elif benchmark_path is not None and benchmark_path.is_file():
+            benchmark = benchmark_path
     return GPLConfig(
         catalogue=args.catalogue,
         catalogue_format=args.format,
         run_dir=args.runs_dir / args.run_name,
-        log=None if args.no_log else (args.log or _default_log()),
+        log=None if args.no_log else (args.log or default_log),
         encoder=current_encoder(args.encoder, args.index_dir),
         teacher=args.teacher,
         index_dir=args.index_dir,
@@ -270,19 +275,29 @@ def config_from_args(args: argparse.Namespace) -> GPLConfig:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``tunetalk train``; returns the exit status (0 done, 1 refused by the gate, 2 error)."""
+def main(
+    argv: Sequence[str] | None = None, *, home: Path, default_log: Path, benchmark_path: Path | None
+) -> int:
+    """Run ``tunetalk train``; ``tunetalk/cli.py`` calls it with the paths it read from the environment.
+
+    Args:
+        argv: the arguments after ``train`` (default ``sys.argv[1:]``).
+        home: the tunetalk home (``$TUNETALK_HOME``); only shown in ``--help``, GPL writes nothing there.
+        default_log: the chat's interaction log, read unless ``--log`` or ``--no-log`` is given.
+        benchmark_path: the default ``--gate-benchmark`` (used when the file exists), or None.
+
+    Returns:
+        The exit status: 0 done, 1 refused by the gate, 2 error, 130 interrupted.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--"]:  # `tunetalk train -- --log ...`: the separator reaches us
         argv = argv[1:]
-    args = build_parser().parse_args(argv)
+    args = build_parser(home=home, default_log=default_log, benchmark_path=benchmark_path).parse_args(argv)
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
         )
     logging.getLogger("gpl").setLevel(logging.WARNING if args.quiet else logging.INFO)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.num_threads is not None:
         if args.num_threads < 1:
             print(
@@ -295,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gpl.pipeline import run
 
     try:
-        report = run(config_from_args(args))
+        report = run(config_from_args(args, default_log=default_log, benchmark_path=benchmark_path))
     except (
         ValueError,
         FileNotFoundError,
@@ -327,7 +342,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     if report.generation is not None:
         print(f"live index: {report.generation / 'index'} (tunetalk ask --index-dir {args.index_dir} ...)")
     return 0 if report.gate.is_accepted else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -20,7 +20,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from gpl.teacher import CrossEncoderTeacher, PairScorer
+from gpl.records import PairScorer
+from gpl.teacher import CrossEncoderTeacher
 from retriever.evaluate import Benchmark, DocId, QueryId, load_mc_rows, sample_paper_benchmark, score_run
 from retriever.rankers import Bm25Ranker
 

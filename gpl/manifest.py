@@ -164,7 +164,7 @@ class RunManifest:
         config: Any,
         inputs: Mapping[str, Path | str],
         outputs: Sequence[Path],
-        build: Callable[[], None],
+        build: Callable[[], object],
     ) -> bool:
         """Run ``build`` unless the stage is current; record it afterwards.
 
@@ -193,12 +193,3 @@ class RunManifest:
         self.record(stage, config, inputs, outputs, seconds, cpu_seconds)
         logger.info("stage %s: done in %.1fs (%.1fs CPU)", stage, seconds, cpu_seconds)
         return True
-
-    def output_hash(self, stage: str) -> str:
-        """One hash over a recorded stage's artifacts, to chain it into the next stage's inputs.
-
-        Raises:
-            KeyError: the stage has not been recorded.
-        """
-        record = self.stages()[stage]
-        return hashlib.sha256(json.dumps(record.outputs, sort_keys=True).encode("utf-8")).hexdigest()

@@ -24,8 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gpl.config import MiningConfig
-from gpl.records import Candidates, TrainingQuery, Triplet
-from gpl.teacher import Reranker
+from gpl.records import Candidates, Reranker, TrainingQuery, Triplet
 from retriever import Encoder, LexicalIndex, Track, TrackId
 
 logger = logging.getLogger(__name__)

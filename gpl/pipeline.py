@@ -1,11 +1,15 @@
 """The adapt pipeline, stage by stage: ``run(config)``.
 
-    queries -> candidates -> teacher -> triplets -> labels -> train -> gate -> deploy
+    queries -> candidates -> teacher -> triplets -> labels -> train -> gate -> fusion -> deploy
 
-Each stage writes its artifact under ``runs/<run_name>/`` and records its config and input
-hashes in ``manifest.json`` (see :mod:`gpl.manifest`); a re-run skips every stage whose
-manifest still matches, so a killed run resumes where it stopped (training itself resumes
-from its last checkpoint).
+Each stage is one function ``write_<artifact>(run) -> artifact`` that reads the artifacts of
+earlier stages from ``runs/<run_name>/`` (:class:`RunPaths`) and writes its own there, and
+one ``<stage>_key(run) -> StageKey`` that names what its manifest entry is matched on: its
+config, its inputs (hashed files and dirs, or identity strings) and its artifacts.
+:data:`STAGES` lists them in order and :func:`run_stages` is the loop: it records each stage
+in ``manifest.json`` (see :mod:`gpl.manifest`) and skips every stage whose manifest still
+matches, so a killed run resumes where it stopped (training itself resumes from its last
+checkpoint).
 
 Example:
     >>> report = run(GPLConfig(catalogue=Path("assets/catalogue.jsonl"), run_dir=Path("runs/demo"),
@@ -17,12 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
@@ -45,6 +50,7 @@ from gpl.records import Candidates, LabeledTriplet, TrainingQuery, Triplet, read
 from gpl.teacher import CrossEncoderTeacher, teacher_pairs, train_teacher
 from gpl.train import require_training_libraries, resolve_device, train_encoder
 from retriever import (
+    SentenceEncoder,
     Track,
     activate_generation,
     active_generation,
@@ -58,8 +64,6 @@ from retriever import (
 from retriever import Fusion, RetrievalConfig
 
 logger = logging.getLogger(__name__)
-
-STAGES = ("queries", "candidates", "teacher", "triplets", "labels", "train", "gate", "fusion", "deploy")
 
 
 def code_hash(*modules: ModuleType) -> str:
@@ -107,48 +111,496 @@ def training_tracks(tracks: list[Track], split: str | None) -> list[Track]:
     return kept
 
 
-class _Run:
-    """The state shared by the stages of one run (paths, loaded models, the manifest)."""
+@dataclass(frozen=True)
+class RunPaths:
+    """Every artifact of one run; all under ``run_dir`` except an already trained ``--teacher``."""
 
-    def __init__(self, config: GPLConfig) -> None:
-        self.config = config
-        self.dir = config.run_dir
-        self.manifest = RunManifest(config.run_dir)
-        self.outcomes: list[StageOutcome] = []
-        self.device = resolve_device(config.device)
-        loaded = load_catalog(config.catalogue, config.catalogue_format)
-        if loaded.skipped:
-            logger.warning("%s: %s", config.catalogue, loaded.summary())
-        if not loaded.tracks:
-            raise ValueError(f"{config.catalogue}: no valid tracks ({loaded.summary()})")
-        self.all_tracks = loaded.tracks
-        self.tracks = training_tracks(loaded.tracks, config.queries.split)
-        logger.info(
-            "catalogue: %d tracks, %d for training; example: %s",
-            len(self.all_tracks),
-            len(self.tracks),
-            self.tracks[0],
+    run_dir: Path
+    queries: Path  # queries.jsonl: TrainingQuery[] to train on
+    heldout: Path  # heldout.jsonl: TrainingQuery[] the gate and fusion measure on
+    candidates: Path  # candidates.jsonl: Candidates[]
+    teacher: Path  # the cross-encoder dir
+    triplets: Path  # triplets.jsonl: Triplet[]
+    labels: Path  # labels.jsonl: LabeledTriplet[]
+    encoder: Path  # the adapted bi-encoder dir
+    checkpoints: Path  # training checkpoints (not an artifact: resumed, never skipped on)
+    gate: Path  # gate.json: GateResult
+    fusion: Path  # fusion.json: FusionRecord
+    deploy: Path  # deploy.json: where the accepted encoder went
+
+    @classmethod
+    def for_config(cls, config: GPLConfig) -> RunPaths:
+        run_dir = config.run_dir
+        return cls(
+            run_dir=run_dir,
+            queries=run_dir / "queries.jsonl",
+            heldout=run_dir / "heldout.jsonl",
+            candidates=run_dir / "candidates.jsonl",
+            teacher=config.teacher or run_dir / "teacher",
+            triplets=run_dir / "triplets.jsonl",
+            labels=run_dir / "labels.jsonl",
+            encoder=run_dir / "encoder",
+            checkpoints=run_dir / "checkpoints",
+            gate=run_dir / "gate.json",
+            fusion=run_dir / "fusion.json",
+            deploy=run_dir / "deploy.json",
         )
-        self.encoder = load_encoder(config.encoder, device=self.device)
-        self.teacher_dir = config.teacher or self.dir / "teacher"
-        self._teacher: CrossEncoderTeacher | None = None
 
-    def path(self, name: str) -> Path:
-        return self.dir / name
 
+@dataclass(frozen=True)
+class RunContext:
+    """What every stage reads: the config, the artifact paths, the catalogue and the current encoder."""
+
+    config: GPLConfig
+    paths: RunPaths
+    device: str
+    all_tracks: list[Track]  # the whole catalogue: re-indexed on deploy
+    tracks: list[Track]  # the training split: queries, negatives, gate and fusion
+    encoder: SentenceEncoder  # the encoder being adapted (and the gate's "current")
+    log: Path | None  # the interaction log, None when there is none to read
+
+    @property
+    def show_progress_bar(self) -> bool | None:
+        return self.config.show_progress_bar
+
+    @functools.cached_property
     def teacher(self) -> CrossEncoderTeacher:
-        if self._teacher is None:
-            self._teacher = CrossEncoderTeacher.load(
-                self.teacher_dir, device=self.device, max_length=self.config.teacher_training.max_length
-            )
-        return self._teacher
+        """The trained teacher, loaded on first use (the triplets and labels stages share it)."""
+        return CrossEncoderTeacher.load(
+            self.paths.teacher, device=self.device, max_length=self.config.teacher_training.max_length
+        )
 
-    def stage(
-        self, name: str, config: object, inputs: dict[str, Path | str], outputs: list[Path], build
-    ) -> None:  # noqa: ANN001
-        did_run = self.manifest.run_stage(name, config, inputs, outputs, build)
-        record = self.manifest.stages()[name]
-        self.outcomes.append(StageOutcome(name, did_run, record.seconds, record.cpu_seconds))
+
+def open_run(config: GPLConfig) -> RunContext:
+    """Load what the stages share: the catalogue (and its training split) and the current encoder.
+
+    Raises:
+        ValueError: the catalogue has no valid track, or none in the training split.
+        FileNotFoundError: the catalogue does not exist.
+    """
+    device = resolve_device(config.device)
+    loaded = load_catalog(config.catalogue, config.catalogue_format)
+    if loaded.skipped:
+        logger.warning("%s: %s", config.catalogue, loaded.summary())
+    if not loaded.tracks:
+        raise ValueError(f"{config.catalogue}: no valid tracks ({loaded.summary()})")
+    tracks = training_tracks(loaded.tracks, config.queries.split)
+    logger.info(
+        "catalogue: %d tracks, %d for training; example: %s", len(loaded.tracks), len(tracks), tracks[0]
+    )
+    return RunContext(
+        config=config,
+        paths=RunPaths.for_config(config),
+        device=device,
+        all_tracks=loaded.tracks,
+        tracks=tracks,
+        encoder=load_encoder(config.encoder, device=device),
+        log=config.log if config.log is not None and config.log.is_file() else None,
+    )
+
+
+@dataclass(frozen=True)
+class StageKey:
+    """What a stage's manifest entry is matched on, and the artifacts the stage writes."""
+
+    config: object  # a config dataclass or plain data
+    inputs: dict[str, Path | str]  # name => file/dir (hashed) or identity string
+    outputs: tuple[Path, ...]
+
+
+def _write_json(path: Path, record: object) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def read_gate(path: Path) -> GateResult:
+    """The gate's decision as the ``gate`` stage wrote it."""
+    return GateResult(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def read_fusion(path: Path) -> FusionRecord:
+    """The dense weight the ``fusion`` stage chose, with its evidence."""
+    return FusionRecord(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def read_generation(path: Path) -> Path | None:
+    """The index generation the ``deploy`` stage switched to (None: it only saved the encoder)."""
+    recorded = json.loads(path.read_text(encoding="utf-8")).get("generation")
+    return Path(recorded) if recorded else None
+
+
+# --- queries: the log's turns and the catalogue's captions/templates -> train and held-out requests
+
+
+def queries_key(run: RunContext) -> StageKey:
+    return StageKey(
+        run.config.queries,
+        {"catalogue": run.config.catalogue, "log": run.log or "no-log", "code": code_hash(gpl.queries)},
+        (run.paths.queries, run.paths.heldout),
+    )
+
+
+def write_queries(run: RunContext) -> tuple[Path, Path]:
+    """Build the training and held-out requests.
+
+    Returns:
+        ``(queries.jsonl, heldout.jsonl)``.
+
+    Raises:
+        ValueError: neither the log nor the catalogue gave a single training request.
+    """
+    interactions = read_interactions(run.log) if run.log is not None else iter(())
+    train, heldout = build_queries(run.tracks, interactions, run.config.queries)
+    if not train:
+        raise ValueError(
+            "no training queries: the log has no turns and the catalogue gave no captions/templates"
+        )
+    write_jsonl(run.paths.queries, train)
+    write_jsonl(run.paths.heldout, heldout)
+    return run.paths.queries, run.paths.heldout
+
+
+# --- candidates: each request's top tracks from the current bi-encoder and lexical search
+
+
+def candidates_key(run: RunContext) -> StageKey:
+    return StageKey(
+        {
+            "candidates_per_retriever": run.config.mining.candidates_per_retriever,
+            "split": run.config.queries.split,
+        },
+        {
+            "queries": run.paths.queries,
+            "catalogue": run.config.catalogue,
+            "encoder": run.encoder.info.fingerprint,
+            "code": code_hash(gpl.mining),
+        },
+        (run.paths.candidates,),
+    )
+
+
+def write_candidates(run: RunContext) -> Path:
+    """Mine every training request's candidates. Returns ``candidates.jsonl``."""
+    queries = list(read_jsonl(run.paths.queries, TrainingQuery))
+    candidates = mine_candidates(
+        queries, run.tracks, run.encoder, run.config.mining, show_progress_bar=run.show_progress_bar
+    )
+    write_jsonl(run.paths.candidates, candidates)
+    return run.paths.candidates
+
+
+# --- teacher: our cross-encoder, trained on the requests whose positive is known
+
+
+def trains_teacher(run: RunContext) -> bool:
+    """Whether the run trains its teacher (no ``--teacher`` dir was given)."""
+    return run.config.teacher is None
+
+
+def teacher_key(run: RunContext) -> StageKey:
+    return StageKey(
+        {
+            "training": run.config.teacher_training,
+            "base": run.config.teacher_base,
+            "sampled_view_fraction": 0.5,
+            "near_duplicate_jaccard": run.config.mining.near_duplicate_jaccard,
+        },
+        {
+            "queries": run.paths.queries,
+            "candidates": run.paths.candidates,
+            "catalogue": run.config.catalogue,
+            "code": code_hash(gpl.teacher, gpl.mining),
+        },
+        (run.paths.teacher,),
+    )
+
+
+def write_teacher(run: RunContext) -> Path:
+    """Train the cross-encoder teacher from ``teacher_base``. Returns its directory."""
+    pairs = teacher_pairs(
+        list(read_jsonl(run.paths.queries, TrainingQuery)),
+        list(read_jsonl(run.paths.candidates, Candidates)),
+        run.tracks,
+        run.config.teacher_training,
+        near_duplicate_jaccard=run.config.mining.near_duplicate_jaccard,
+    )
+    base_dir = load_encoder(run.config.teacher_base, device="cpu").path
+    return train_teacher(
+        pairs,
+        base_dir,
+        run.paths.teacher,
+        run.config.teacher_training,
+        device=run.device,
+        show_progress_bar=run.show_progress_bar,
+    )
+
+
+# --- triplets: (request, positive, hard negative); the teacher picks a positive where none is known
+
+
+def triplets_key(run: RunContext) -> StageKey:
+    return StageKey(
+        run.config.mining,
+        {
+            "queries": run.paths.queries,
+            "candidates": run.paths.candidates,
+            "catalogue": run.config.catalogue,
+            "teacher": run.paths.teacher,
+            "code": code_hash(gpl.mining),
+        },
+        (run.paths.triplets,),
+    )
+
+
+def write_triplets(run: RunContext) -> Path:
+    """Build the triplets (the teacher is loaded only if a request has no known positive).
+
+    Returns ``triplets.jsonl``.
+    """
+    queries = list(read_jsonl(run.paths.queries, TrainingQuery))
+    needs_teacher = any(not query.positive_ids for query in queries)
+    triplets = build_triplets(
+        queries,
+        list(read_jsonl(run.paths.candidates, Candidates)),
+        run.tracks,
+        run.teacher if needs_teacher else None,
+        run.config.mining,
+        show_progress_bar=run.show_progress_bar,
+    )
+    write_jsonl(run.paths.triplets, triplets)
+    return run.paths.triplets
+
+
+# --- labels: the teacher's margin for every triplet
+
+
+def labels_key(run: RunContext) -> StageKey:
+    return StageKey(
+        run.config.labels,
+        {
+            "triplets": run.paths.triplets,
+            "teacher": run.paths.teacher,
+            "code": code_hash(gpl.pseudo_label, gpl.teacher),
+        },
+        (run.paths.labels,),
+    )
+
+
+def write_labels(run: RunContext) -> Path:
+    """Label every triplet with the teacher's margin. Returns ``labels.jsonl``."""
+    triplets = list(read_jsonl(run.paths.triplets, Triplet))
+    labeled = label_triplets(
+        triplets, run.teacher, run.config.labels, show_progress_bar=run.show_progress_bar
+    )
+    write_jsonl(run.paths.labels, labeled)
+    return run.paths.labels
+
+
+# --- train: MarginMSE fit of the current encoder on the labels
+
+
+def train_key(run: RunContext) -> StageKey:
+    return StageKey(
+        run.config.training,
+        {"labels": run.paths.labels, "encoder": run.encoder.info.fingerprint, "code": code_hash(gpl.train)},
+        (run.paths.encoder,),
+    )
+
+
+def write_encoder(run: RunContext) -> Path:
+    """Fit the student, resuming from checkpoints of this same training run. Returns its directory."""
+    checkpoint_dir = run.paths.checkpoints
+    # Checkpoints from a run with another config or other labels must not be resumed.
+    inputs = RunManifest(run.paths.run_dir).hash_inputs(train_key(run).inputs)
+    key = hashlib.sha256(
+        json.dumps([plain(run.config.training), inputs], sort_keys=True).encode()
+    ).hexdigest()
+    key_file = checkpoint_dir / "CHECKPOINT_KEY"
+    if checkpoint_dir.exists() and (not key_file.is_file() or key_file.read_text().strip() != key):
+        logger.info("discarding checkpoints of an earlier, different training run")
+        shutil.rmtree(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key + "\n")
+    train_encoder(
+        list(read_jsonl(run.paths.labels, LabeledTriplet)),
+        run.encoder.path,
+        run.paths.encoder,
+        checkpoint_dir,
+        run.config.training,
+        device=run.device,
+        show_progress_bar=run.show_progress_bar,
+    )
+    return run.paths.encoder
+
+
+# --- gate: the new encoder against the current one, on the benchmark and the held-out requests
+
+
+def gate_key(run: RunContext) -> StageKey:
+    inputs: dict[str, Path | str] = {
+        "candidate": run.paths.encoder,
+        "current": run.encoder.info.fingerprint,
+        "heldout": run.paths.heldout,
+        "catalogue": run.config.catalogue,
+        "code": code_hash(gpl.gate),
+    }
+    if run.config.gate.benchmark is not None:
+        inputs["benchmark"] = run.config.gate.benchmark
+    return StageKey(run.config.gate, inputs, (run.paths.gate,))
+
+
+def write_gate(run: RunContext) -> GateResult:
+    """Score both encoders and decide; the decision goes to ``gate.json``."""
+    heldout = list(read_jsonl(run.paths.heldout, TrainingQuery))
+    benchmarks = gate_benchmarks(run.config.gate, heldout, run.tracks)
+    current = score_encoder(run.encoder, benchmarks, run.config.gate.k)
+    candidate = score_encoder(
+        load_encoder(str(run.paths.encoder), device=run.device), benchmarks, run.config.gate.k
+    )
+    result = decide(current, candidate, run.config.gate)
+    _write_json(run.paths.gate, asdict(result))
+    return result
+
+
+# --- fusion and deploy run only for an accepted encoder that has somewhere to go
+
+
+def deploys(run: RunContext) -> bool:
+    """Whether the gate accepted the new encoder and the run has an index or a save dir for it."""
+    config = run.config
+    return read_gate(run.paths.gate).is_accepted and (
+        config.index_dir is not None or config.save_encoder is not None
+    )
+
+
+def fusion_key(run: RunContext) -> StageKey:
+    return StageKey(
+        run.config.fusion,
+        {
+            "encoder": run.paths.encoder,
+            "heldout": run.paths.heldout,
+            "catalogue": run.config.catalogue,
+            "code": code_hash(gpl.fusion),
+        },
+        (run.paths.fusion,),
+    )
+
+
+def write_fusion(run: RunContext) -> FusionRecord:
+    """Choose the hybrid search's dense weight for the new encoder; the choice goes to ``fusion.json``."""
+    record = choose_encoder_fusion(
+        load_encoder(str(run.paths.encoder), device=run.device),
+        run.tracks,
+        list(read_jsonl(run.paths.heldout, TrainingQuery)),
+        run.config.fusion,
+    )
+    _write_json(run.paths.fusion, asdict(record))
+    return record
+
+
+def generation_name(run: RunContext) -> str:
+    """The new index generation's name: the run's name and the new encoder's hash."""
+    return f"{run.config.run_dir.name}-{fingerprint(run.paths.encoder)[:12]}"
+
+
+def deploy_key(run: RunContext) -> StageKey:
+    config = run.config
+    return StageKey(
+        {"index_dir": config.index_dir, "save_encoder": config.save_encoder, "name": generation_name(run)},
+        {
+            "encoder": run.paths.encoder,
+            "gate": run.paths.gate,
+            "fusion": run.paths.fusion,
+            "catalogue": config.catalogue,
+        },
+        (run.paths.deploy,),
+    )
+
+
+def write_deploy(run: RunContext) -> Path | None:
+    """Save the encoder (``--save-encoder``) and/or re-index and switch (``--index-dir``).
+
+    Returns:
+        The new live generation, None when there is no index dir.
+    """
+    config = run.config
+    fusion = read_fusion(run.paths.fusion)
+    retrieval = (
+        None
+        if fusion.dense_weight is None
+        else RetrievalConfig(fusion=Fusion.WEIGHTED, dense_weight=fusion.dense_weight)
+    )
+    record: dict[str, str] = {}
+    if config.save_encoder is not None:
+        copy_dir(run.paths.encoder, config.save_encoder)
+        if retrieval is not None:
+            save_retrieval_config(config.save_encoder, retrieval)
+        record["saved_encoder"] = str(config.save_encoder)
+    generation: Path | None = None
+    if config.index_dir is not None:
+        generation = deploy(
+            run.all_tracks,
+            run.paths.encoder,
+            config.index_dir,
+            generation_name(run),
+            device=run.device,
+            show_progress_bar=run.show_progress_bar,
+            retrieval=retrieval,
+        )
+        record["generation"] = str(generation)
+    _write_json(run.paths.deploy, record)
+    return generation
+
+
+def _always(run: RunContext) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One row of :data:`STAGES`."""
+
+    name: str
+    key: Callable[[RunContext], StageKey]  # what the manifest entry is matched on
+    build: Callable[[RunContext], object]  # writes the stage's artifacts and returns the artifact
+    applies: Callable[[RunContext], bool] = _always  # False: the stage is not part of this run
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("queries", queries_key, write_queries),
+    Stage("candidates", candidates_key, write_candidates),
+    Stage("teacher", teacher_key, write_teacher, applies=trains_teacher),
+    Stage("triplets", triplets_key, write_triplets),
+    Stage("labels", labels_key, write_labels),
+    Stage("train", train_key, write_encoder),
+    Stage("gate", gate_key, write_gate),
+    Stage("fusion", fusion_key, write_fusion, applies=deploys),
+    Stage("deploy", deploy_key, write_deploy, applies=deploys),
+)
+
+
+def run_stages(run: RunContext, stages: Sequence[Stage] = STAGES) -> tuple[StageOutcome, ...]:
+    """Run every stage that applies, in order, skipping those whose manifest entry still matches.
+
+    A stage's ``applies`` and ``key`` are evaluated only once the stages before it have finished,
+    so they may read earlier artifacts (``fusion`` and ``deploy`` read the gate's decision).
+
+    Returns:
+        One outcome per stage that applied.
+    """
+    manifest = RunManifest(run.paths.run_dir)
+    outcomes: list[StageOutcome] = []
+    for stage in stages:
+        if not stage.applies(run):
+            continue
+        key = stage.key(run)
+        did_run = manifest.run_stage(
+            stage.name, key.config, key.inputs, key.outputs, functools.partial(stage.build, run)
+        )
+        record = manifest.stages()[stage.name]
+        outcomes.append(StageOutcome(stage.name, did_run, record.seconds, record.cpu_seconds))
+    return tuple(outcomes)
 
 
 def run(config: GPLConfig) -> RunReport:
@@ -169,7 +621,21 @@ def run(config: GPLConfig) -> RunReport:
     require_training_libraries()
     config.run_dir.mkdir(parents=True, exist_ok=True)
     with run_lock(config.run_dir):
-        return _run_stages(config)
+        context = open_run(config)
+        return build_report(context, run_stages(context))
+
+
+def build_report(run: RunContext, outcomes: tuple[StageOutcome, ...]) -> RunReport:
+    """Read the gate's decision and, for a deployed encoder, its fusion and generation back from the run."""
+    gate = read_gate(run.paths.gate)
+    fusion: FusionRecord | None = None
+    generation: Path | None = None
+    if deploys(run):
+        fusion = read_fusion(run.paths.fusion)
+        generation = read_generation(run.paths.deploy)
+    elif not gate.is_accepted:
+        logger.warning("the new encoder was not deployed: %s", gate.reason)
+    return RunReport(run.paths.run_dir, outcomes, gate, run.paths.encoder, generation, fusion)
 
 
 @contextlib.contextmanager
@@ -190,275 +656,6 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()  # closing releases the lock, also when the process dies
-
-
-def _run_stages(config: GPLConfig) -> RunReport:
-    state = _Run(config)
-    show = config.show_progress_bar
-    log_input: Path | str = config.log if config.log is not None and config.log.is_file() else "no-log"
-    encoder_id = state.encoder.info.fingerprint
-
-    queries_path, heldout_path = state.path("queries.jsonl"), state.path("heldout.jsonl")
-
-    def build_queries_stage() -> None:
-        interactions = read_interactions(config.log) if isinstance(log_input, Path) else iter(())
-        train, heldout = build_queries(state.tracks, interactions, config.queries)
-        if not train:
-            raise ValueError(
-                "no training queries: the log has no turns and the catalogue gave no captions/templates"
-            )
-        write_jsonl(queries_path, train)
-        write_jsonl(heldout_path, heldout)
-
-    state.stage(
-        "queries",
-        config.queries,
-        {"catalogue": config.catalogue, "log": log_input, "code": code_hash(gpl.queries)},
-        [queries_path, heldout_path],
-        build_queries_stage,
-    )
-
-    candidates_path = state.path("candidates.jsonl")
-    candidates_config = {
-        "candidates_per_retriever": config.mining.candidates_per_retriever,
-        "split": config.queries.split,
-    }
-
-    def build_candidates_stage() -> None:
-        queries = list(read_jsonl(queries_path, TrainingQuery))
-        write_jsonl(
-            candidates_path,
-            mine_candidates(queries, state.tracks, state.encoder, config.mining, show_progress_bar=show),
-        )
-
-    state.stage(
-        "candidates",
-        candidates_config,
-        {
-            "queries": queries_path,
-            "catalogue": config.catalogue,
-            "encoder": encoder_id,
-            "code": code_hash(gpl.mining),
-        },
-        [candidates_path],
-        build_candidates_stage,
-    )
-
-    if config.teacher is None:
-        teacher_config = {
-            "training": config.teacher_training,
-            "base": config.teacher_base,
-            "sampled_view_fraction": 0.5,
-            "near_duplicate_jaccard": config.mining.near_duplicate_jaccard,
-        }
-
-        def build_teacher_stage() -> None:
-            pairs = teacher_pairs(
-                list(read_jsonl(queries_path, TrainingQuery)),
-                list(read_jsonl(candidates_path, Candidates)),
-                state.tracks,
-                config.teacher_training,
-                near_duplicate_jaccard=config.mining.near_duplicate_jaccard,
-            )
-            base_dir = load_encoder(config.teacher_base, device="cpu").path
-            train_teacher(
-                pairs,
-                base_dir,
-                state.teacher_dir,
-                config.teacher_training,
-                device=state.device,
-                show_progress_bar=show,
-            )
-
-        state.stage(
-            "teacher",
-            teacher_config,
-            {
-                "queries": queries_path,
-                "candidates": candidates_path,
-                "catalogue": config.catalogue,
-                "code": code_hash(gpl.teacher, gpl.mining),
-            },
-            [state.teacher_dir],
-            build_teacher_stage,
-        )
-
-    triplets_path = state.path("triplets.jsonl")
-
-    def build_triplets_stage() -> None:
-        queries = list(read_jsonl(queries_path, TrainingQuery))
-        needs_teacher = any(not q.positive_ids for q in queries)
-        triplets = build_triplets(
-            queries,
-            list(read_jsonl(candidates_path, Candidates)),
-            state.tracks,
-            state.teacher() if needs_teacher else None,
-            config.mining,
-            show_progress_bar=show,
-        )
-        write_jsonl(triplets_path, triplets)
-
-    state.stage(
-        "triplets",
-        config.mining,
-        {
-            "queries": queries_path,
-            "candidates": candidates_path,
-            "catalogue": config.catalogue,
-            "teacher": state.teacher_dir,
-            "code": code_hash(gpl.mining),
-        },
-        [triplets_path],
-        build_triplets_stage,
-    )
-
-    labels_path = state.path("labels.jsonl")
-
-    def build_labels_stage() -> None:
-        triplets = list(read_jsonl(triplets_path, Triplet))
-        write_jsonl(
-            labels_path, label_triplets(triplets, state.teacher(), config.labels, show_progress_bar=show)
-        )
-
-    state.stage(
-        "labels",
-        config.labels,
-        {
-            "triplets": triplets_path,
-            "teacher": state.teacher_dir,
-            "code": code_hash(gpl.pseudo_label, gpl.teacher),
-        },
-        [labels_path],
-        build_labels_stage,
-    )
-
-    encoder_dir, checkpoint_dir = state.path("encoder"), state.path("checkpoints")
-    train_inputs: dict[str, Path | str] = {
-        "labels": labels_path,
-        "encoder": encoder_id,
-        "code": code_hash(gpl.train),
-    }
-
-    def build_train_stage() -> None:
-        # Checkpoints from a run with another config or other labels must not be resumed.
-        key = hashlib.sha256(
-            json.dumps(
-                [plain(config.training), state.manifest.hash_inputs(train_inputs)], sort_keys=True
-            ).encode()
-        ).hexdigest()
-        key_file = checkpoint_dir / "CHECKPOINT_KEY"
-        if checkpoint_dir.exists() and (not key_file.is_file() or key_file.read_text().strip() != key):
-            logger.info("discarding checkpoints of an earlier, different training run")
-            shutil.rmtree(checkpoint_dir)
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(key + "\n")
-        labeled = list(read_jsonl(labels_path, LabeledTriplet))
-        train_encoder(
-            labeled,
-            state.encoder.path,
-            encoder_dir,
-            checkpoint_dir,
-            config.training,
-            device=state.device,
-            show_progress_bar=show,
-        )
-
-    state.stage("train", config.training, train_inputs, [encoder_dir], build_train_stage)
-
-    gate_path = state.path("gate.json")
-
-    def build_gate_stage() -> None:
-        heldout = list(read_jsonl(heldout_path, TrainingQuery))
-        benchmarks = gate_benchmarks(config.gate, heldout, state.tracks)
-        current = score_encoder(state.encoder, benchmarks, config.gate.k)
-        candidate = score_encoder(
-            load_encoder(str(encoder_dir), device=state.device), benchmarks, config.gate.k
-        )
-        result = decide(current, candidate, config.gate)
-        temporary = gate_path.with_name(gate_path.name + ".tmp")
-        temporary.write_text(json.dumps(asdict(result), indent=1) + "\n", encoding="utf-8")
-        os.replace(temporary, gate_path)
-
-    gate_inputs: dict[str, Path | str] = {
-        "candidate": encoder_dir,
-        "current": encoder_id,
-        "heldout": heldout_path,
-        "catalogue": config.catalogue,
-        "code": code_hash(gpl.gate),
-    }
-    if config.gate.benchmark is not None:
-        gate_inputs["benchmark"] = config.gate.benchmark
-    state.stage("gate", config.gate, gate_inputs, [gate_path], build_gate_stage)
-    gate = GateResult(**json.loads(gate_path.read_text(encoding="utf-8")))
-
-    generation: Path | None = None
-    fusion: FusionRecord | None = None
-    if gate.is_accepted and (config.index_dir is not None or config.save_encoder is not None):
-        fusion_path = state.path("fusion.json")
-
-        def build_fusion_stage() -> None:
-            record = choose_encoder_fusion(
-                load_encoder(str(encoder_dir), device=state.device),
-                state.tracks,
-                list(read_jsonl(heldout_path, TrainingQuery)),
-                config.fusion,
-            )
-            temporary = fusion_path.with_name(fusion_path.name + ".tmp")
-            temporary.write_text(json.dumps(asdict(record), indent=1) + "\n", encoding="utf-8")
-            os.replace(temporary, fusion_path)
-
-        state.stage(
-            "fusion",
-            config.fusion,
-            {
-                "encoder": encoder_dir,
-                "heldout": heldout_path,
-                "catalogue": config.catalogue,
-                "code": code_hash(gpl.fusion),
-            },
-            [fusion_path],
-            build_fusion_stage,
-        )
-        fusion = FusionRecord(**json.loads(fusion_path.read_text(encoding="utf-8")))
-        retrieval = (
-            None if fusion.dense_weight is None
-            else RetrievalConfig(fusion=Fusion.WEIGHTED, dense_weight=fusion.dense_weight)
-        )
-        deploy_path = state.path("deploy.json")
-        name = f"{config.run_dir.name}-{fingerprint(encoder_dir)[:12]}"
-
-        def build_deploy_stage() -> None:
-            record: dict[str, str] = {}
-            if config.save_encoder is not None:
-                copy_dir(encoder_dir, config.save_encoder)
-                if retrieval is not None:
-                    save_retrieval_config(config.save_encoder, retrieval)
-                record["saved_encoder"] = str(config.save_encoder)
-            if config.index_dir is not None:
-                built = deploy(
-                    state.all_tracks,
-                    encoder_dir,
-                    config.index_dir,
-                    name,
-                    device=state.device,
-                    show_progress_bar=show,
-                    retrieval=retrieval,
-                )
-                record["generation"] = str(built)
-            deploy_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-
-        state.stage(
-            "deploy",
-            {"index_dir": config.index_dir, "save_encoder": config.save_encoder, "name": name},
-            {"encoder": encoder_dir, "gate": gate_path, "fusion": fusion_path, "catalogue": config.catalogue},
-            [deploy_path],
-            build_deploy_stage,
-        )
-        recorded = json.loads(deploy_path.read_text(encoding="utf-8")).get("generation")
-        generation = Path(recorded) if recorded else None
-    elif not gate.is_accepted:
-        logger.warning("the new encoder was not deployed: %s", gate.reason)
-    return RunReport(config.run_dir, tuple(state.outcomes), gate, encoder_dir, generation, fusion)
 
 
 def copy_dir(source: Path, target: Path) -> None:

@@ -15,8 +15,7 @@ import logging
 from collections.abc import Sequence
 
 from gpl.config import LabelConfig
-from gpl.records import LabeledTriplet, Triplet
-from gpl.teacher import PairScorer
+from gpl.records import LabeledTriplet, PairScorer, Triplet
 
 logger = logging.getLogger(__name__)
 

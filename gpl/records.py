@@ -1,6 +1,9 @@
-"""The typed records that flow through the adapt pipeline, and their JSONL files.
+"""The typed records that flow through the adapt pipeline, their JSONL files, and the scoring seams.
 
 log -> TrainingQuery[] -> Candidates[] -> Triplet[] -> LabeledTriplet[] -> encoder dir.
+The ``Reranker`` and ``PairScorer`` protocols live here, beside the records, because the
+stages that consume a teacher (mining, labels, evaluation) must not import the module that
+trains one (``gpl.teacher`` builds its documents with ``gpl.mining``).
 Every artifact is written to a temporary file and moved into place with ``os.replace``,
 so a stage killed mid-write never leaves a half file under the artifact's name.
 """
@@ -9,10 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
 
 from retriever import TrackId
 
@@ -67,6 +72,20 @@ class LabeledTriplet:
     @property
     def margin(self) -> float:
         return self.positive_score - self.negative_score
+
+
+class Reranker(Protocol):
+    """Scores documents for one request (higher is better)."""
+
+    def score(self, query: str, documents: Sequence[str]) -> list[float]: ...
+
+
+class PairScorer(Protocol):
+    """Scores many (request, document) pairs at once: raw logits, shape (len(pairs),)."""
+
+    def score_pairs(
+        self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64, show_progress_bar: bool | None = None
+    ) -> np.ndarray: ...
 
 
 RecordT = TypeVar("RecordT", TrainingQuery, Candidates, Triplet, LabeledTriplet)

@@ -20,30 +20,23 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from gpl.config import TeacherConfig
+from gpl.mining import (
+    DESCRIPTOR_SEPARATOR,
+    document_text,
+    interleave,
+    is_near_duplicate,
+    mentioned,
+    sibling_view,
+)
 from gpl.records import Candidates, TrainingQuery
 from gpl.train import require_training_libraries, resolve_device
 from retriever import Track
 
 logger = logging.getLogger(__name__)
-
-
-class Reranker(Protocol):
-    """Scores documents for one request (higher is better)."""
-
-    def score(self, query: str, documents: Sequence[str]) -> list[float]: ...
-
-
-class PairScorer(Protocol):
-    """Scores many (request, document) pairs at once: raw logits, shape (len(pairs),)."""
-
-    def score_pairs(
-        self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64, show_progress_bar: bool | None = None
-    ) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -79,15 +72,6 @@ def teacher_pairs(
         sibling_negatives`` negatives per request (a sibling is another view of the request's own
         track, mostly of what the request does not name; see ``gpl.mining.sibling_view``).
     """
-    from gpl.mining import (
-        DESCRIPTOR_SEPARATOR,
-        document_text,
-        interleave,
-        is_near_duplicate,
-        mentioned,
-        sibling_view,
-    )
-
     rng = random.Random(config.seed)
     by_id = {track.id: track for track in tracks}
     candidates_by_query = {c.query_id: c for c in candidates}

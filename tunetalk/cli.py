@@ -305,8 +305,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from gpl.cli import main as gpl_main
+    from retriever.indexing import tunetalk_home
+    from tunetalk.evaluation import DEFAULT_DATA
 
-    return gpl_main(args.rest)
+    home = tunetalk_home()
+    default_log = Path(os.environ.get(LOG_ENV) or home / "interactions.jsonl")
+    return gpl_main(args.rest, home=home, default_log=default_log, benchmark_path=DEFAULT_DATA)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

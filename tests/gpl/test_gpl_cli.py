@@ -12,7 +12,8 @@ from gpl.train import resolve_device
 
 
 def _config(tiny_catalogue: Path, *extra: str) -> GPLConfig:
-    return config_from_args(build_parser().parse_args([str(tiny_catalogue), "--no-log", *extra]))
+    args = build_parser().parse_args([str(tiny_catalogue), "--no-log", *extra])
+    return config_from_args(args, default_log=Path("unused.jsonl"))
 
 
 def test_device_cuda_is_accepted(tiny_catalogue: Path, tmp_path: Path) -> None:
@@ -57,7 +58,8 @@ def test_cuda_without_a_gpu_says_what_to_do() -> None:
 
 
 def test_main_reports_errors_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--", str(tmp_path / "missing.jsonl"), "--no-log", "--quiet"]) == 2
+    argv = ["--", str(tmp_path / "missing.jsonl"), "--no-log", "--quiet"]
+    assert main(argv, home=tmp_path, default_log=tmp_path / "log.jsonl", benchmark_path=None) == 2
     assert capsys.readouterr().err.strip().startswith("tunetalk train: error: catalogue")
 
 
@@ -110,3 +112,50 @@ def test_the_view_and_sibling_options_reach_their_configs(tiny_catalogue: Path) 
     assert config.teacher_training.sibling_negatives == 2
     with pytest.raises(ValueError, match="sibling_fraction"):
         _config(tiny_catalogue, "--sibling-fraction", "2")
+
+
+def test_the_default_log_and_benchmark_come_from_the_caller(tiny_catalogue: Path, tmp_path: Path) -> None:
+    log, benchmark = tmp_path / "chat.jsonl", tmp_path / "test.csv"
+    args = build_parser().parse_args([str(tiny_catalogue)])
+    config = config_from_args(args, default_log=log, benchmark_path=benchmark)
+    assert config.log == log
+    assert config.gate.benchmark is None  # the default benchmark is used only when it exists
+    benchmark.write_text("track_id\n")
+    assert config_from_args(args, default_log=log, benchmark_path=benchmark).gate.benchmark == benchmark
+    explicit = build_parser().parse_args([str(tiny_catalogue), "--log", "mine.jsonl", "--no-gate-benchmark"])
+    config = config_from_args(explicit, default_log=log, benchmark_path=benchmark)
+    assert (config.log, config.gate.benchmark) == (Path("mine.jsonl"), None)
+
+
+def test_tunetalk_passes_the_environment_s_paths_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunetalk.cli import main as tunetalk_main
+
+    monkeypatch.setenv("COLUMNS", "1000")  # argparse would wrap the long paths
+    monkeypatch.setenv("TUNETALK_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("TUNETALK_LOG", raising=False)
+    with pytest.raises(SystemExit):
+        tunetalk_main(["train", "--help"])
+    shown = capsys.readouterr().out
+    assert f"the chat's log, {tmp_path / 'home' / 'interactions.jsonl'})" in shown
+    assert f"The tunetalk home is {tmp_path / 'home'}." in shown
+    monkeypatch.setenv("TUNETALK_LOG", str(tmp_path / "elsewhere.jsonl"))
+    with pytest.raises(SystemExit):
+        tunetalk_main(["train", "--help"])
+    assert f"the chat's log, {tmp_path / 'elsewhere.jsonl'})" in capsys.readouterr().out
+
+
+def test_no_gpl_module_reads_the_environment() -> None:
+    import ast
+
+    import gpl
+
+    readers = []
+    for path in sorted(Path(gpl.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "environb"}:
+                readers.append(f"{path.name}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and node.module == "os":
+                readers += [f"{path.name}:{node.lineno}" for a in node.names if "env" in a.name]
+    assert readers == []
