@@ -81,7 +81,9 @@ def evaluate(directory: ArtistDirectory, tracks: dict, originals: list[str], men
             key = wiki_key(row["wiki_name"])
             resolved[key] = resolved.get(key, False) or key in predicted_keys
     ordered = sorted(timings)
+    in_directory = sum(1 for key in resolved if directory.exact(key) is not None)
     return {
+        "in_directory": in_directory,
         "artists": len(resolved),
         "resolved": sum(resolved.values()),
         "returned": returned,
@@ -96,7 +98,8 @@ def report(label: str, result: dict, show: int) -> None:
     share = result["resolved"] / max(1, result["artists"])
     precision = result["correct"] / max(1, result["returned"])
     print(
-        f"{label}: resolved {result['resolved']}/{result['artists']} distinct artists ({share:.1%}); "
+        f"{label}: resolved {result['resolved']}/{result['artists']} distinct artists ({share:.1%}; "
+        f"{result['in_directory']} have a profile at all); "
         f"precision {result['correct']}/{result['returned']} ({precision:.1%}); "
         f"find_names p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms"
     )
