@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from retriever.artists import (
+    ArtistDirectory,
+    ArtistProfile,
+    GenreMap,
+    load_artist_knowledge,
+    load_genre_map,
+    normalise_name,
+    profiles_from_tracks,
+)
 from retriever.catalog import (
     CatalogError,
     CatalogFormat,
@@ -46,6 +55,13 @@ from retriever.store import Hit, StoreError, TrackStore
 from retriever.vocabulary import Descriptor, Vocabulary, load_vocabulary
 
 __all__ = [
+    "ArtistDirectory",
+    "ArtistProfile",
+    "GenreMap",
+    "load_artist_knowledge",
+    "load_genre_map",
+    "normalise_name",
+    "profiles_from_tracks",
     "BUILTIN_CATALOGUE",
     "DEFAULT_ENCODER",
     "CatalogError",

@@ -1,0 +1,161 @@
+"""find_names: artists and titles in listeners' words, with their intent, and no false alarms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chatbot.names import NameMention, find_names
+from retriever.artists import ArtistDirectory, ArtistProfile, load_artist_knowledge, load_genre_map, profiles_from_tracks
+from retriever.catalog import Track, TrackId, load_catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+KNOWLEDGE = ROOT.parent / "shared" / "data" / "artist-knowledge"
+needs_knowledge = pytest.mark.skipif(
+    not (KNOWLEDGE / "spotify_artist_genres.csv").is_file(),
+    reason="../shared/data/artist-knowledge is not here (artist-knowledge files are read, never copied)",
+)
+
+
+@pytest.fixture(scope="module")
+def tracks() -> dict[TrackId, Track]:
+    return {t.id: t for t in load_catalog(ROOT / "assets" / "catalogue.jsonl", "jsonl").tracks}
+
+
+@pytest.fixture(scope="module")
+def directory(tracks: dict[TrackId, Track]) -> ArtistDirectory:
+    return ArtistDirectory(profiles_from_tracks(tracks.values()))
+
+
+def names(message: str, directory: ArtistDirectory, tracks: dict[TrackId, Track]) -> list[tuple[str, str, str]]:
+    """(kind, intent, resolved name or phrase) per mention."""
+    result = []
+    for mention in find_names(message, directory, tracks):
+        label = mention.profile.name if mention.kind == "artist" else mention.phrase
+        if mention.kind == "title":
+            label = tracks[mention.track_ids[0]].title
+        result.append((mention.kind, mention.intent, label))
+    return result
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("Bob Marley", [("artist", "like", "Bob Marley & The Wailers")]),
+        ("songs like Bob Marley", [("artist", "like", "Bob Marley & The Wailers")]),
+        ("play some bob marley", [("artist", "by", "Bob Marley & The Wailers")]),
+        ("i love radioheads kid a something similar", [("artist", "like", "Radiohead")]),
+        ("Radiohead's best songs", [("artist", "like", "Radiohead")]),
+        ("something like No Woman No Cry", [("title", "like", "No Woman, No Cry")]),
+        ("Karma Police vibes", [("title", "like", "Karma Police")]),
+        ("not Taylor Swift", [("artist", "not", "Taylor Swift")]),
+        ("anything but taylor swift please", [("artist", "not", "Taylor Swift")]),
+        ("no more Metallica", [("artist", "not", "Metallica")]),
+        ("Metallica-esque riffs", [("artist", "like", "Metallica")]),
+        ("something like beyonce", [("artist", "like", "Beyoncé")]),
+        ("songs by the beatles", [("artist", "by", "The Beatles")]),
+        ("beatles songs", [("artist", "by", "The Beatles")]),
+        ("more like Aphex Twin", [("artist", "like", "Aphex Twin")]),
+        ("like radiohed", [("artist", "like", "Radiohead")]),
+        ("Yesterday by The Beatles", [("title", "like", "Yesterday"), ("artist", "by", "The Beatles")]),
+        ("heartbreak hotel by elvis presley", [("title", "like", "Heartbreak Hotel"), ("artist", "by", "Elvis Presley")]),
+        (
+            "Anything similar to Daft Punk but not ABBA",
+            [("artist", "like", "Daft Punk"), ("artist", "not", "ABBA")],
+        ),
+        ("I like Yes and Air", [("artist", "like", "Yes"), ("artist", "like", "Air")]),
+        ("something like Boris", [("unknown", "like", "Boris")]),
+        ("similar to I Fight Dragons", [("unknown", "like", "I Fight Dragons")]),
+    ],
+)
+def test_finds_names(message: str, expected: list, directory: ArtistDirectory, tracks: dict) -> None:
+    assert names(message, directory, tracks) == expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "anything but country",
+        "I love jazz",
+        "yes please, something chill",
+        "like something chill",
+        "I'd like music for studying",
+        "happy songs for the summer",
+        "love songs for a wedding",
+        "air guitar anthems",
+        "play some reggae",
+        "soul and house music",
+        "I am so happy today",
+        "what do you have for a rainy day",
+        "ANYTHING BUT COUNTRY",
+        "the who's who of piano",
+    ],
+)
+def test_no_false_positives(message: str, directory: ArtistDirectory, tracks: dict) -> None:
+    assert find_names(message, directory, tracks) == []
+
+
+def test_mention_fields(directory: ArtistDirectory, tracks: dict) -> None:
+    message = "Something similar to Bob Marley & The Wailers?"
+    (mention,) = find_names(message, directory, tracks)
+    assert isinstance(mention, NameMention)
+    assert message[mention.span[0] : mention.span[1]] == mention.phrase == "Bob Marley & The Wailers"
+    assert mention.score == 1.0
+    assert set(mention.track_ids) == {t.id for t in tracks.values() if t.artist == "Bob Marley & The Wailers"}
+
+
+def test_descriptor_names_need_a_frame(tracks: dict) -> None:
+    soul = ArtistProfile(name="Soul", source="spotify")
+    directory = ArtistDirectory([soul])
+    assert find_names("I love soul music", directory, tracks) == []
+    assert find_names("play some soul", directory, tracks) == []
+    (mention,) = find_names('something like "Soul" the band', directory, tracks)
+    assert mention.profile is soul
+
+
+def test_knowledge_artists_match_in_a_catalogue_without_them(tracks: dict) -> None:
+    profile = ArtistProfile(name="Tash Sultana", descriptors=("reggae",), source="lastfm")
+    directory = ArtistDirectory([profile])
+    (mention,) = find_names("anything like tash sultana?", directory, tracks)
+    assert (mention.kind, mention.intent, mention.profile, mention.track_ids) == ("artist", "like", profile, ())
+
+
+@needs_knowledge
+def test_full_directory(tracks: dict) -> None:
+    knowledge = load_artist_knowledge(
+        KNOWLEDGE / "spotify_artist_genres.csv", KNOWLEDGE / "lastfm_artist_tags.csv", genre_map=load_genre_map()
+    )
+    directory = ArtistDirectory(profiles_from_tracks(tracks.values()) + knowledge)
+    found = names("Anything similar to Tash Sultana? not Taylor Swift", directory, tracks)
+    assert found == [("artist", "like", "Tash Sultana"), ("artist", "not", "Taylor Swift")]
+    for message in ("I love jazz", "anything but country", "some intro music for a podcast", "something chill"):
+        assert find_names(message, directory, tracks) == [], message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_never_raises(message: str) -> None:
+    directory, tracks = _DIRECTORY_AND_TRACKS
+    for mention in find_names(message, directory, tracks):
+        assert 0 <= mention.span[0] < mention.span[1] <= len(message)
+        assert message[mention.span[0] : mention.span[1]] == mention.phrase
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["like", "Bob", "Marley", "&", "the", "not", "'s", "Yes", "\"", "by", "Radiohead", "-esque", ".", "Boris"]), max_size=12))
+def test_never_raises_on_name_like_text(words: list[str]) -> None:
+    directory, tracks = _DIRECTORY_AND_TRACKS
+    message = " ".join(words)
+    spans = [m.span for m in find_names(message, directory, tracks)]
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # in order, not overlapping
+
+
+def _build() -> tuple[ArtistDirectory, dict[TrackId, Track]]:
+    tracks = {t.id: t for t in load_catalog(ROOT / "assets" / "catalogue.jsonl", "jsonl").tracks}
+    return ArtistDirectory(profiles_from_tracks(tracks.values())), tracks
+
+
+_DIRECTORY_AND_TRACKS = _build()
