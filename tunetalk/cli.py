@@ -305,12 +305,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from gpl.cli import main as gpl_main
-    from retriever.indexing import tunetalk_home
-    from tunetalk.evaluation import DEFAULT_DATA
 
-    home = tunetalk_home()
-    default_log = Path(os.environ.get(LOG_ENV) or home / "interactions.jsonl")
-    return gpl_main(args.rest, home=home, default_log=default_log, benchmark_path=DEFAULT_DATA)
+    home = paths.home()
+    default_log = paths.log_path() or home / "interactions.jsonl"
+    return gpl_main(args.rest, home=home, default_log=default_log, benchmark_path=paths.mc_test_csv())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
