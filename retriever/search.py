@@ -35,6 +35,7 @@ class SearchQuery:
     excluded_ids: frozenset[TrackId] = frozenset()
     liked_ids: tuple[TrackId, ...] = ()
     disliked_ids: tuple[TrackId, ...] = ()
+    allowed_ids: frozenset[TrackId] | None = None  # a hard filter (era, place, language): only these; None = all
 
 
 @dataclass
@@ -105,11 +106,13 @@ class HybridSearcher:
             vector = self.query_embedding(query)
             timings.encode = time.perf_counter() - started
             started = time.perf_counter()
-            dense = self._dense_candidates(vector, pool, excluded_lower, query.excluded_ids)
+            dense = self._dense_candidates(vector, pool, excluded_lower, query.excluded_ids, query.allowed_ids)
             timings.dense = time.perf_counter() - started
         if config.mode is not SearchMode.DENSE:
             started = time.perf_counter()
             scores = self.lexical.score_all(query.text, query.weighted_phrases)
+            if query.allowed_ids is not None:
+                scores = self._only(scores, query.allowed_ids)
             for index, score in self._top_positive(scores, pool + len(query.excluded_ids) + 50):
                 track_id = self._order[index]
                 if track_id in query.excluded_ids or is_excluded(self.tracks[track_id], excluded_lower):
@@ -135,7 +138,12 @@ class HybridSearcher:
         ]
 
     def _dense_candidates(
-        self, vector: np.ndarray, pool: int, excluded_lower: frozenset[str], excluded_ids: frozenset[TrackId]
+        self,
+        vector: np.ndarray,
+        pool: int,
+        excluded_lower: frozenset[str],
+        excluded_ids: frozenset[TrackId],
+        allowed_ids: frozenset[TrackId] | None = None,
     ) -> dict[TrackId, float]:
         """Dense candidates with hard filters: inside Chroma (`where`) for a few excluded descriptors;
         for many (a broad exclusion such as "no vocals" over a free-text catalogue) Chroma's filter
@@ -145,7 +153,8 @@ class HybridSearcher:
         fetch = pool if in_chroma or not excluded_lower else pool * 4
         candidates: dict[TrackId, float] = {}
         while True:
-            pairs = self.store.query(vector, fetch, excluded_descriptors=in_chroma, excluded_ids=sorted(excluded_ids))
+            pairs = self.store.query(vector, fetch, excluded_descriptors=in_chroma, excluded_ids=sorted(excluded_ids),
+                                     allowed_ids=allowed_ids)
             candidates = {
                 track_id: score
                 for track_id, score in pairs
@@ -155,6 +164,13 @@ class HybridSearcher:
                 break
             fetch *= 4
         return dict(list(candidates.items())[:pool])
+
+    def _only(self, scores: np.ndarray, allowed: frozenset[TrackId]) -> np.ndarray:
+        """Lexical scores with every track outside `allowed` set to 0."""
+        positions = np.fromiter((self._positions[i] for i in allowed if i in self._positions), dtype=np.int64)
+        kept = np.zeros_like(scores)
+        kept[positions] = scores[positions]
+        return kept
 
     @staticmethod
     def _top_positive(scores: np.ndarray, limit: int) -> list[tuple[int, float]]:

@@ -215,6 +215,9 @@ def _track_from(track_id: str, metadata: dict) -> Track:
     )
 
 
+EXACT_SCORING_LIMIT = 4000  # an allowed set this small is scored from its embeddings, not searched
+
+
 class TrackStore:
     """A Chroma collection of tracks, tied to the encoder that embedded them."""
 
@@ -343,8 +346,13 @@ class TrackStore:
         *,
         excluded_descriptors: Sequence[str] = (),
         excluded_ids: Sequence[TrackId] = (),
+        allowed_ids: frozenset[TrackId] | None = None,
     ) -> list[tuple[TrackId, float]]:
         """Nearest tracks by cosine similarity, never one with an excluded descriptor or id.
+
+        With `allowed_ids` (a hard filter such as an era or a language), only those tracks
+        are candidates: a small set is scored exactly from its stored embeddings, a large
+        one by a deeper plain query filtered here.
 
         Chroma evaluates a metadata filter (`$not_contains` on every excluded descriptor)
         against its SQLite metadata before the vector search, which costs 10-25x a plain
@@ -359,6 +367,8 @@ class TrackStore:
         """
         blocked = set(excluded_ids)
         excluded = {d.lower() for d in excluded_descriptors}
+        if allowed_ids is not None:
+            return self._query_within(embedding, k, allowed_ids - blocked, excluded)
         wanted = k + len(blocked)
         if not excluded:
             return [pair for pair in self._nearest(embedding, wanted, None) if pair[0] not in blocked][:k]
@@ -377,6 +387,27 @@ class TrackStore:
         conditions: list[dict] = [{"descriptors_lower": {"$not_contains": d}} for d in sorted(excluded)]
         where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
         return [pair for pair in self._nearest(embedding, wanted, where) if pair[0] not in blocked][:k]
+
+    def _query_within(
+        self, embedding: np.ndarray, k: int, allowed: frozenset[TrackId] | set[TrackId], excluded: set[str]
+    ) -> list[tuple[TrackId, float]]:
+        known = self._descriptor_sets
+        if known is not None:
+            allowed = {i for i in allowed if i in known and not known[i] & excluded}
+        if len(allowed) <= EXACT_SCORING_LIMIT or known is None:
+            ids = sorted(allowed)
+            scored: list[tuple[TrackId, float]] = []
+            for start in range(0, len(ids), READ_PAGE):
+                vectors = self.embeddings(ids[start : start + READ_PAGE])
+                scored += [(track_id, float(vector @ embedding)) for track_id, vector in vectors.items()]
+            return sorted(scored, key=lambda pair: (-pair[1], pair[0]))[:k]
+        fetch = 4 * k
+        while True:
+            pairs = self._nearest(embedding, fetch, None)
+            kept = [pair for pair in pairs if pair[0] in allowed]
+            if len(kept) >= k or len(pairs) < fetch:
+                return kept[:k]
+            fetch *= 4
 
     def _nearest(self, embedding: np.ndarray, n_results: int, where: dict | None) -> list[tuple[TrackId, float]]:
         # n_results above the collection's size is fine: Chroma returns what it has.
