@@ -43,6 +43,7 @@ from retriever.search import (
     retrieval_config_for,
     save_retrieval_config,
 )
+from retriever.spotify import FEATURE_RULES, FeatureRule, load_spotify
 from retriever.store import Hit, StoreError, TrackStore
 from retriever.vocabulary import Descriptor, Vocabulary, load_vocabulary, vocabulary_from_descriptors
 
@@ -54,6 +55,8 @@ __all__ = [
     "CsvColumns",
     "Descriptor",
     "Encoder",
+    "FEATURE_RULES",
+    "FeatureRule",
     "EncoderError",
     "EncoderInfo",
     "Fusion",
@@ -89,6 +92,7 @@ __all__ = [
     "load_encoder",
     "load_encoder_backend",
     "load_onnx_encoder",
+    "load_spotify",
     "load_vocabulary",
     "read_interactions",
     "resolve_index_dir",
