@@ -286,7 +286,7 @@ class SpotifyColumns:
             needs = [what for what, ok in (("a title column", fields["title"]), ("an artist column", fields["artist"]),
                                            ("an audio-feature or genre column", has_descriptive)) if not ok]
             raise CatalogError(
-                f"{path}: not a Spotify audio-features CSV: it has no {', no '.join(needs)}; "
+                f"{path}: not a Spotify audio-features CSV: missing {' and '.join(needs)}; "
                 f"found columns {[name[:40] for name in header[:30]]}. It needs a title column "
                 f"({_names('title')}), an artist column ({_names('artist')}) and at least one audio feature "
                 f"({', '.join(_DESCRIPTIVE_FEATURES)}) or genre column ({_names('genres')}, {_names('subgenres')}). "
@@ -305,13 +305,15 @@ def _names(field: str) -> str:
 
 def _number(row: Mapping[str, str | None], column: str, name: str, valid: tuple[float, float]) -> float | None:
     text = (row.get(column) or "").strip()
-    if not text or text.upper() in ("NA", "NAN", "NULL", "NONE"):
+    if not text or text.upper() in ("NA", "NULL", "NONE"):  # an empty cell or R's / SQL's missing value
         return None
     try:
         value = float(text)
     except ValueError as error:
         raise RowError(f"{name} not a number: got {text!r:.30}") from error
-    if not math.isfinite(value) or not valid[0] <= value <= valid[1]:
+    if not math.isfinite(value):
+        raise RowError(f"{name} not a number: got {text!r:.30}")
+    if not valid[0] <= value <= valid[1]:
         raise RowError(f"{name} out of range: {text:.30} (expected {valid[0]:g} to {valid[1]:g})")
     return value
 
