@@ -96,22 +96,30 @@ _POPULARITY_RANGE = (0.0, 100.0)
 
 @dataclass(frozen=True)
 class FeatureRule:
-    """`descriptor` when `minimum <= track.metadata[feature] < maximum`; between rules, nothing."""
+    """`descriptor` when `minimum <= features[feature] < maximum` (and each `also` condition,
+    `(feature, minimum, maximum)`, holds too); a track between rules gets nothing."""
 
     descriptor: str
     feature: str
     minimum: float
     maximum: float = math.inf
+    also: tuple[tuple[str, float, float], ...] = ()
+
+    def holds(self, features: Mapping[str, float]) -> bool:
+        return all(name in features and low <= features[name] < high
+                   for name, low, high in ((self.feature, self.minimum, self.maximum), *self.also))
 
 
 # THE threshold table (docs/notes-h-spotify.md reproduces it with the validation numbers).
 # Spotify documents speechiness > 0.66 as "probably made entirely of spoken words", 0.33-0.66 as
 # music and speech, and instrumentalness > 0.5 as "intended to represent instrumental tracks";
 # rap starts at 0.22 because on spotify_songs.csv 0.33 flags only 17 % of rap-playlist tracks
-# (0.22: 41 %, while pop stays at 5 % and rock at 1.6 %).
+# (0.22: 41 %, while pop stays at 5 % and rock at 1.6 %). Low valence alone is not sad: a third of
+# the EDM tracks have it at full energy; with energy < 0.7 EDM drops to 5 % while tracks from
+# playlists named sad/heartbreak/broken/cry keep 34 % (4.0 times the overall rate).
 FEATURE_RULES: tuple[FeatureRule, ...] = (
     FeatureRule("happy", "valence", 0.70),
-    FeatureRule("sad", "valence", 0.0, 0.25),
+    FeatureRule("sad", "valence", 0.0, 0.25, also=(("energy", 0.0, 0.70),)),
     FeatureRule("high energy", "energy", 0.80),
     FeatureRule("calm", "energy", 0.0, 0.35),
     FeatureRule("danceable", "danceability", 0.75),
@@ -220,8 +228,7 @@ def genre_descriptors(label: str, vocabulary: Vocabulary) -> tuple[str, ...]:
 
 def feature_descriptors(features: Mapping[str, float]) -> tuple[str, ...]:
     """The descriptors FEATURE_RULES gives a track's audio features, in the table's order."""
-    names = [rule.descriptor for rule in FEATURE_RULES
-             if rule.feature in features and rule.minimum <= features[rule.feature] < rule.maximum]
+    names = [rule.descriptor for rule in FEATURE_RULES if rule.holds(features)]
     if "instrumental" in names:
         names = [name for name in names if name not in VOCAL_DESCRIPTORS]
     return tuple(names)

@@ -203,7 +203,9 @@ def test_every_descriptor_this_format_emits_is_in_the_vocabulary() -> None:
         (NEUTRAL, ()),
         ({"valence": 0.70}, ("happy",)),
         ({"valence": 0.6999}, ()),
-        ({"valence": 0.2499}, ("sad",)),
+        ({"valence": 0.2499, "energy": 0.6999}, ("sad",)),
+        ({"valence": 0.2499, "energy": 0.70}, ()),  # low valence at full energy is not sad
+        ({"valence": 0.2499}, ()),  # energy unknown: not sad
         ({"valence": 0.25}, ()),
         ({"energy": 0.80}, ("high energy",)),
         ({"energy": 0.3499}, ("calm",)),
