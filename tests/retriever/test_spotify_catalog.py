@@ -352,3 +352,12 @@ def test_the_real_billboard_files(shared_data: Path) -> None:
         result = load_catalog(hot100, "spotify")
         assert len(result.tracks) > 20_000
         assert {row.reason.split(":")[0] for row in result.skipped} == {"no descriptors"}
+
+
+def test_the_notes_reproduce_the_threshold_table() -> None:
+    notes = (Path(__file__).resolve().parents[2] / "docs" / "notes-h-spotify.md").read_text(encoding="utf-8")
+    for rule in FEATURE_RULES:
+        upper = "" if rule.maximum == float("inf") else f" and < {rule.maximum:g}"
+        also = "".join(f", {name} in [{low:g}, {high:g})" for name, low, high in rule.also)
+        assert f"| {rule.feature} | >= {rule.minimum:g}{upper}{also} | {rule.descriptor} |" in notes, rule
+    assert notes.count("\n| ") - notes.count("\n|---") >= len(FEATURE_RULES)
