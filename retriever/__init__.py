@@ -51,6 +51,7 @@ from retriever.fusion import (
     save_retrieval_config,
 )
 from retriever.search import HybridSearcher, SearchQuery, SearchTimings
+from retriever.spotify import FEATURE_RULES, FeatureRule, load_spotify
 from retriever.store import Hit, StoreError, TrackStore
 from retriever.vocabulary import Descriptor, Vocabulary, load_vocabulary
 
@@ -69,6 +70,8 @@ __all__ = [
     "CsvColumns",
     "Descriptor",
     "Encoder",
+    "FEATURE_RULES",
+    "FeatureRule",
     "EncoderError",
     "EncoderInfo",
     "Fusion",
@@ -108,6 +111,7 @@ __all__ = [
     "load_encoder",
     "load_encoder_backend",
     "load_onnx_encoder",
+    "load_spotify",
     "load_vocabulary",
     "read_interactions",
     "resolve_index_dir",

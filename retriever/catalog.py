@@ -43,6 +43,7 @@ class CatalogFormat(str, enum.Enum):
     CSV = "csv"
     MUSICCAPS = "musiccaps"
     JAMENDO = "jamendo"
+    SPOTIFY = "spotify"
 
 
 @dataclass(frozen=True)
@@ -516,7 +517,7 @@ def load_catalog(
 
     Args:
         path: the catalogue file.
-        catalog_format: jsonl, csv, musiccaps or jamendo.
+        catalog_format: jsonl, csv, musiccaps, jamendo or spotify.
         csv_columns: column mapping for the csv format.
         titles_path: MTG-Jamendo attribution TSV with titles and artists (jamendo format).
 
@@ -543,6 +544,10 @@ def load_catalog(
             result = load_csv(path, csv_columns)
         elif fmt is CatalogFormat.MUSICCAPS:
             result = load_musiccaps(path)
+        elif fmt is CatalogFormat.SPOTIFY:
+            from retriever.spotify import load_spotify  # retriever.spotify imports this module
+
+            result = load_spotify(path)
         else:
             result = load_jamendo(path, titles_path)
     except OSError as error:  # permission denied, I/O error, a file that vanished mid-read

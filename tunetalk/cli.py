@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = sub.add_parser("index", help="build an index from a catalogue file")
     index.add_argument("source", type=Path, help="catalogue file")
-    index.add_argument("--format", required=True, choices=["jsonl", "csv", "musiccaps", "jamendo"])
+    index.add_argument("--format", required=True, choices=["jsonl", "csv", "musiccaps", "jamendo", "spotify"])
     index.add_argument("--titles", type=Path, help="MTG-Jamendo attribution TSV with titles (jamendo format)")
     index.add_argument("--id-column", default="id")
     index.add_argument("--title-column", default="title")
