@@ -128,7 +128,7 @@ def load_translation_table(path: Path = DEFAULT_TRANSLATIONS) -> TranslationTabl
     return table
 
 
-def language_scores(text: str, *, table: TranslationTable | None = None) -> dict[str, float]:
+def language_scores(text: str, *, table: TranslationTable | None = None, use_letters: bool = True) -> dict[str, float]:
     """How much evidence ``text`` holds for each language in LANGUAGES (the detector's votes)."""
     table = table or load_translation_table()
     scores = dict.fromkeys(LANGUAGES, 0.0)
@@ -139,7 +139,7 @@ def language_scores(text: str, *, table: TranslationTable | None = None) -> dict
         if langs:
             for language in langs:
                 scores[language] += 1.0 / len(langs)
-    for letter in set(text.lower()):
+    for letter in set(text.lower()) if use_letters else ():
         for language, weight in _LETTERS.get(letter, {}).items():
             scores[language] += weight
     return scores
@@ -158,7 +158,8 @@ def detect_language(text: str, *, table: TranslationTable | None = None) -> str:
     table = table or load_translation_table()
     scores = language_scores(text, table=table)
     best = max(_TIE_ORDER, key=lambda lang: (round(scores[lang], 6), _coverage(text, lang, table), -_TIE_ORDER.index(lang)))
-    if scores[best] <= scores["en"]:
+    # Accents alone ("Sigur Rós", "Mötley Crüe") never make a message foreign: a word must vote too.
+    if scores[best] <= scores["en"] or language_scores(text, table=table, use_letters=False)[best] == 0:
         return "en"
     if scores["en"] == 0:
         return best if scores[best] >= MIN_FOREIGN_SCORE_NO_ENGLISH else "en"
