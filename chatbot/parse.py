@@ -23,7 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from retriever import Vocabulary
+from retriever import TrackId, Vocabulary
+
+from chatbot.eras import EraMatch, find_era
+from chatbot.intents import find_intents
+from chatbot.names import NameMention
+from chatbot.places import find_places
+from chatbot.translate import to_english
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +59,7 @@ _RESET_CUES = (
 _LIKE_CUES = ("more like", "similar to", "like", "love", "loved", "liked", "great", "nice", "good", "yes", "perfect", "keep")
 _DISLIKE_CUES = (
     "not that", "not this", "not like", "don't like", "dont like", "didn't like", "dislike", "hate", "no to",
-    "not a fan", "bad", "skip", "remove", "drop", "worse", "boring", "not #", "not number",
+    "not a fan", "bad", "skip", "remove", "drop", "worse", "boring", "not #", "not number", "not the ",
 )
 # comparative word -> (descriptor it raises, descriptor words it names)
 _COMPARATIVES = {
@@ -125,17 +131,37 @@ class ParsedTurn:
     is_negative: bool = False  # the turn turns something down (an exclusion or rejected results)
     rejects_all: bool = False  # "none of these", "I don't like any of them"
     notices: tuple[str, ...] = ()
+    # what is not a descriptor: named artists and songs, an era, places and languages
+    artists_like: tuple[str, ...] = ()  # artist names (as the directory spells them): "like X", "X vibes"
+    artists_by: tuple[str, ...] = ()  # "by X", "play X", "X songs"
+    artists_excluded: tuple[str, ...] = ()  # "not X", "anything but X"
+    seed_ids: tuple[TrackId, ...] = ()  # songs named by title: "like Karma Police"
+    unknown_names: tuple[str, ...] = ()  # named, but known to neither the catalogue nor the knowledge
+    era: EraMatch | None = None
+    regions: tuple[str, ...] = ()  # "from brazil", "japanese artists": a filter on the track's region
+    languages: tuple[str, ...] = ()  # "in spanish", "french songs": a filter on the track's language
+    hinted_regions: tuple[str, ...] = ()  # "k-pop", "salsa": a boost, not a filter
+    hinted_languages: tuple[str, ...] = ()  # "from brazil": portuguese songs first, within the region
+    wants_new: bool = False  # "more", "other ones", "next": songs not shown yet
+    is_refinement: bool = False  # "more upbeat", "but from the 80s", "add piano": keeps the state
+    language: str = "en"  # the language the message was written in (translated before parsing)
+
+    @property
+    def has_request(self) -> bool:
+        """Does the turn ask for something beyond references to the list on screen?"""
+        return bool(self.text or self.wanted or self.boosted or self.excluded or self.is_reset or self.artists_like
+                    or self.artists_by or self.artists_excluded or self.seed_ids or self.unknown_names
+                    or self.era or self.regions or self.languages or self.wants_new)
 
     @property
     def is_empty(self) -> bool:
         """Nothing to act on (an empty message, emoji only...)."""
-        return not (self.text or self.liked_ranks or self.disliked_ranks or self.more_like_ranks
-                    or self.is_reset or self.excluded)
+        return not (self.has_request or self.liked_ranks or self.disliked_ranks or self.more_like_ranks)
 
     @property
     def has_only_references(self) -> bool:
-        """Only "#2"-style references: no request text, descriptors, exclusions or reset."""
-        return not (self.text or self.wanted or self.boosted or self.excluded or self.is_reset)
+        """Only "#2"-style references: no request text, descriptors, names, filters or reset."""
+        return not self.has_request
 
 
 
@@ -147,14 +173,18 @@ class TurnParser:
         vocabulary: Vocabulary,
         embed: Callable[[list[str]], np.ndarray] | None = None,
         paraphrase_names: list[str] | None = None,
+        find_names: Callable[[str], list[NameMention]] | None = None,
     ) -> None:
         """Args:
             vocabulary: descriptor names and surface forms to match.
             embed: the encoder, for paraphrases; None turns that step off.
             paraphrase_names: the descriptors a paraphrase may resolve to (default: all).
+            find_names: finds named artists and songs in a message (`chatbot.names.find_names` over
+                the catalogue and the artist knowledge); None reads no names.
         """
         self.vocabulary = vocabulary
         self.embed = embed
+        self.find_names = find_names
         self._surfaces = list(vocabulary.surface_forms)
         self._names = list(paraphrase_names if paraphrase_names is not None else vocabulary.descriptors)
         # Embedded once, up front, so no chat turn pays for it.
@@ -167,17 +197,18 @@ class TurnParser:
         vectors = self.embed(phrases)
         similarity = vectors @ self._name_vectors.T  # (phrases, names)
         best = similarity.argmax(axis=1)
-        return {
-            phrase: self._names[int(best[i])]
-            for i, phrase in enumerate(phrases)
-            if similarity[i, best[i]] >= PARAPHRASE_MIN_SIMILARITY
-        }
+        found = {}
+        for i, phrase in enumerate(phrases):
+            name = self._names[int(best[i])]
+            if similarity[i, best[i]] >= PARAPHRASE_MIN_SIMILARITY and not _is_partial_match(phrase, name):
+                found[phrase] = name
+        return found
 
     def _fuzzy(self, phrase: str) -> str | None:
         """A spelling variant of a surface form; words that are themselves known must be kept
         ("piano music" must not become "pan music")."""
-        if not self._surfaces:
-            return None
+        if not self._surfaces or any(word in _STOPWORDS for word in phrase.split()):
+            return None  # "any music" is not "pan music", "please" is not "pleasant"
         match = process.extractOne(phrase, self._surfaces, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
         if match is None:
             return None
@@ -198,6 +229,8 @@ class TurnParser:
                 if any(used[start : start + size]):
                     continue
                 phrase = " ".join(tokens[start : start + size])
+                if size == 1 and phrase in _STOPWORDS:
+                    continue  # a catalogue descriptor "me" or "music" is never read from those words
                 name = self.vocabulary.surface_forms.get(phrase)
                 if name is None and phrase.endswith("s"):
                     name = self.vocabulary.surface_forms.get(phrase[:-1])
@@ -238,17 +271,26 @@ class TurnParser:
         return unique
 
     def parse(self, message: object, *, num_results: int = 10) -> ParsedTurn:
-        """Parse one user message (any text; never raises on content)."""
+        """Parse one user message (any text, any of the supported languages; never raises on content)."""
         text, notices = normalise_message(message)
-        lowered_text = text.lower()
         if not text:
             return ParsedTurn(text="", notices=(*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."))
-        is_reset = any(cue in lowered_text for cue in _RESET_CUES)
+        translation = to_english(text)  # "sin voces por favor" -> "no vocals please"; English is unchanged
+        english = translation.text
+        names = self.find_names(english) if self.find_names is not None else []
+        # Names are not descriptors ("Radiohead" is no "radio" request); their words leave the text.
+        unnamed = _blank(english, [m.span for m in names])
+        era = find_era(unnamed)
+        places = find_places(unnamed)
+        intents = [m for m in find_intents(unnamed) if not m.is_negated]
+        lowered_text = _blank(unnamed, [m.span for m in intents]).lower()  # an intent phrase is read whole
+        is_reset = any(cue in english.lower() for cue in _RESET_CUES)
 
         liked: list[int] = []
         disliked: list[int] = []
         more_like: list[int] = []
-        wanted: list[str] = []
+        wanted: list[str] = [d for m in intents for d in m.wanted if d in self.vocabulary.descriptors]
+        avoided = {d for m in intents for d in m.avoided}
         boosted: list[str] = []
         excluded: list[str] = []
         positives: list[str] = []
@@ -291,11 +333,17 @@ class TurnParser:
             disliked += [rank for rank in range(1, num_results + 1) if rank not in disliked]
         if ALL_VOCALS in excluded and "instrumental" in self.vocabulary.descriptors:
             wanted.append("instrumental")
-        lowered: list[str] = []
+        lowered: list[str] = [d for d in avoided if d in self.vocabulary.descriptors]
+        is_comparative = bool(boosted)
         for name in boosted:
             descriptor = self.vocabulary.descriptors.get(name)
             lowered += [o for o in (descriptor.opposites if descriptor else ()) if o not in boosted and o not in wanted]
-        wanted = [w for w in wanted if w not in excluded]
+        wanted = [w for w in wanted if w not in excluded and w not in avoided]
+        artists = {intent: tuple(dict.fromkeys(m.profile.name for m in names if m.kind == "artist"
+                                               and m.intent == intent and m.profile is not None))
+                   for intent in ("like", "by", "not")}
+        seeds = tuple(dict.fromkeys(i for m in names if m.kind == "title" and m.intent != "not" for i in m.track_ids))
+        wants_new = bool(_WANTS_NEW.search(lowered_text)) and not (wanted or boosted or excluded or names)
         return ParsedTurn(
             text=", ".join(positives),
             wanted=tuple(dict.fromkeys(wanted)),
@@ -306,10 +354,54 @@ class TurnParser:
             disliked_ranks=tuple(dict.fromkeys(disliked)),
             more_like_ranks=tuple(dict.fromkeys(more_like)),
             is_reset=is_reset,
-            is_negative=bool(excluded or disliked or _REJECTION.search(lowered_text)),
+            is_negative=bool(excluded or disliked or artists["not"] or _REJECTION.search(lowered_text)),
             rejects_all=rejects_all,
             notices=tuple(notices),
+            artists_like=artists["like"],
+            artists_by=artists["by"],
+            artists_excluded=artists["not"],
+            seed_ids=seeds,
+            unknown_names=tuple(dict.fromkeys(m.phrase for m in names if m.kind == "unknown")),
+            era=era,
+            regions=places.place_regions,
+            languages=places.language_requests,
+            hinted_regions=tuple(r for m in places.mentions if m.kind == "style" for r in m.regions),
+            hinted_languages=tuple(lang for m in places.mentions if m.kind == "place" for lang in m.languages),
+            wants_new=wants_new,
+            is_refinement=bool(_REFINEMENT_CUE.search(english.lower()) or is_comparative or liked or disliked
+                               or more_like or wants_new),
+            language=translation.language,
         )
+
+
+_WANTS_NEW = re.compile(
+    r"^(?:(?:ok|okay|cool|nice|thanks|great)[, ]+)?(?:(?:show|give|play|find) me |can i (?:get|have|hear) |got any )?"
+    r"(?:some |a few )?(?:more|others?|other ones|other songs|next|next ones|something else|different ones|new ones|"
+    r"fresh ones)\b(?: (?:ones|songs|tracks|please|of (?:these|those|this|that)|like (?:these|those|this|that)))*\W*$"
+)
+# A message that refines the current request instead of starting a new one.
+_REFINEMENT_CUE = re.compile(
+    r"^(?:and|but|also|plus|now|then|maybe|make it|make them|add|with|without|no|not|less|more|only|just|except|"
+    r"instead|rather|same|similar|even|a bit|bit|slightly|a little|too|what about|how about|from|in|ideally|"
+    r"preferably|something with|can it|could it|it should)\b"
+    r"|\b(?:too|as well|in there|also|instead|anymore|any more|but (?:from|in|with|without|more|less|no))\b"
+)
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with each span replaced by spaces (offsets of the rest unchanged)."""
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _is_partial_match(phrase: str, name: str) -> bool:
+    """A paraphrase that shares some of its words with the phrase but not all ("jazzy beat" ->
+    "big beat"): a partial word match, not a paraphrase."""
+    phrase_words = {w.rstrip("s") for w in phrase.split()}
+    name_words = {w.rstrip("s") for w in re.findall(r"[\w']+", name)}
+    shared = phrase_words & name_words
+    return bool(shared) and not name_words <= phrase_words
 
 
 def _has_dislike(clause: str) -> bool:
@@ -342,7 +434,7 @@ _STOPWORDS = frozenset(
     "a an the and or of to for with in on at by some something music song songs track tracks tune tunes "
     "i i'd i'm id im me my want wanna would like love please could can you give play find recommend "
     "looking look need get just more less very really bit little kind sort type stuff that this it is "
-    "are be sounds sound sounding feel feeling vibe vibes any all whatsoever".split()
+    "are be sounds sound sounding feel feeling vibe vibes any all whatsoever think kinda sorta maybe".split()
 )
 
 

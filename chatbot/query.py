@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-from retriever import SearchQuery, Vocabulary
+from retriever import ArtistDirectory, ArtistProfile, SearchQuery, Track, TrackId, Vocabulary
 
 from chatbot.parse import ALL_VOCALS, VOCAL_WORDS
 from chatbot.state import MAX_REMEMBERED_TEXTS, MAX_SHOWN, DialogueState
@@ -78,24 +79,116 @@ def expand_exclusions(
     return frozenset(ruled_out)
 
 
+@dataclass(frozen=True)
+class CatalogueFacets:
+    """The catalogue's tracks by year, region and language, so a filter is a set lookup per turn."""
+
+    by_year: Mapping[int, frozenset[TrackId]]
+    by_region: Mapping[str, frozenset[TrackId]]
+    by_language: Mapping[str, frozenset[TrackId]]
+
+    @classmethod
+    def from_tracks(cls, tracks: Iterable[Track]) -> CatalogueFacets:
+        by_year: dict[int, set[TrackId]] = {}
+        by_region: dict[str, set[TrackId]] = {}
+        by_language: dict[str, set[TrackId]] = {}
+        for track in tracks:
+            if track.year is not None:
+                by_year.setdefault(track.year, set()).add(track.id)
+            for key, index in (("region", by_region), ("language", by_language)):
+                value = track.metadata.get(key)
+                if isinstance(value, str) and value.strip():
+                    index.setdefault(value.strip().lower(), set()).add(track.id)
+        return cls(
+            {year: frozenset(ids) for year, ids in by_year.items()},
+            {region: frozenset(ids) for region, ids in by_region.items()},
+            {language: frozenset(ids) for language, ids in by_language.items()},
+        )
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """What a query needs beyond the state: artist profiles and the catalogue's facets."""
+
+    artists: ArtistDirectory | None = None
+    facets: CatalogueFacets = CatalogueFacets({}, {}, {})
+
+
+ARTIST_DESCRIPTOR_WEIGHT = 0.8  # a referenced artist's descriptors, a little below what the user said
+MAX_ARTIST_REFERENCES = 3  # catalogue songs of a "like X" artist that steer the query vector
+
+
+def artist_profiles(names: Iterable[str], context: QueryContext) -> list[ArtistProfile]:
+    if context.artists is None:
+        return []
+    return [p for p in (context.artists.resolve(name) for name in names) if p is not None]
+
+
+def artist_track_ids(names: Iterable[str], context: QueryContext) -> frozenset[TrackId]:
+    return frozenset(i for profile in artist_profiles(names, context) for i in profile.track_ids)
+
+
+def filter_ids(state: DialogueState, context: QueryContext) -> tuple[frozenset[TrackId] | None, list[str]]:
+    """The tracks the state's hard filters allow (None: no filter), and notices for filters this
+    catalogue cannot apply (it has no years, regions or languages)."""
+    facets = context.facets
+    allowed: frozenset[TrackId] | None = None
+    notices: list[str] = []
+
+    def narrow(ids: frozenset[TrackId]) -> None:
+        nonlocal allowed
+        allowed = ids if allowed is None else allowed & ids
+
+    if state.years is not None and state.years_explicit:
+        if facets.by_year:
+            start, end = state.years
+            narrow(frozenset(i for year, ids in facets.by_year.items() if start <= year <= end for i in ids))
+        else:
+            notices.append("This catalogue has no release years, so the era is not applied.")
+    for values, index, what in ((state.regions, facets.by_region, "regions"),
+                                (state.languages, facets.by_language, "languages")):
+        if not values:
+            continue
+        if index:
+            narrow(frozenset(i for value in values for i in index.get(value, ())))
+        else:
+            notices.append(f"This catalogue has no {what}, so {', '.join(values)} is not applied.")
+    return allowed, notices
+
+
 def build_query(
     state: DialogueState,
     excluded_descriptors: frozenset[str],
     *,
     k: int = 10,
     repeat_shown: bool = False,
+    context: QueryContext = QueryContext(),
+    allowed_ids: frozenset[TrackId] | None = None,
 ) -> SearchQuery:
-    """The SearchQuery for the current state: recent text, weighted wanted descriptors, filters, feedback."""
+    """The SearchQuery for the current state: recent text, weighted wanted descriptors, filters, feedback.
+
+    Songs shown before may come back (the best list for the state is shown again after a
+    refinement), except after "more"/"next" (`wants_new_turn`) and never a disliked one.
+    """
     text = ". ".join(state.texts[-MAX_REMEMBERED_TEXTS:])
-    blocked = set(state.disliked)
-    if not repeat_shown:
+    blocked = set(state.disliked) | artist_track_ids(state.artists_excluded, context)
+    if state.wants_new_turn and not repeat_shown:
         blocked |= set(state.shown[-MAX_SHOWN:])
+    if state.more_like_turn and state.more_like:
+        blocked.add(state.more_like[-1])  # "more like #2" wants others like it, not #2 again
+    weighted = dict(state.wanted)
+    liked = list(state.more_like[-3:])
+    for profile in artist_profiles((*state.artists_like, *state.artists_by), context):
+        for descriptor in profile.descriptors:
+            weighted[descriptor] = max(weighted.get(descriptor, 0.0), ARTIST_DESCRIPTOR_WEIGHT)
+        liked += [i for i in profile.track_ids[:MAX_ARTIST_REFERENCES] if i not in blocked]
     return SearchQuery(
         text=text,
         k=k,
-        weighted_phrases=dict(state.wanted),
+        weighted_phrases=weighted,
         excluded_descriptors=excluded_descriptors,
         excluded_ids=frozenset(blocked),
-        liked_ids=tuple(state.more_like[-3:]),
+        liked_ids=tuple(dict.fromkeys(liked)),
         disliked_ids=tuple(state.disliked[-3:]),
+        allowed_ids=allowed_ids,
     )

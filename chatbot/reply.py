@@ -23,6 +23,9 @@ WANTED_COVERAGE_WEIGHT = 0.3
 LEAD_INSTRUMENT_WEIGHT = 0.15
 DIVERSITY = 0.5
 REFERENCE_WEIGHT = 8.0
+VAGUE_FILTER_WEIGHT = 0.1  # in the era of "something older", or the region of "k-pop"
+PLACE_LANGUAGE_WEIGHT = 0.25
+MAX_PER_ARTIST = 2  # songs by one artist in a list, unless the user asked for that artist
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class ResultView:
     track: Track
     score: float
     matched: tuple[str, ...]
+    is_seen: bool = False  # shown earlier in this session (a refinement may keep the best songs)
 
     def to_json(self) -> dict:
         return {
@@ -43,6 +47,7 @@ class ResultView:
             "matched": list(self.matched),
             "url": self.track.url,
             "score": round(self.score, 5),
+            "seen": self.is_seen,
         }
 
 
@@ -81,6 +86,8 @@ def rerank(
     *,
     diversity: float = 0.0,
     reference: Track | None = None,
+    free_artists: set[str] | frozenset[str] = frozenset(),
+    max_per_artist: int = MAX_PER_ARTIST,
 ) -> list[tuple[Hit, float]]:
     """Re-order retrieved hits by how much of the explicit dialogue state they satisfy.
 
@@ -110,8 +117,16 @@ def rerank(
         if reference_set:
             carried_set = {d.lower() for d in hit.track.descriptors}
             score += REFERENCE_WEIGHT * len(reference_set & carried_set) / len(reference_set)
+        if state.years is not None and not state.years_explicit and hit.track.year is not None:
+            if state.years[0] <= hit.track.year <= state.years[1]:
+                score += VAGUE_FILTER_WEIGHT  # "something older": a boost, not a filter
+        if state.hinted_regions and hit.track.metadata.get("region") in state.hinted_regions:
+            score += VAGUE_FILTER_WEIGHT
+        if state.hinted_languages and hit.track.metadata.get("language") in state.hinted_languages:
+            score += PLACE_LANGUAGE_WEIGHT  # "from brazil" within latin america: portuguese first
         scored.append((hit, score))
     scored.sort(key=lambda pair: -pair[1])
+    scored = cap_per_artist(scored, max_per_artist, free_artists)
     if diversity <= 0:
         return scored
     chosen: list[tuple[Hit, float]] = []
@@ -127,7 +142,21 @@ def rerank(
         remaining = [pair for pair in remaining if pair is not best]
         chosen.append((best[0], marginal(best)))
         chosen_sets.append({d.lower() for d in best[0].track.descriptors})
-    return chosen
+    return cap_per_artist(chosen, max_per_artist, free_artists)
+
+
+def cap_per_artist(
+    scored: list[tuple[Hit, float]], limit: int, free_artists: set[str] | frozenset[str] = frozenset()
+) -> list[tuple[Hit, float]]:
+    """At most `limit` songs by one artist, best first (artists the user asked for are exempt);
+    the rest move to the end, so a short catalogue still fills the list."""
+    counts: dict[str, int] = {}
+    kept, later = [], []
+    for pair in scored:
+        artist = pair[0].track.artist.lower()
+        counts[artist] = counts.get(artist, 0) + 1
+        (kept if counts[artist] <= limit or pair[0].track.artist in free_artists or not artist else later).append(pair)
+    return kept + later
 
 
 def format_reply(results: list[ResultView], state: DialogueState, notices: list[str]) -> str:
@@ -138,19 +167,31 @@ def format_reply(results: list[ResultView], state: DialogueState, notices: list[
     if not results:
         lines.append("I found nothing that fits all of that. Try removing an exclusion or saying it differently.")
         return "\n".join(lines)
-    head = f"Here are {len(results)} songs"
-    if wanted:
-        head += " for " + ", ".join(wanted)
-    if excluded:
-        head += " (excluding " + ", ".join(excluded) + ")"
-    lines.append(head + ":")
+    lines.append(describe_list(len(results), wanted, excluded, state) + ":")
     for view in results:
         track = view.track
         year = f" ({track.year})" if track.year else ""
         why = f" · matches: {', '.join(view.matched)}" if view.matched else ""
-        lines.append(f"{view.rank}. {track.title} — {track.artist}{year}{why}")
+        seen = " · seen before" if view.is_seen else ""
+        lines.append(f"{view.rank}. {track.title} — {track.artist}{year}{why}{seen}")
     lines.append('Refine: "more upbeat", "no vocals", "more like #2", or "start over".')
     return "\n".join(lines)
+
+
+def describe_list(count: int, wanted: list[str], excluded: list[str], state: DialogueState) -> str:
+    """The header of a list: what it is for, as the state says (never more than the list holds)."""
+    head = f"Here are {count} songs"
+    asked = [*wanted]
+    asked += [f"like {a}" for a in state.artists_like] + [f"by {a}" for a in state.artists_by]
+    if state.era_label:
+        asked.append(("from the " if state.years_explicit else "leaning to the ") + state.era_label)
+    asked += [f"from {r}" for r in state.regions] + [f"in {lang}" for lang in state.languages]
+    if asked:
+        head += " for " + ", ".join(asked)
+    not_wanted = [*excluded, *state.artists_excluded]
+    if not_wanted:
+        head += " (excluding " + ", ".join(not_wanted) + ")"
+    return head
 
 
 def matched_descriptors(track: Track, state: DialogueState) -> list[str]:

@@ -43,6 +43,16 @@ class DialogueState:
     texts: tuple[str, ...] = ()  # the recent free text of the request
     turns: int = 0
     more_like_turn: bool = False  # the latest turn asked for songs like a shown one
+    artists_like: tuple[str, ...] = ()  # "like Bob Marley": steer towards them
+    artists_by: tuple[str, ...] = ()  # "play Bob Marley": their songs first
+    artists_excluded: tuple[str, ...] = ()  # "not Bob Marley": a hard filter
+    years: tuple[int, int] | None = None  # the era asked for, inclusive
+    years_explicit: bool = False  # "the 80s" filters; "something older" only boosts
+    regions: tuple[str, ...] = ()  # hard filters on the track's region / language
+    languages: tuple[str, ...] = ()
+    hinted_regions: tuple[str, ...] = ()  # "k-pop", "salsa": a boost
+    hinted_languages: tuple[str, ...] = ()  # "from brazil": portuguese first
+    wants_new_turn: bool = False  # the latest turn asked for songs not shown yet ("more", "next")
 
     def track_at(self, rank: int) -> TrackId | None:
         return self.last_results[rank - 1] if 1 <= rank <= len(self.last_results) else None
@@ -52,6 +62,20 @@ class DialogueState:
         ranks = (*turn.liked_ranks, *turn.disliked_ranks, *turn.more_like_ranks)
         return any(self.track_at(rank) is not None for rank in ranks)
 
+    @property
+    def has_request(self) -> bool:
+        return bool(self.wanted or self.artists_like or self.artists_by or self.years or self.regions
+                    or self.languages or self.texts)
+
+    @property
+    def era_label(self) -> str | None:
+        if self.years is None:
+            return None
+        start, end = self.years
+        if end - start == 9 and start % 10 == 0:
+            return f"{start}s"
+        return f"{start}-{end}" if start > 1900 else f"before {end + 1}"
+
     def snapshot(self) -> dict:
         """What the user sees of the state (and `ask --json` prints)."""
         return {
@@ -59,6 +83,12 @@ class DialogueState:
             "excluded": list(self.excluded),
             "liked": list(self.liked),
             "disliked": list(self.disliked),
+            "artists": {"like": list(self.artists_like), "by": list(self.artists_by),
+                        "excluded": list(self.artists_excluded)},
+            "years": None if self.years is None else {"from": self.years[0], "to": self.years[1],
+                                                      "is_filter": self.years_explicit},
+            "places": list(self.regions),
+            "languages": list(self.languages),
         }
 
 
@@ -69,6 +99,31 @@ def _append_new(items: tuple[TrackId, ...], new: Sequence[TrackId]) -> tuple[Tra
 def reset_state(state: DialogueState) -> DialogueState:
     """A fresh state that still remembers what was shown (results never repeat within a session)."""
     return DialogueState(shown=state.shown)
+
+
+def new_topic_state(state: DialogueState) -> DialogueState:
+    """A fresh request that keeps the user's feedback: likes, dislikes, what was shown."""
+    return DialogueState(shown=state.shown, liked=state.liked, disliked=state.disliked, turns=state.turns,
+                         last_results=state.last_results)
+
+
+def is_topic_shift(state: DialogueState, turn: ParsedTurn) -> bool:
+    """Is the turn a new standalone request rather than a refinement of the current one?
+
+    A new request names at least two things (descriptors, artists, songs, an era, a place or a
+    language), has no refinement cue ("more", "but", "also", "add", "without"...) and shares no
+    descriptor or artist with what the state asks for. "japanese chill beats" after "dark 90s
+    music" is one; "more upbeat", "add piano", "but from the 80s", "no vocals" are not.
+    """
+    if not state.has_request or turn.is_reset or turn.is_refinement:
+        return False
+    named = [*turn.wanted, *turn.artists_like, *turn.artists_by, *turn.seed_ids]
+    size = len(named) + bool(turn.era) + bool(turn.regions or turn.languages)
+    if size < 2 or not (turn.wanted or turn.artists_like or turn.artists_by or turn.seed_ids):
+        return False
+    current = {d.lower() for d, w in state.wanted.items() if w > 0} | {a.lower() for a in (*state.artists_like,
+                                                                                           *state.artists_by)}
+    return not current & {n.lower() for n in named}
 
 
 def apply_turn(
@@ -82,6 +137,9 @@ def apply_turn(
     notices = list(turn.notices)
     if turn.is_reset:
         state = reset_state(state)
+    elif is_topic_shift(state, turn):
+        state = new_topic_state(state)
+        notices.append("New search (say \"also ...\" or \"but ...\" to refine the previous one instead).")
     wanted = {descriptor: weight * DECAY_PER_TURN for descriptor, weight in state.wanted.items()}
     excluded = list(state.excluded)
     for descriptor in turn.excluded:
@@ -111,29 +169,52 @@ def apply_turn(
                     notices.append(notice)
                 continue
             referred[kind].append(track_id)
-            if kind == "more_like" and tracks and track_id in tracks:
-                # the referenced song's descriptors become the strongest wants of this turn
-                excluded_lower = {d.lower() for d in excluded}
-                for descriptor in tracks[track_id].descriptors:
-                    if descriptor.lower() not in excluded_lower:
-                        wanted[descriptor] = max(wanted.get(descriptor, 0.0), 1.0)
+    for track_id in (*referred["more_like"], *turn.seed_ids):
+        if tracks and track_id in tracks:
+            # the referenced song's descriptors become the strongest wants of this turn
+            excluded_lower = {d.lower() for d in excluded}
+            for descriptor in tracks[track_id].descriptors:
+                if descriptor.lower() not in excluded_lower:
+                    wanted[descriptor] = max(wanted.get(descriptor, 0.0), 1.0)
     disliked = _append_new(state.disliked, referred["disliked"])
     liked = tuple(i for i in _append_new(state.liked, referred["liked"]) if i not in disliked)
     texts = state.texts
     if turn.text and (turn.wanted or turn.boosted or not (turn.liked_ranks or turn.more_like_ranks)):
         texts = (*texts, turn.text)[-MAX_REMEMBERED_TEXTS:]
+    more_like = _append_new(state.more_like, referred["more_like"])
+    if turn.seed_ids:  # "something like No Woman No Cry": that song is the reference
+        more_like = _append_new(tuple(i for i in more_like if i not in turn.seed_ids), turn.seed_ids)
+    excluded_artists = [a for a in state.artists_excluded if a not in (*turn.artists_like, *turn.artists_by)]
+    excluded_artists += [a for a in turn.artists_excluded if a not in excluded_artists]
+    years, years_explicit = state.years, state.years_explicit
+    if turn.era is not None:
+        years, years_explicit = (turn.era.start, turn.era.end), turn.era.is_explicit
     new_state = dataclasses.replace(
         state,
         wanted=wanted,
         excluded=tuple(excluded),
         liked=liked,
         disliked=disliked,
-        more_like=_append_new(state.more_like, referred["more_like"]),
+        more_like=more_like,
         texts=texts,
         turns=state.turns + 1,
-        more_like_turn=bool(turn.more_like_ranks),
+        more_like_turn=bool(turn.more_like_ranks or turn.seed_ids),
+        artists_like=_merge_names(state.artists_like, turn.artists_like, excluded_artists),
+        artists_by=_merge_names(state.artists_by, turn.artists_by, excluded_artists),
+        artists_excluded=tuple(excluded_artists),
+        years=years,
+        years_explicit=years_explicit,
+        regions=turn.regions or state.regions,
+        languages=turn.languages or state.languages,
+        hinted_regions=turn.hinted_regions or state.hinted_regions,
+        hinted_languages=turn.hinted_languages or (state.hinted_languages if not turn.regions else ()),
+        wants_new_turn=turn.wants_new,
     )
     return new_state, notices
+
+
+def _merge_names(current: tuple[str, ...], new: tuple[str, ...], excluded: list[str]) -> tuple[str, ...]:
+    return tuple(a for a in dict.fromkeys((*current, *new)) if a not in excluded)
 
 
 def remove_descriptor(state: DialogueState, descriptor: str) -> DialogueState:
@@ -143,6 +224,29 @@ def remove_descriptor(state: DialogueState, descriptor: str) -> DialogueState:
         wanted={d: w for d, w in state.wanted.items() if d != descriptor},
         excluded=tuple(d for d in state.excluded if d != descriptor),
     )
+
+
+def remove_filter(state: DialogueState, chip: str) -> DialogueState:
+    """The state without one artist, era, place or language chip (as `filter_chips` names them)."""
+    return dataclasses.replace(
+        state,
+        artists_like=tuple(a for a in state.artists_like if chip != f"like: {a}"),
+        artists_by=tuple(a for a in state.artists_by if chip != f"by: {a}"),
+        artists_excluded=tuple(a for a in state.artists_excluded if chip != f"not: {a}"),
+        years=None if chip == f"era: {state.era_label}" else state.years,
+        regions=tuple(r for r in state.regions if chip != f"from: {r}"),
+        languages=tuple(lang for lang in state.languages if chip != f"in: {lang}"),
+    )
+
+
+def filter_chips(state: DialogueState) -> list[str]:
+    """The artist, era, place and language parts of the state as chip labels."""
+    chips = [f"like: {a}" for a in state.artists_like] + [f"by: {a}" for a in state.artists_by]
+    chips += [f"not: {a}" for a in state.artists_excluded]
+    if state.years is not None:
+        chips.append(f"era: {state.era_label}")
+    chips += [f"from: {r}" for r in state.regions] + [f"in: {lang}" for lang in state.languages]
+    return chips
 
 
 def record_feedback(state: DialogueState, track_id: TrackId, *, is_liked: bool) -> DialogueState:
@@ -201,8 +305,18 @@ def state_from_dict(data: object) -> DialogueState:
             values[name] = tuple(str(item) for item in items)
         if data.get("excludes_vocals") is True and "vocals" not in values["excluded"]:  # type: ignore[operator]
             values["excluded"] = (*values["excluded"], "vocals")  # type: ignore[misc]  # a copy saved before ALL_VOCALS
+        for name in ("artists_like", "artists_by", "artists_excluded", "regions", "languages", "hinted_regions",
+                     "hinted_languages"):
+            items = data.get(name) or ()
+            if not isinstance(items, list | tuple):
+                return DialogueState()
+            values[name] = tuple(str(item) for item in items)
+        years = data.get("years")
+        values["years"] = (int(years[0]), int(years[1])) if isinstance(years, list | tuple) and len(years) == 2 else None
+        values["years_explicit"] = bool(data.get("years_explicit"))
         values["turns"] = int(data.get("turns") or 0)
         values["more_like_turn"] = bool(data.get("more_like_turn"))
+        values["wants_new_turn"] = bool(data.get("wants_new_turn"))
         return DialogueState(**values)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return DialogueState()

@@ -19,16 +19,37 @@ import dataclasses
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
 
-from retriever import FeedbackEvent, Hit, InteractionLog, SearchQuery, Track, TrackId, TurnEvent, Vocabulary
+from retriever import (
+    ArtistDirectory,
+    ArtistProfile,
+    FeedbackEvent,
+    Hit,
+    InteractionLog,
+    SearchQuery,
+    Track,
+    TrackId,
+    TurnEvent,
+    Vocabulary,
+    profiles_from_tracks,
+)
 from retriever.vocabulary import Descriptor
 
+from chatbot.names import find_names
 from chatbot.parse import TurnParser, normalise_message
-from chatbot.query import DescriptorIndex, build_query, expand_exclusions
+from chatbot.query import (
+    CatalogueFacets,
+    DescriptorIndex,
+    QueryContext,
+    artist_track_ids,
+    build_query,
+    expand_exclusions,
+    filter_ids,
+)
 from chatbot.reply import (
     DIVERSITY,
     MORE_LIKE_POOL,
@@ -90,6 +111,7 @@ class Recommender:
         k: int = 10,
         encoder: TextEncoder | None = None,
         use_encoder_for_parsing: bool = True,
+        artist_knowledge: Sequence[ArtistProfile] = (),
     ) -> None:
         """Args:
             searcher: the retriever over the catalogue.
@@ -98,6 +120,8 @@ class Recommender:
             k: results per turn.
             encoder: for paraphrase matching in the parser; default the searcher's own encoder.
             use_encoder_for_parsing: False turns paraphrase matching off.
+            artist_knowledge: profiles of artists the catalogue may lack (`retriever.load_artist_knowledge`),
+                so "like Fleetwood Mac" is understood without their songs.
         """
         self.searcher = searcher
         self.tracks: Mapping[TrackId, Track] = searcher.tracks
@@ -109,8 +133,12 @@ class Recommender:
         ]
         encoder = encoder if encoder is not None else getattr(searcher, "encoder", None)
         embed = encoder.encode if use_encoder_for_parsing and encoder is not None else None
-        self.parser = TurnParser(self.vocabulary, embed, paraphrase_names)
+        # The catalogue's own artists first; known artists it lacks only shape the query.
+        self.artists = ArtistDirectory([*profiles_from_tracks(tracks, self.vocabulary), *artist_knowledge])
+        self.parser = TurnParser(self.vocabulary, embed, paraphrase_names,
+                                 find_names=lambda text: find_names(text, self.artists, self.tracks))
         self.descriptor_index = DescriptorIndex(counts)
+        self.context = QueryContext(self.artists, CatalogueFacets.from_tracks(tracks))
         self.log = log
         self.k = k
 
@@ -131,6 +159,7 @@ def take_turn(
         reply = "\n".join([*notices, "Your current results are unchanged."])
         return state, TurnResult(state.turns, text, reply, current_results(deps, state), state.snapshot(), notices)
     state, notices = apply_turn(state, parsed, deps.tracks)
+    notices += unknown_name_notices(parsed.unknown_names, state)
     return answer(deps, state, notices, text, session_id=session_id, k=k)
 
 
@@ -146,26 +175,40 @@ def answer(
 ) -> tuple[DialogueState, TurnResult]:
     """Search for a state that already holds the turn, re-rank, record what is shown, and reply."""
     excluded = expand_exclusions(state, deps.vocabulary, deps.descriptor_index)
-    query = build_query(state, excluded, k=k)
-    if not query.text and not query.weighted_phrases and not query.liked_ids:
+    allowed, filter_notices = filter_ids(state, deps.context)
+    notices = [*notices, *filter_notices]
+    query = build_query(state, excluded, k=k, context=deps.context, allowed_ids=allowed)
+    if not (query.text or query.weighted_phrases or query.liked_ids or state.artists_by or allowed is not None):
         state = dataclasses.replace(state, last_results=())
         return state, TurnResult(state.turns, message, "\n".join([*notices, ASK_FOR_MORE]), [], state.snapshot(), notices)
     pool = MORE_LIKE_POOL if state.more_like_turn else RERANK_POOL
     hits = deps.searcher.search(dataclasses.replace(query, k=max(pool, k)))
-    if not hits and state.shown:
+    if not hits and state.wants_new_turn and state.shown:
         # Everything that fits was shown already: show it again rather than claim nothing fits.
-        query = build_query(state, excluded, k=k, repeat_shown=True)
+        query = build_query(state, excluded, k=k, repeat_shown=True, context=deps.context, allowed_ids=allowed)
         hits = deps.searcher.search(dataclasses.replace(query, k=max(RERANK_POOL, k)))
         if hits:
             notices = [*notices, "You've seen every song that fits this; here are the best of them again."]
+    by_ids = artist_track_ids(state.artists_by, deps.context) - query.excluded_ids
+    if allowed is not None:
+        by_ids &= allowed
+    first: list[Hit] = []
+    if by_ids:  # "play Bob Marley": their songs first, then songs like theirs
+        first = deps.searcher.search(dataclasses.replace(query, k=max(len(by_ids), k), allowed_ids=by_ids))
+        hits = [hit for hit in hits if hit.track.id not in by_ids]
     reference = reference_track(deps, state)
     # A "more like #k" turn asks for near neighbours of that song: rank by likeness to it, no diversity.
     diversity = 0.0 if reference is not None else DIVERSITY
-    reranked = rerank(hits, state, deps.vocabulary, diversity=diversity, reference=reference)[:k]
+    free_artists = {deps.tracks[i].artist for i in by_ids if i in deps.tracks}
+    reranked = [*rerank(first, state, deps.vocabulary, free_artists=free_artists),
+                *rerank(hits, state, deps.vocabulary, diversity=diversity, reference=reference)][:k]
+    seen = set(state.shown)
     results = [
-        ResultView(rank, hit.track, score, tuple(matched_descriptors(hit.track, state)))
+        ResultView(rank, hit.track, score, tuple(matched_descriptors(hit.track, state)), hit.track.id in seen)
         for rank, (hit, score) in enumerate(reranked, 1)
     ]
+    if allowed is not None and len(results) < k:
+        notices.append(exhausted_notice(state, len(results)))
     state = record_results(state, [view.track.id for view in results])
     if deps.log is not None:
         deps.log.append(TurnEvent(
@@ -175,6 +218,25 @@ def answer(
         ))
     reply = format_reply(results, state, notices)
     return state, TurnResult(state.turns, message, reply, results, state.snapshot(), notices)
+
+
+def unknown_name_notices(unknown: Sequence[str], state: DialogueState) -> list[str]:
+    """One honest line for the names of a turn that nobody knows: nothing is invented about them."""
+    if not unknown:
+        return []
+    wanted = [d for d in sorted(state.wanted, key=lambda d: -state.wanted[d]) if state.wanted[d] >= 0.5][:5]
+    rest = f"; here is what matches '{', '.join(wanted)}'" if wanted else "; tell me what they sound like"
+    return [f"I don't know {' or '.join(unknown)}{rest}."]
+
+
+def exhausted_notice(state: DialogueState, found: int) -> str:
+    """What to drop when the filters leave fewer songs than a full list."""
+    parts = [label for label in (state.era_label if state.years_explicit else None,
+                                 ", ".join(state.regions), ", ".join(state.languages)) if label]
+    what = " and ".join(parts)
+    if not found:
+        return f"No songs in this catalogue fit all of that ({what}); dropping '{parts[0]}' gives more."
+    return f"Only {found} songs in this catalogue fit all of that ({what}); dropping '{parts[0]}' gives more."
 
 
 def reference_track(deps: Recommender, state: DialogueState) -> Track | None:

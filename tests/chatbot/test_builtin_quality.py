@@ -47,19 +47,23 @@ def test_more_like_number_two_moves_towards_it(builtin_recommender) -> None:  # 
     second = conversation.say("more like #2")
     others = [v for v in first.results if v.rank != 2]
     assert overlap(second.results) > overlap(others)
-    assert not {v.track.id for v in second.results} & {v.track.id for v in first.results}
+    assert first.results[1].track.id not in {v.track.id for v in second.results}  # others like it, not #2
 
 
-def test_results_never_repeat_and_explanations_are_true(builtin_recommender) -> None:  # noqa: ANN001
+def test_refinements_keep_the_best_songs_and_more_gives_new_ones(builtin_recommender) -> None:  # noqa: ANN001
     conversation = Conversation(builtin_recommender)
     seen: set[str] = set()
     for message in ["happy reggae for summer", "more upbeat", "with female vocals"]:
         turn = conversation.say(message)
-        ids = {v.track.id for v in turn.results}
-        assert not ids & seen
-        seen |= ids
         for view in turn.results:
             assert set(view.matched) <= set(view.track.descriptors)
+            assert view.is_seen == (view.track.id in seen)
+        seen |= {v.track.id for v in turn.results}
+    disliked = turn.results[0].track.id
+    conversation.say("not the first one")
+    more = conversation.say("more please")
+    assert more.results and not {v.track.id for v in more.results} & seen  # "more": songs not shown yet
+    assert disliked not in {v.track.id for v in conversation.say("upbeat reggae").results}  # never again
 
 
 def test_listener_phrasing_does_at_least_as_well_as_tfidf(builtin_recommender) -> None:  # noqa: ANN001

@@ -120,7 +120,7 @@ def test_place_bound_genres_point_where_the_catalogue_has_them() -> None:
     vocabulary = load_vocabulary(ASSETS / "vocabulary.json")
     table = load_place_table()
     for phrase, (regions, _) in table.styles.items():
-        name = vocabulary.canonical(phrase)
+        name = vocabulary.surface_forms.get(" ".join(phrase.lower().split()))
         if name is None:
             continue
         tracks = [t for t in CATALOGUE if name in t["descriptors"]]

@@ -68,6 +68,7 @@ def test_mixed_turn_refines_and_excludes(parser: TurnParser) -> None:
         ("I like 3 and 5", "liked_ranks", (3, 5)),
         ("not #4", "disliked_ranks", (4,)),
         ("I don't like the first one", "disliked_ranks", (1,)),
+        ("not the first one", "disliked_ranks", (1,)),
     ],
 )
 def test_references_to_results(parser: TurnParser, message: str, field: str, ranks: tuple[int, ...]) -> None:
