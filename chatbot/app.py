@@ -20,7 +20,14 @@ from pathlib import Path
 
 from chatbot.export import export_tracks
 from chatbot.reply import ResultView
-from chatbot.state import DialogueState, remove_descriptor, state_from_dict, state_to_dict
+from chatbot.state import (
+    DialogueState,
+    filter_chips,
+    remove_descriptor,
+    remove_filter,
+    state_from_dict,
+    state_to_dict,
+)
 from chatbot.turn import Recommender, current_results, give_feedback, search_again, take_turn
 
 try:
@@ -104,6 +111,8 @@ class ChatUI:
         snapshot = state.snapshot()
         updates.append(gr.update(choices=snapshot["wanted"], value=snapshot["wanted"]))
         updates.append(gr.update(choices=snapshot["excluded"], value=snapshot["excluded"]))
+        chips = filter_chips(state)
+        updates.append(gr.update(choices=chips, value=chips, visible=bool(chips)))
         return updates
 
     @staticmethod
@@ -142,18 +151,22 @@ class ChatUI:
         stored = self.stored(state, list(history or []), session)
         return [state, stored] + self.render(state, current_results(self.recommender, state))
 
-    def on_chips(self, wanted: list[str] | None, excluded: list[str] | None, history: list | None,
-                 state: DialogueState, session: str) -> list:
+    def on_chips(self, wanted: list[str] | None, excluded: list[str] | None, filters: list[str] | None,
+                 history: list | None, state: DialogueState, session: str) -> list:
         """A chip unticked: search again without it. [history, state, stored, *results]."""
         history = list(history or [])
         snapshot = state.snapshot()
         removed = [d for d in snapshot["wanted"] if d not in (wanted or [])]
         removed += [d for d in snapshot["excluded"] if d not in (excluded or [])]
-        if not removed:
+        removed_filters = [chip for chip in filter_chips(state) if chip not in (filters or [])]
+        if not removed and not removed_filters:
             return [history, state, self.stored(state, history, session)] + self.render(
                 state, current_results(self.recommender, state))
         for descriptor in removed:
             state = remove_descriptor(state, descriptor)
+        for chip in removed_filters:
+            state = remove_filter(state, chip)
+        removed += removed_filters
         state, turn = search_again(self.recommender, state, session_id=session)
         history += [{"role": "assistant", "content": f"Removed {', '.join(removed)}.\n{turn.reply}"}]
         return [history, state, self.stored(state, history, session)] + self.render(state, turn.results)
@@ -214,6 +227,8 @@ class ChatUI:
                         reset = gr.Button("Start over", elem_id="tt-reset", variant="secondary")
                     wanted = gr.CheckboxGroup([], label="Wanted (untick to remove)", elem_id="tt-wanted")
                     excluded = gr.CheckboxGroup([], label="Excluded (untick to remove)", elem_id="tt-excluded")
+                    filters = gr.CheckboxGroup([], label="Artists, era, places (untick to remove)",
+                                               elem_id="tt-filters", visible=False)
                 with gr.Column(scale=7):
                     gr.Markdown("### Results")
                     rows, cards, likes, dislikes = [], [], [], []
@@ -236,7 +251,7 @@ class ChatUI:
             results: list = []
             for row, card in zip(rows, cards):
                 results += [row, card]
-            results += [wanted, excluded]
+            results += [wanted, excluded, filters]
             private = {"api_visibility": "private"}
 
             message.submit(self.on_message, [message, chatbot, state, session],
@@ -246,8 +261,8 @@ class ChatUI:
                 for button, is_liked in ((likes[i], True), (dislikes[i], False)):
                     button.click(functools.partial(self.on_feedback, i, is_liked), [chatbot, state, session],
                                  [state, stored, *results], **private)
-            for chips in (wanted, excluded):
-                chips.input(self.on_chips, [wanted, excluded, chatbot, state, session],
+            for chips in (wanted, excluded, filters):
+                chips.input(self.on_chips, [wanted, excluded, filters, chatbot, state, session],
                             [chatbot, state, stored, *results], **private)
             reset.click(self.on_reset, [session], [chatbot, state, stored, *results], **private)
             for fmt, button in export_buttons.items():

@@ -282,15 +282,14 @@ class TurnParser:
         unnamed = _blank(english, [m.span for m in names])
         era = find_era(unnamed)
         places = find_places(unnamed)
-        intents = [m for m in find_intents(unnamed) if not m.is_negated]
-        lowered_text = _blank(unnamed, [m.span for m in intents]).lower()  # an intent phrase is read whole
+        lowered_text = unnamed.lower()
         is_reset = any(cue in english.lower() for cue in _RESET_CUES)
 
         liked: list[int] = []
         disliked: list[int] = []
         more_like: list[int] = []
-        wanted: list[str] = [d for m in intents for d in m.wanted if d in self.vocabulary.descriptors]
-        avoided = {d for m in intents for d in m.avoided}
+        wanted: list[str] = []
+        avoided: set[str] = set()
         boosted: list[str] = []
         excluded: list[str] = []
         positives: list[str] = []
@@ -310,6 +309,11 @@ class TurnParser:
             elif re.search(r"\bnot (?:that|this) one\b|\bnot (?:that|this)\b$", clause):
                 disliked.append(1)
             positive, negative = _split_negation(clause)
+            # "cheer me up", "for a road trip": an intent phrase is read whole, in the wanted part only
+            intents = [m for m in find_intents(positive) if not m.is_negated]
+            wanted += [d for m in intents for d in m.wanted if d in self.vocabulary.descriptors]
+            avoided |= {d for m in intents for d in m.avoided}
+            positive = _blank(positive, [m.span for m in intents])
             if any(w not in _STOPWORDS for w in re.findall(r"[\w']+", positive)):
                 positives.append(positive.strip())
             if negative:

@@ -24,7 +24,7 @@ LEAD_INSTRUMENT_WEIGHT = 0.15
 DIVERSITY = 0.5
 REFERENCE_WEIGHT = 8.0
 VAGUE_FILTER_WEIGHT = 0.1  # in the era of "something older", or the region of "k-pop"
-PLACE_LANGUAGE_WEIGHT = 0.25
+PLACE_LANGUAGE_WEIGHT = 0.5
 MAX_PER_ARTIST = 2  # songs by one artist in a list, unless the user asked for that artist
 
 

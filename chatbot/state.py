@@ -189,6 +189,10 @@ def apply_turn(
     years, years_explicit = state.years, state.years_explicit
     if turn.era is not None:
         years, years_explicit = (turn.era.start, turn.era.end), turn.era.is_explicit
+        seed_years = [tracks[i].year for i in turn.seed_ids if tracks and i in tracks and tracks[i].year]
+        if seed_years and not turn.era.is_explicit and turn.era.start > max(seed_years):
+            # "like No Woman No Cry but newer": newer than that song, not only the last few years
+            years, years_explicit = (max(seed_years) + 1, turn.era.end), True
     new_state = dataclasses.replace(
         state,
         wanted=wanted,

@@ -47,6 +47,61 @@ def _collection_name(value: str) -> str:
     return value
 
 
+def _add_knowledge_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--artist-knowledge", action="append", metavar="CSV",
+                        help="artist facts for names the catalogue lacks: a Spotify artist-genres CSV (artists, genres) "
+                             "or a Last.fm tags CSV (count, name, search); repeatable; 'none' for none "
+                             "(default: the files in ../shared/data/artist-knowledge when present)")
+
+
+def _knowledge_files(values: list[str] | None) -> list[Path]:
+    if values and any(v.strip().lower() == "none" for v in values):
+        return []
+    if values:
+        files = [Path(v) for v in values]
+        for path in files:
+            if not path.is_file():
+                raise CliError(f"--artist-knowledge {path}: no such file")
+        return files
+    folder = paths.data_dir() / "artist-knowledge"
+    return [f for f in (folder / "spotify_artist_genres.csv", folder / "lastfm_artist_tags.csv") if f.is_file()]
+
+
+def load_knowledge(files: list[Path]):  # noqa: ANN201 - list[ArtistProfile]
+    """Artist profiles from knowledge files, cached under $TUNETALK_HOME (reading them takes seconds)."""
+    import hashlib
+    import pickle
+
+    from retriever import load_artist_knowledge, load_genre_map
+    from retriever.artists import DEFAULT_GENRE_MAP, LASTFM_COLUMNS
+
+    if not files:
+        return []
+    sources = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    stamp = hashlib.sha256(repr(sources).encode() + DEFAULT_GENRE_MAP.read_bytes()
+                           + Path(__file__).resolve().parents[1].joinpath("retriever", "artists.py").read_bytes()
+                           ).hexdigest()[:16]
+    cache = paths.home() / "artist-knowledge" / f"profiles-{stamp}.pickle"
+    if cache.is_file():
+        try:
+            return pickle.loads(cache.read_bytes())
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            logger.warning("artist knowledge cache %s is unreadable; rebuilding it", cache)
+    spotify, lastfm = None, None
+    for path in files:
+        header = path.open(encoding="utf-8", errors="replace").readline().lower()
+        if all(column in header for column in LASTFM_COLUMNS):
+            lastfm = path
+        else:
+            spotify = path
+    profiles = load_artist_knowledge(spotify, lastfm, genre_map=load_genre_map())
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(".partial")
+    partial.write_bytes(pickle.dumps(profiles))
+    os.replace(partial, cache)
+    return profiles
+
+
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index-dir", type=Path, help="embedded Chroma index directory (default: the built-in catalogue's)")
     parser.add_argument("--chroma-url", default=os.environ.get(CHROMA_URL_ENV),
@@ -93,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=10, help="results per turn (default 10)")
     ask.add_argument("--no-log", action="store_true", help="do not write the interaction log")
     _add_store_options(ask)
+    _add_knowledge_option(ask)
 
     chat = sub.add_parser("chat", help="start the browser chat")
     chat.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
@@ -101,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--auth", help="user:password required to open the page")
     chat.add_argument("--no-log", action="store_true", help="do not write the interaction log")
     _add_store_options(chat)
+    _add_knowledge_option(chat)
 
     evaluate = sub.add_parser("evaluate", help="the paper's retrieval evaluation (LP-MusicCaps-MC)")
     evaluate.add_argument("--data", type=Path, default=None, help="LP-MusicCaps-MC test.csv (default ../shared/data/...)")
@@ -194,7 +251,8 @@ def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  #
     if store.count() == 0:
         raise CliError(f"the index at {store.location} is empty: run `tunetalk index` first")
     searcher = HybridSearcher(store, encoder, _retrieval_config(encoder.info.name))
-    return Recommender(searcher, load_vocabulary(), log=log)
+    knowledge = load_knowledge(_knowledge_files(getattr(args, "artist_knowledge", None)))
+    return Recommender(searcher, load_vocabulary(), log=log, artist_knowledge=knowledge)
 
 
 def _retrieval_config(encoder_name: str):  # noqa: ANN202 - a RetrievalConfig

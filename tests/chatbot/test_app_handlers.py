@@ -28,7 +28,7 @@ def test_a_message_returns_history_state_browser_copy_and_cards(ui) -> None:  # 
     assert [m["role"] for m in history] == ["user", "assistant"] and textbox == ""
     assert state.turns == 1 and session and stored["state"]["last_results"] == list(state.last_results)
     assert len(cards(results)) == len(state.last_results) == 3
-    assert results[-2]["value"] == state.snapshot()["wanted"]
+    assert results[-3]["value"] == state.snapshot()["wanted"]
 
 
 def test_a_failing_turn_keeps_the_session(ui, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
@@ -47,7 +47,7 @@ def test_feedback_and_chip_changes_update_the_browser_copy(ui, monkeypatch: pyte
     state, stored, *_ = ui.on_feedback(0, True, history, state, session)
     assert state.liked == (state.last_results[0],) and stored["state"]["liked"] == list(state.liked)
     wanted = [d for d in state.snapshot()["wanted"] if d != "piano"]
-    history, state, stored, *results = ui.on_chips(wanted, state.snapshot()["excluded"], history, state, session)
+    history, state, stored, *results = ui.on_chips(wanted, state.snapshot()["excluded"], [], history, state, session)
     assert "piano" not in state.wanted and "piano" not in stored["state"]["wanted"]
     assert "Removed piano" in history[-1]["content"]
 
