@@ -15,6 +15,7 @@ from chatbot.turn import (
     Searcher,
     current_results,
     give_feedback,
+    replace_disliked,
     search_again,
     take_turn,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "format_reply",
     "give_feedback",
     "normalise_message",
+    "replace_disliked",
     "rerank",
     "search_again",
     "state_from_dict",

@@ -176,7 +176,7 @@ def build_query(
         blocked |= set(state.shown[-MAX_SHOWN:])
     if state.more_like_turn and state.more_like:
         blocked.add(state.more_like[-1])  # "more like #2" wants others like it, not #2 again
-    weighted = dict(state.wanted)
+    weighted = state.all_wanted
     liked = list(state.more_like[-3:])
     for profile in artist_profiles((*state.artists_like, *state.artists_by), context):
         for descriptor in profile.descriptors:

@@ -59,6 +59,7 @@ class TurnResult:
     results: list[ResultView]
     state: dict
     notices: list[str] = field(default_factory=list)
+    summary: str = ""  # the short reply for the page: what was understood, what changed; the cards are the list
 
     def to_json(self) -> dict:
         return {
@@ -68,6 +69,7 @@ class TurnResult:
             "results": [r.to_json() for r in self.results],
             "state": self.state,
             "notices": self.notices,
+            "summary": self.summary,
         }
 
 
@@ -100,7 +102,7 @@ def rerank(
     most of all.
     """
     reference_set = {d.lower() for d in reference.descriptors} if reference is not None else set()
-    wanted = {d.lower(): w for d, w in state.wanted.items() if w > 0}
+    wanted = {d.lower(): w for d, w in state.all_wanted.items() if w > 0}
     total = sum(wanted.values())
     scored = []
     for hit in hits:
@@ -159,7 +161,28 @@ def cap_per_artist(
     return kept + later
 
 
-def format_reply(results: list[ResultView], state: DialogueState, notices: list[str]) -> str:
+def format_summary(results: list[ResultView], state: DialogueState, notices: list[str],
+                   references: tuple[str, ...] = ()) -> str:
+    """One line of what was understood ("Wanted: upbeat, steel drums · excluding vocals · 10 songs"),
+    then the notices; the page shows the list itself as cards."""
+    wanted = [d for d in sorted(state.wanted, key=lambda d: -state.wanted[d]) if state.wanted[d] >= 0.5][:8]
+    parts = []
+    if wanted:
+        parts.append("Wanted: " + ", ".join(wanted))
+    parts += [f"like: {label}" for label in references]
+    parts += [f"like: {a}" for a in state.artists_like] + [f"by: {a}" for a in state.artists_by]
+    if state.era_label:
+        parts.append(("era: " if state.years_explicit else "leaning to: ") + state.era_label)
+    parts += [f"from: {r}" for r in state.regions] + [f"in: {lang}" for lang in state.languages]
+    excluded = [*state.excluded, *state.artists_excluded]
+    if excluded:
+        parts.append("excluding " + ", ".join(excluded))
+    parts.append(f"{len(results)} songs" if results else "no songs")
+    return "\n".join([" · ".join(parts), *notices])
+
+
+def format_reply(results: list[ResultView], state: DialogueState, notices: list[str],
+                 references: tuple[str, ...] = ()) -> str:
     """A short, true explanation of the results (plain text; the UI escapes it)."""
     lines = list(notices)
     wanted = [d for d in sorted(state.wanted, key=lambda d: -state.wanted[d]) if state.wanted[d] >= 0.5][:8]
@@ -167,7 +190,7 @@ def format_reply(results: list[ResultView], state: DialogueState, notices: list[
     if not results:
         lines.append("I found nothing that fits all of that. Try removing an exclusion or saying it differently.")
         return "\n".join(lines)
-    lines.append(describe_list(len(results), wanted, excluded, state) + ":")
+    lines.append(describe_list(len(results), wanted, excluded, state, references) + ":")
     for view in results:
         track = view.track
         year = f" ({track.year})" if track.year else ""
@@ -178,10 +201,11 @@ def format_reply(results: list[ResultView], state: DialogueState, notices: list[
     return "\n".join(lines)
 
 
-def describe_list(count: int, wanted: list[str], excluded: list[str], state: DialogueState) -> str:
+def describe_list(count: int, wanted: list[str], excluded: list[str], state: DialogueState,
+                  references: tuple[str, ...] = ()) -> str:
     """The header of a list: what it is for, as the state says (never more than the list holds)."""
     head = f"Here are {count} songs"
-    asked = [*wanted]
+    asked = [*wanted, *(f"like {label}" for label in references)]
     asked += [f"like {a}" for a in state.artists_like] + [f"by {a}" for a in state.artists_by]
     if state.era_label:
         asked.append(("from the " if state.years_explicit else "leaning to the ") + state.era_label)
@@ -196,7 +220,7 @@ def describe_list(count: int, wanted: list[str], excluded: list[str], state: Dia
 
 def matched_descriptors(track: Track, state: DialogueState) -> list[str]:
     """The track's descriptors that explain it: those equal to, or containing, a wanted descriptor."""
-    wanted = [w.lower() for w in state.wanted if state.wanted[w] > 0]
+    wanted = [w.lower() for w, weight in state.all_wanted.items() if weight > 0]
     matched = []
     for descriptor in track.descriptors:
         lower = descriptor.lower()

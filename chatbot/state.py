@@ -53,6 +53,16 @@ class DialogueState:
     hinted_regions: tuple[str, ...] = ()  # "k-pop", "salsa": a boost
     hinted_languages: tuple[str, ...] = ()  # "from brazil": portuguese first
     wants_new_turn: bool = False  # the latest turn asked for songs not shown yet ("more", "next")
+    references: tuple[TrackId, ...] = ()  # songs asked for by likeness ("more like #2", "like Karma Police")
+    reference_wanted: Mapping[str, float] = field(default_factory=dict)  # their descriptors (no chips)
+
+    @property
+    def all_wanted(self) -> dict[str, float]:
+        """What the search and the re-rank want: the user's descriptors and those of the referenced songs."""
+        merged = dict(self.reference_wanted)
+        for descriptor, weight in self.wanted.items():
+            merged[descriptor] = max(merged.get(descriptor, 0.0), weight)
+        return merged
 
     def track_at(self, rank: int) -> TrackId | None:
         return self.last_results[rank - 1] if 1 <= rank <= len(self.last_results) else None
@@ -89,6 +99,7 @@ class DialogueState:
                                                       "is_filter": self.years_explicit},
             "places": list(self.regions),
             "languages": list(self.languages),
+            "references": list(self.references),
         }
 
 
@@ -141,6 +152,7 @@ def apply_turn(
         state = new_topic_state(state)
         notices.append("New search (say \"also ...\" or \"but ...\" to refine the previous one instead).")
     wanted = {descriptor: weight * DECAY_PER_TURN for descriptor, weight in state.wanted.items()}
+    reference_wanted = {d: weight * DECAY_PER_TURN for d, weight in state.reference_wanted.items()}
     excluded = list(state.excluded)
     for descriptor in turn.excluded:
         wanted.pop(descriptor, None)
@@ -171,11 +183,13 @@ def apply_turn(
             referred[kind].append(track_id)
     for track_id in (*referred["more_like"], *turn.seed_ids):
         if tracks and track_id in tracks:
-            # the referenced song's descriptors become the strongest wants of this turn
+            # the referenced song's descriptors become the strongest wants of this turn (one chip: the song)
             excluded_lower = {d.lower() for d in excluded}
             for descriptor in tracks[track_id].descriptors:
                 if descriptor.lower() not in excluded_lower:
-                    wanted[descriptor] = max(wanted.get(descriptor, 0.0), 1.0)
+                    reference_wanted[descriptor] = max(reference_wanted.get(descriptor, 0.0), 1.0)
+    for descriptor in [*turn.excluded, *turn.lowered]:
+        reference_wanted.pop(descriptor, None)
     disliked = _append_new(state.disliked, referred["disliked"])
     liked = tuple(i for i in _append_new(state.liked, referred["liked"]) if i not in disliked)
     texts = state.texts
@@ -200,6 +214,9 @@ def apply_turn(
         liked=liked,
         disliked=disliked,
         more_like=more_like,
+        references=_append_new(tuple(i for i in state.references if i not in turn.seed_ids),
+                               [*referred["more_like"], *turn.seed_ids]),
+        reference_wanted=reference_wanted,
         texts=texts,
         turns=state.turns + 1,
         more_like_turn=bool(turn.more_like_ranks or turn.seed_ids),
@@ -226,12 +243,26 @@ def remove_descriptor(state: DialogueState, descriptor: str) -> DialogueState:
     return dataclasses.replace(
         state,
         wanted={d: w for d, w in state.wanted.items() if d != descriptor},
+        reference_wanted={d: w for d, w in state.reference_wanted.items() if d != descriptor},
         excluded=tuple(d for d in state.excluded if d != descriptor),
     )
 
 
-def remove_filter(state: DialogueState, chip: str) -> DialogueState:
-    """The state without one artist, era, place or language chip (as `filter_chips` names them)."""
+def reference_label(track_id: TrackId, tracks: Mapping[TrackId, Track] | None) -> str:
+    track = tracks.get(track_id) if tracks else None
+    return f"like: {track.title} — {track.artist}" if track is not None else f"like: {track_id}"
+
+
+def remove_filter(state: DialogueState, chip: str, tracks: Mapping[TrackId, Track] | None = None) -> DialogueState:
+    """The state without one reference, artist, era, place or language chip (as `filter_chips` names them)."""
+    kept = tuple(i for i in state.references if reference_label(i, tracks) != chip)
+    if kept != state.references:
+        keep = {d for i in kept if tracks and i in tracks for d in tracks[i].descriptors}
+        return dataclasses.replace(
+            state, references=kept, more_like=tuple(i for i in state.more_like if i in kept or i in state.liked),
+            reference_wanted={d: w for d, w in state.reference_wanted.items() if d in keep},
+            more_like_turn=False,
+        )
     return dataclasses.replace(
         state,
         artists_like=tuple(a for a in state.artists_like if chip != f"like: {a}"),
@@ -243,9 +274,10 @@ def remove_filter(state: DialogueState, chip: str) -> DialogueState:
     )
 
 
-def filter_chips(state: DialogueState) -> list[str]:
-    """The artist, era, place and language parts of the state as chip labels."""
-    chips = [f"like: {a}" for a in state.artists_like] + [f"by: {a}" for a in state.artists_by]
+def filter_chips(state: DialogueState, tracks: Mapping[TrackId, Track] | None = None) -> list[str]:
+    """The referenced songs, artists, era, places and languages of the state as chip labels."""
+    chips = [reference_label(i, tracks) for i in state.references]
+    chips += [f"like: {a}" for a in state.artists_like] + [f"by: {a}" for a in state.artists_by]
     chips += [f"not: {a}" for a in state.artists_excluded]
     if state.years is not None:
         chips.append(f"era: {state.era_label}")
@@ -321,6 +353,12 @@ def state_from_dict(data: object) -> DialogueState:
         values["turns"] = int(data.get("turns") or 0)
         values["more_like_turn"] = bool(data.get("more_like_turn"))
         values["wants_new_turn"] = bool(data.get("wants_new_turn"))
+        references = data.get("references") or ()
+        reference_wanted = data.get("reference_wanted") or {}
+        if not isinstance(references, list | tuple) or not isinstance(reference_wanted, dict):
+            return DialogueState()
+        values["references"] = tuple(str(i) for i in references)
+        values["reference_wanted"] = {str(d): float(w) for d, w in reference_wanted.items()}
         return DialogueState(**values)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return DialogueState()

@@ -57,6 +57,7 @@ from chatbot.reply import (
     ResultView,
     TurnResult,
     format_reply,
+    format_summary,
     matched_descriptors,
     rerank,
 )
@@ -65,6 +66,7 @@ from chatbot.state import (
     apply_turn,
     record_feedback,
     record_results,
+    reference_label,
     unshow_last_results,
 )
 
@@ -216,8 +218,10 @@ def answer(
             query_phrases=tuple(query.weighted_phrases), shown=tuple((v.track.id, v.score) for v in results),
             excluded=state.excluded, liked=state.liked,
         ))
-    reply = format_reply(results, state, notices)
-    return state, TurnResult(state.turns, message, reply, results, state.snapshot(), notices)
+    references = tuple(reference_label(i, deps.tracks)[len("like: "):] for i in state.references)
+    reply = format_reply(results, state, notices, references)
+    summary = format_summary(results, state, notices, references)
+    return state, TurnResult(state.turns, message, reply, results, state.snapshot(), notices, summary)
 
 
 def unknown_name_notices(unknown: Sequence[str], state: DialogueState) -> list[str]:
@@ -270,6 +274,26 @@ def give_feedback(
     if deps.log is not None:
         deps.log.append(FeedbackEvent(session_id=session_id, track_id=track_id, is_liked=is_liked))
     return new_state
+
+
+def replace_disliked(
+    deps: Recommender, state: DialogueState, track_id: TrackId, *, session_id: str = ""
+) -> tuple[DialogueState, list[ResultView]]:
+    """A 👎 on a shown song: it is logged and leaves the list, and the next best song not on the
+    list takes its place at the end (the rest of the list stays where it was).
+
+    Raises:
+        ValueError: the track is not in the catalogue.
+    """
+    state = give_feedback(deps, state, track_id, is_liked=False, session_id=session_id)
+    keep = [i for i in state.last_results if i != track_id]
+    excluded = expand_exclusions(state, deps.vocabulary, deps.descriptor_index)
+    allowed, _ = filter_ids(state, deps.context)
+    query = build_query(state, excluded, k=RERANK_POOL, context=deps.context, allowed_ids=allowed)
+    hits = deps.searcher.search(dataclasses.replace(query, excluded_ids=query.excluded_ids | set(keep)))
+    replacement = [hit.track.id for hit, _ in rerank(hits, state, deps.vocabulary)][:1]
+    state = record_results(state, [*keep, *replacement])
+    return state, current_results(deps, state)
 
 
 class Conversation:

@@ -81,3 +81,27 @@ def test_a_conversation_keeps_the_latest_state(recommender: Recommender) -> None
     conversation.say("sad folk")
     conversation.say("no vocals")
     assert conversation.state.turns == 2 and "vocals" in conversation.state.excluded
+
+
+def test_a_dislike_replaces_the_song_with_the_next_best(recommender: Recommender) -> None:
+    from chatbot import replace_disliked
+
+    state, turn = take_turn(recommender, DialogueState(), "calm sad upbeat piano")
+    disliked = turn.results[0].track.id
+    after, views = replace_disliked(recommender, state, disliked)
+    ids = [v.track.id for v in views]
+    assert disliked not in ids and disliked in after.disliked and len(ids) == len(turn.results)
+    assert ids[:-1] == [v.track.id for v in turn.results[1:]]  # the rest stays in place
+
+
+def test_more_like_shows_one_reference_chip_not_every_descriptor(recommender: Recommender) -> None:
+    from chatbot.state import filter_chips, remove_filter
+
+    state, first = take_turn(recommender, DialogueState(), "calm piano")
+    state, turn = take_turn(recommender, state, "more like #1")
+    reference = first.results[0].track
+    assert turn.state["wanted"] == first.state["wanted"]  # no chip per descriptor of #1
+    chip = f"like: {reference.title} — {reference.artist}"
+    assert filter_chips(state, recommender.tracks) == [chip] and "like:" in turn.summary
+    cleared = remove_filter(state, chip, recommender.tracks)
+    assert cleared.references == () and cleared.reference_wanted == {}
