@@ -113,8 +113,8 @@ def dataset_index(shared: Path = SHARED_DATA) -> dict[str, set[str]]:
 def catalogue_artist_keys(artist: str) -> set[str]:
     keys = {norm_artist(artist)}
     # "Bob Marley & The Wailers" also matches "Bob Marley"
-    main = re.split(r"\s+(&|and|featuring|feat\.?|ft\.?|with|x)\s+|\s*,\s*", artist, flags=re.IGNORECASE)[0]
-    keys.add(norm_artist(main))
+    parts = re.split(r"\s+(?:&|and|featuring|feat\.?|ft\.?|with|x)\s+|\s*,\s*", artist, flags=re.IGNORECASE)
+    keys.update(norm_artist(part) for part in parts if part)  # each credited partner of a duet
     keys.discard("")
     return keys
 
@@ -278,7 +278,8 @@ def genre_report(rows: list[dict], genre_names: set[str], shared: Path = SHARED_
     disagreements = []
     for row in rows:
         genres = None
-        for key in catalogue_artist_keys(row["artist"]):
+        keys = catalogue_artist_keys(row["artist"])
+        for key in [norm_artist(row["artist"]), *sorted(keys - {norm_artist(row["artist"])})]:
             if key in known:
                 genres = known[key]
                 break
