@@ -302,9 +302,87 @@ def genre_descriptor_names() -> set[str]:
     return {d["name"] for d in vocabulary["descriptors"] if d["facet"] == "genre"}
 
 
+# ---------------------------------------------------------------------------------------------
+# allowlist reasons for songs the song lists lack (rule-based on the row and the datasets, so checkable)
+
+_CLASSICAL = {"classical", "baroque", "romantic era", "classical period", "contemporary classical", "minimalism",
+              "opera", "solo piano"}
+
+
+@lru_cache(maxsize=2)
+def ner_artists(shared: Path = SHARED_DATA) -> set[str]:
+    """Normalised names of the artists that the MusicRecoNER requests name (Wikipedia-linked)."""
+    names: set[str] = set()
+    for path in sorted((shared / "music-reco-ner").glob("dataset*/ground-truth_linked.csv")):
+        for row in _read_csv(path):
+            if row.get("type") == "Artist" and row.get("wiki_name"):
+                names.add(norm_artist(re.sub(r"\s*\(.*?\)", "", row["wiki_name"].replace("_", " "))))
+    return names
+
+
+_ARTISTS_CACHE: dict[int, set[str]] = {}
+
+
+def _dataset_artists(key: int, index: dict[str, set[str]]) -> set[str]:
+    if key not in _ARTISTS_CACHE:
+        _ARTISTS_CACHE[key] = {k for ks in index.values() for k in ks}
+    return _ARTISTS_CACHE[key]
+
+
+def suggest_reason(row: dict, index: dict[str, set[str]], shared: Path = SHARED_DATA) -> str:
+    """Why a song is not in the song lists, from facts a reader can check (year, region, language, genre)."""
+    ds = set(row["descriptors"])
+    lang, region, year = row["language"], row["region"], row["year"]
+    keys = catalogue_artist_keys(row["artist"])
+    present = bool(keys & _dataset_artists(id(index), index))
+    tail = "artist is in the datasets but not this track" if present else "artist not in these datasets"
+    if keys & ner_artists(shared):
+        tail += "; artist named in MusicRecoNER requests"
+    if "video game music" in ds:
+        kind = "video game soundtrack piece, not a chart or playlist single"
+    elif "film score" in ds and lang == "instrumental":
+        kind = "film/TV score cue, not a chart or playlist single"
+    elif ds & _CLASSICAL and lang in ("instrumental", "latin", "italian", "german", "french"):
+        kind = "classical/contemporary-classical recording, not in these pop chart/playlist datasets"
+    elif "children's music" in ds:
+        kind = "children's song, not in these chart/playlist datasets"
+    elif "musical theatre" in ds:
+        kind = "musical theatre cast recording, not in these datasets"
+    elif "christmas music" in ds or "christmas" in ds:
+        kind = "Christmas recording absent from these playlist/chart datasets"
+    elif "sea shanty" in ds or ("celtic" in ds and region == "uk and ireland"):
+        kind = "traditional folk/shanty recording, not in these US chart/Spotify playlist datasets"
+    elif year >= 2021:
+        kind = f"{year} release; the Spotify songs file ends in 2020 and the Hot 100 file in 2021"
+    elif lang not in ("english", "instrumental"):
+        kind = f"{lang}-language release from {region}, not in these US chart/Spotify playlist datasets"
+    elif region not in ("north america", "uk and ireland"):
+        kind = f"{region} recording, not in these US chart/Spotify playlist datasets"
+    elif ds & DESCRIPTOR_FAMILIES["jazz"]:
+        kind = "jazz recording, not a row of these Hot 100/Spotify-playlist files under this title and artist"
+    elif year < 1958:
+        kind = "pre-1958 recording, before the Hot 100 and these datasets"
+    elif ds & {"blues", "delta blues", "electric blues"}:
+        kind = "blues recording, not in these chart/playlist datasets"
+    elif lang == "instrumental" and ds & {"ambient", "downtempo electronica", "lo-fi hip hop", "new age", "trip hop",
+                                          "electronic", "chiptune", "post-rock", "techno", "synthwave"}:
+        kind = "instrumental electronic/ambient album track, not in these datasets"
+    elif lang == "instrumental":
+        kind = "instrumental recording, not in these chart/playlist datasets"
+    elif region == "uk and ireland":
+        kind = "UK release, not a row of these US Hot 100/Spotify-playlist files under this title and artist"
+    elif ds & {"folk", "singer-songwriter", "americana", "bluegrass", "country", "outlaw country"}:
+        kind = "folk/country recording, not a row of these Hot 100/Spotify-playlist files under this title and artist"
+    else:
+        kind = "not a row of these Hot 100/Spotify-playlist files under this title and artist"
+    return f"{kind}; {tail}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--unverified", action="store_true", help="also list songs not found in the song lists")
+    parser.add_argument("--suggest-allowlist", action="store_true",
+                        help="print id<TAB>reason for unverified songs that assets/unverified.tsv does not list yet")
     parser.add_argument("--limit", type=int, default=0, help="print at most N disagreements (0 = all)")
     args = parser.parse_args(argv)
     if not SHARED_DATA.is_dir():
@@ -313,12 +391,19 @@ def main(argv: list[str] | None = None) -> int:
     rows = load_rows()
     index = dataset_index()
     verified = [r for r in rows if is_verified(r, index)]
-    print(f"verified: {len(verified)}/{len(rows)} ({100 * len(verified) / len(rows):.1f} %)")
+    if not args.suggest_allowlist:
+        print(f"verified: {len(verified)}/{len(rows)} ({100 * len(verified) / len(rows):.1f} %)")
     if args.unverified:
         allowed = load_unverified()
         for row in rows:
             if not is_verified(row, index):
                 print(f"  unverified {row['id']}\t{allowed.get(row['id'], '(not allowlisted)')}")
+    if args.suggest_allowlist:
+        allowed = load_unverified()
+        for row in rows:
+            if row["id"] not in allowed and not is_verified(row, index):
+                print(f"{row['id']}\t{suggest_reason(row, index)}")
+        return 0
     checked, agreeing, disagreements = genre_report(rows, genre_descriptor_names())
     share = 100 * agreeing / checked if checked else 0.0
     print(f"genre agreement: {agreeing}/{checked} songs with Spotify artist genres ({share:.1f} %)")
