@@ -24,6 +24,7 @@ import json
 import re
 import sys
 import unicodedata
+import urllib.parse
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -316,7 +317,8 @@ def ner_artists(shared: Path = SHARED_DATA) -> set[str]:
     for path in sorted((shared / "music-reco-ner").glob("dataset*/ground-truth_linked.csv")):
         for row in _read_csv(path):
             if row.get("type") == "Artist" and row.get("wiki_name"):
-                names.add(norm_artist(re.sub(r"\s*\(.*?\)", "", row["wiki_name"].replace("_", " "))))
+                name = urllib.parse.unquote(row["wiki_name"]).replace("_", " ")
+                names.add(norm_artist(re.sub(r"\s*\(.*?\)", "", name)))
     return names
 
 
