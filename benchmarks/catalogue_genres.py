@@ -178,6 +178,7 @@ DESCRIPTOR_FAMILIES: dict[str, set[str]] = {
                    "chiptune", "amapiano", "kwaito", "krautrock", "new age"},
     "classical": {"classical", "baroque", "romantic era", "classical period", "contemporary classical", "minimalism",
                   "opera", "solo piano", "film score", "musical theatre"},
+    "indie": {"indie rock", "indie pop", "dream pop", "shoegaze", "post-punk", "post-rock", "emo"},
     "world": {"afrobeat", "afrobeats", "highlife", "soukous", "mbalax", "rai", "qawwali", "ghazal", "bhangra", "tarab",
               "fado", "kompa", "zouk", "calypso", "soca", "steelpan music", "world music", "desert blues", "amapiano",
               "kwaito"},
@@ -227,7 +228,8 @@ SPOTIFY_KEYWORDS: dict[str, str] = {
     "british invasion": "rock", "merseybeat": "rock", "beatlesque": "rock", "psychedelic": "rock",
     "glam": "rock", "grindcore": "metal", "doom": "metal", "stoner": "metal", "post-hardcore": "punk",
     "comic": "pop", "parody": "pop", "novelty": "pop", "christmas": "pop", "children": "pop", "lilith": "folk",
-    "permanent wave": "rock", "alternative": "rock", "neo-psychedelic": "rock", "lo-fi": "rock",
+    "permanent wave": "rock", "freestyle": "pop", "miami bass": "hip hop", "new jack swing": "soul/r&b",
+    "deathcore": "metal", "metalcore": "metal", "trancecore": "metal", "nu jazz": "jazz", "alternative": "rock", "neo-psychedelic": "rock", "lo-fi": "rock",
 }
 # micro-genres that hold a keyword but belong elsewhere
 _SPOTIFY_FALSE = {"rap": ("trap latino", "rap latina"), "dance": ("dance pop",)}
@@ -251,6 +253,10 @@ def spotify_families(genres: list[str]) -> set[str]:
         for keyword, family in SPOTIFY_KEYWORDS.items():
             if re.search(rf"(^|[\s\-]){re.escape(keyword)}($|[\s\-])", g) or (len(keyword) > 5 and keyword in g):
                 families.add(family)
+        if "metal" in g:
+            families.add("metal")
+        if "indie" in g or "shoegaze" in g or "dream pop" in g:
+            families.add("indie")
         if "latin" in g or "latino" in g or "latina" in g or "mexican" in g or "espanol" in g:
             families.add("latin")
         if g == "dance pop" or g.endswith(" pop"):
