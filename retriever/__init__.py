@@ -9,6 +9,7 @@ from retriever.artists import (
     load_artist_knowledge,
     load_genre_map,
     normalise_name,
+    load_profiles,
     profiles_from_tracks,
 )
 from retriever.catalog import (
@@ -62,6 +63,7 @@ __all__ = [
     "load_artist_knowledge",
     "load_genre_map",
     "normalise_name",
+    "load_profiles",
     "profiles_from_tracks",
     "BUILTIN_CATALOGUE",
     "DEFAULT_ENCODER",

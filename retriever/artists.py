@@ -412,6 +412,38 @@ def load_artist_knowledge(
     return profiles
 
 
+DEFAULT_PROFILES = ASSETS_DIR / "artists.jsonl"
+
+
+def load_profiles(path: Path = DEFAULT_PROFILES, vocabulary: Vocabulary | None = None) -> list[ArtistProfile]:
+    """The artist profiles written for this project (`assets/artists.jsonl`), or a file of that shape.
+
+    One JSON object a line: `name`, optional `aliases` (list), `descriptors` (list, our vocabulary;
+    unknown ones are dropped). A bad line is skipped with a warning naming its number.
+
+    Raises:
+        FileNotFoundError: no such file.
+    """
+    known = set((vocabulary if vocabulary is not None else load_vocabulary(DEFAULT_VOCABULARY)).descriptors)
+    profiles: list[ArtistProfile] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise TypeError("not a JSON object")
+            name = str(row["name"]).strip()
+            aliases = tuple(str(a).strip() for a in row.get("aliases") or () if str(a).strip())
+            descriptors = tuple(str(d) for d in row.get("descriptors") or () if str(d) in known)
+            profiles.append(ArtistProfile(name, tuple(dict.fromkeys((*aliases, *generate_aliases(name)))),
+                                          descriptors, source="profiles"))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+            logger.warning("%s:%d: skipped: %s", path, number, error)
+    logger.info("%d artist profiles from %s", len(profiles), path)
+    return profiles
+
+
 class ArtistDirectory:
     """Profiles by normalised name and alias; catalogue profiles win when two share a name.
 

@@ -251,7 +251,11 @@ def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  #
     if store.count() == 0:
         raise CliError(f"the index at {store.location} is empty: run `tunetalk index` first")
     searcher = HybridSearcher(store, encoder, _retrieval_config(encoder.info.name))
-    knowledge = load_knowledge(_knowledge_files(getattr(args, "artist_knowledge", None)))
+    from retriever.artists import DEFAULT_PROFILES, load_profiles
+
+    # Our own profiles first (they win over the public knowledge files for the same name).
+    knowledge = load_profiles() if DEFAULT_PROFILES.is_file() else []
+    knowledge += load_knowledge(_knowledge_files(getattr(args, "artist_knowledge", None)))
     return Recommender(searcher, load_vocabulary(), log=log, artist_knowledge=knowledge)
 
 
