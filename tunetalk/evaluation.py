@@ -36,7 +36,7 @@ from retriever.rankers import Bm25Ranker
 
 logger = logging.getLogger(__name__)
 
-SYSTEMS = ("tfidf", "bm25", "dense", "hybrid")
+SYSTEMS = ("tfidf", "bm25", "dense", "hybrid", "chat")
 PAPER_TABLE = {"tfidf": 89.4, "all-MiniLM (paper)": 59.9, "GPL msmarco-BERT (paper)": 84.8}
 
 
@@ -78,10 +78,33 @@ def evaluate_benchmark(benchmark: Benchmark, systems: list[str], encoder: Cached
             run = {q: [doc_ids[i] for i in top] for q, top in zip(query_ids, top_k_indices(dense, k))}
         elif system == "hybrid":
             run = dict(zip(query_ids, fuse_matrices(dense, lexical, doc_ids, config, k)))
+        elif system == "chat":
+            assert encoder is not None
+            run = chat_run(benchmark, queries, encoder.encoder, config, k)
         else:
             raise ValueError(f"unknown system {system!r}; choose from {', '.join(SYSTEMS)}")
         results[system] = score_run({q: benchmark.qrels[q] for q in query_ids}, run, k)
     return results
+
+
+def chat_run(benchmark: Benchmark, queries: dict[str, str], encoder, config: RetrievalConfig,  # noqa: ANN001
+             k: int) -> dict[str, list[str]]:
+    """The benchmark through the chat turn: its documents indexed in Chroma as a catalogue, each
+    request a one-turn conversation (`take_turn`, as `tunetalk ask` runs it), the listed ids its run."""
+    import tempfile
+
+    from chatbot import DialogueState, Recommender, take_turn
+    from retriever import HybridSearcher, Track, TrackStore, index_tracks, load_vocabulary
+    from retriever.rankers import split_document
+
+    tracks = [Track(id=doc_id, title=doc_id, artist="", descriptors=tuple(split_document(text)))
+              for doc_id, text in benchmark.corpus.items()]
+    with tempfile.TemporaryDirectory(prefix="tunetalk-eval-chat-") as folder:
+        store = TrackStore.open(encoder.info, index_dir=Path(folder), create=True)
+        index_tracks(tracks, store, encoder, show_progress_bar=False)
+        recommender = Recommender(HybridSearcher(store, encoder, config), load_vocabulary(), k=k)
+        return {query_id: [view.track.id for view in take_turn(recommender, DialogueState(), text, k=k)[1].results]
+                for query_id, text in queries.items()}
 
 
 def run_evaluation(args: argparse.Namespace) -> int:
@@ -101,7 +124,7 @@ def run_evaluation(args: argparse.Namespace) -> int:
     encoder_name = args.encoder or DEFAULT_ENCODER
     encoder = CachedEncoder(load_encoder_backend(
         encoder_name, backend=getattr(args, "encoder_backend", "onnx"), export_dir=paths.onnx_dir())) if {
-        "dense", "hybrid"} & set(systems) else None
+        "dense", "hybrid", "chat"} & set(systems) else None
     config = retrieval_config_for(resolve_encoder(encoder_name)[1])  # a GPL-tuned encoder carries its fusion
     if getattr(args, "dense_weight", None) is not None:
         config = replace(config, dense_weight=args.dense_weight)
