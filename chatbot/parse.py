@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import unicodedata
@@ -277,7 +278,10 @@ class TurnParser:
             return ParsedTurn(text="", notices=(*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."))
         translation = to_english(text)  # "sin voces por favor" -> "no vocals please"; English is unchanged
         english = translation.text
-        names = self.find_names(english) if self.find_names is not None else []
+        names = plausible_names(self.find_names(english), english) if self.find_names is not None else []
+        # A place named with "from" is a place, not a band or song ("from west africa", "from europe").
+        place_spans = [m.span for m in find_places(english).mentions]
+        names = [m for m in names if not any(_overlaps(m.span, span) for span in place_spans)]
         # Names are not descriptors ("Radiohead" is no "radio" request); their words leave the text.
         unnamed = _blank(english, [m.span for m in names])
         era = find_era(unnamed)
@@ -343,6 +347,9 @@ class TurnParser:
             descriptor = self.vocabulary.descriptors.get(name)
             lowered += [o for o in (descriptor.opposites if descriptor else ()) if o not in boosted and o not in wanted]
         wanted = [w for w in wanted if w not in excluded and w not in avoided]
+        if era is not None and era.is_explicit:
+            # "80s" is the era filter; its production descriptor ("80s synths") is wanted only when said
+            wanted = [w for w in wanted if self.vocabulary.facet_of(w) != "production" or w in lowered_text]
         artists = {intent: tuple(dict.fromkeys(m.profile.name for m in names if m.kind == "artist"
                                                and m.intent == intent and m.profile is not None))
                    for intent in ("like", "by", "not")}
@@ -390,6 +397,42 @@ _REFINEMENT_CUE = re.compile(
     r"preferably|something with|can it|could it|it should)\b"
     r"|\b(?:too|as well|in there|also|instead|anymore|any more|but (?:from|in|with|without|more|less|no))\b"
 )
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+_CAPITALISED_WORD = re.compile(r"\s+([A-Z][\w'&.-]*)")
+
+
+def plausible_names(mentions: list[NameMention], message: str) -> list[NameMention]:
+    """Drop name readings a listener would not mean.
+
+    - a one-word title the catalogue has, inside a longer title it lacks ("Love" in "Love Me"),
+      unless its artist is named too;
+    - a name written as a plain word ("do" for the artist D/O);
+    - a one-word name followed by another capitalised word: a longer name the directory lacks
+      ("Troy Baker" is not Troy), reported as unknown instead.
+    """
+    kept: list[NameMention] = []
+    for mention in mentions:
+        words = mention.phrase.split()
+        if mention.kind == "title" and len(words) == 1 and not any(
+            m.kind == "artist" and m.track_ids and set(m.track_ids) & set(mention.track_ids) for m in mentions
+        ):
+            continue
+        if mention.kind == "artist" and mention.phrase.strip().lower() in _STOPWORDS | {"do", "so", "go", "up"}:
+            continue
+        following = _CAPITALISED_WORD.match(message, mention.span[1])
+        if (mention.kind == "artist" and len(words) == 1 and following and not message.isupper()
+                and following.group(1).lower() not in _STOPWORDS and not message.istitle()):
+            name = message[mention.span[0] : following.end()]
+            kept.append(dataclasses.replace(mention, kind="unknown", phrase=name, profile=None, track_ids=(),
+                                            span=(mention.span[0], following.end())))
+            continue
+        kept.append(mention)
+    return kept
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:

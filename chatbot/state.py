@@ -53,6 +53,7 @@ class DialogueState:
     hinted_regions: tuple[str, ...] = ()  # "k-pop", "salsa": a boost
     hinted_languages: tuple[str, ...] = ()  # "from brazil": portuguese first
     wants_new_turn: bool = False  # the latest turn asked for songs not shown yet ("more", "next")
+    avoided: tuple[str, ...] = ()  # soft: opposites of "faster", what "cheer me up" avoids (a penalty, not a filter)
     references: tuple[TrackId, ...] = ()  # songs asked for by likeness ("more like #2", "like Karma Police")
     reference_wanted: Mapping[str, float] = field(default_factory=dict)  # their descriptors (no chips)
 
@@ -173,6 +174,8 @@ def apply_turn(
                         ("more_like", turn.more_like_ranks)):
         for rank in ranks:
             track_id = state.track_at(rank)
+            if track_id is None and turn.rejects_all:
+                continue  # "these are not that well known": no list to turn down, and no need to say so
             if track_id is None:
                 notice = f"There is no result #{rank} to refer to" + (
                     f" (the last list had {len(state.last_results)})." if state.last_results else " yet."
@@ -230,6 +233,8 @@ def apply_turn(
         hinted_regions=turn.hinted_regions or state.hinted_regions,
         hinted_languages=turn.hinted_languages or (state.hinted_languages if not turn.regions else ()),
         wants_new_turn=turn.wants_new,
+        avoided=tuple(dict.fromkeys(
+            d for d in (*state.avoided, *turn.lowered) if d not in turn.wanted and d not in turn.boosted)),
     )
     return new_state, notices
 
@@ -334,7 +339,7 @@ def state_from_dict(data: object) -> DialogueState:
         if not isinstance(wanted, dict):
             return DialogueState()
         values: dict[str, object] = {"wanted": {str(d): float(w) for d, w in wanted.items()}}
-        for name in ("excluded", "liked", "disliked", "more_like", "shown", "last_results", "texts"):
+        for name in ("excluded", "liked", "disliked", "more_like", "shown", "last_results", "texts", "avoided"):
             items = data.get(name) or ()
             if not isinstance(items, list | tuple):
                 return DialogueState()

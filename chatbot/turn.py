@@ -183,7 +183,8 @@ def answer(
     if not (query.text or query.weighted_phrases or query.liked_ids or state.artists_by or allowed is not None):
         state = dataclasses.replace(state, last_results=())
         return state, TurnResult(state.turns, message, "\n".join([*notices, ASK_FOR_MORE]), [], state.snapshot(), notices)
-    pool = MORE_LIKE_POOL if state.more_like_turn else RERANK_POOL
+    # "more like #k" and "faster" re-rank a deeper pool: the songs they move towards may rank low for the text
+    pool = MORE_LIKE_POOL if state.more_like_turn or state.avoided else RERANK_POOL
     hits = deps.searcher.search(dataclasses.replace(query, k=max(pool, k)))
     if not hits and state.wants_new_turn and state.shown:
         # Everything that fits was shown already: show it again rather than claim nothing fits.

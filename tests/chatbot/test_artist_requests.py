@@ -56,8 +56,6 @@ def test_an_unknown_artist_is_named_honestly_and_not_invented(builtin_recommende
     assert listed_artists(turn.state) == []
 
 
-@pytest.mark.xfail(strict=True, reason="a word of a quoted title outside the catalogue ('Love' of \"Love Me\") "
-                                       "matches the catalogue song 'Longing/Love' and its descriptors outweigh the artist")
 def test_a_song_of_a_catalogue_artist_that_the_catalogue_lacks_still_gives_songs_like_the_artist(
     builtin_recommender,  # noqa: ANN001
 ) -> None:

@@ -73,8 +73,6 @@ def test_mas_rapido_after_calm_piano_asks_for_a_faster_tempo(builtin_recommender
     assert "piano" in turn.state["wanted"]  # a refinement keeps the request
 
 
-@pytest.mark.xfail(strict=True, reason="'faster' after 'calm piano music' is in the state but the list is the same "
-                                       "slow-tempo songs (see docs/notes-h-bench-facets.md)")
 def test_mas_rapido_after_calm_piano_gives_faster_songs(builtin_recommender) -> None:  # noqa: ANN001
     conversation = Conversation(builtin_recommender)
     before = conversation.say("calm piano music")
