@@ -25,7 +25,7 @@ from pathlib import Path
 
 from chatbot.names import find_names
 from retriever.artists import ArtistDirectory, load_artist_knowledge, load_genre_map, normalise_name, profiles_from_tracks
-from retriever.catalog import load_catalog
+from retriever import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,9 +20,9 @@ from retriever.catalog import (
     SkippedRow,
     Track,
     TrackId,
-    load_catalog,
     search_url,
 )
+from retriever.ingest import load_catalog
 from retriever.deploy import (
     activate_generation,
     active_generation,

@@ -29,6 +29,10 @@ class Vocabulary:
     descriptors: dict[str, Descriptor]
     surface_forms: dict[str, str]
 
+    def canonical(self, text: str) -> str | None:
+        """The descriptor name a phrase stands for, or None."""
+        return self.surface_forms.get(" ".join(text.lower().split()))
+
     def facet_of(self, name: str) -> str | None:
         descriptor = self.descriptors.get(name)
         return descriptor.facet if descriptor else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import csv
 import json
 import re
 import unicodedata
@@ -13,24 +11,6 @@ import pytest
 
 from retriever import ArtistDirectory, load_profiles, load_vocabulary
 from retriever.artists import DEFAULT_PROFILES
-
-FAMILIES = {  # keyword -> genre family, for comparing our genre descriptors with Spotify micro-genres
-    "rock": "rock", "grunge": "rock", "shoegaze": "rock", "pop": "pop", "hip hop": "hip hop", "rap": "hip hop",
-    "trap": "hip hop", "r&b": "soul", "soul": "soul", "funk": "soul", "motown": "soul", "disco": "soul",
-    "jazz": "jazz", "bebop": "jazz", "swing": "jazz", "blues": "blues", "country": "country", "bluegrass": "country",
-    "folk": "folk", "singer-songwriter": "folk", "reggae": "reggae", "dancehall": "reggae", "ska": "reggae",
-    "latin": "latin", "reggaeton": "latin", "salsa": "latin", "bossa": "latin", "samba": "latin", "electronic": "electronic",
-    "edm": "electronic", "house": "electronic", "techno": "electronic", "trance": "electronic", "dubstep": "electronic",
-    "electro": "electronic", "ambient": "electronic", "idm": "electronic", "synth": "electronic", "metal": "metal",
-    "core": "metal", "punk": "punk", "emo": "punk", "classical": "classical", "orchestra": "classical",
-    "baroque": "classical", "opera": "classical", "gospel": "gospel", "christian": "gospel", "worship": "gospel",
-    "k-pop": "pop", "j-pop": "pop", "afrobeat": "world", "world": "world", "flamenco": "latin", "new wave": "rock",
-}
-
-
-def families(text: str) -> set[str]:
-    return {family for word, family in FAMILIES.items() if re.search(rf"(?<![a-z]){re.escape(word)}", text)}
-
 
 def key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower())
@@ -63,20 +43,15 @@ def test_every_alias_resolves_to_one_artist() -> None:
 
 
 def test_profiles_agree_with_spotify_genres(shared_data: Path) -> None:
-    spotify = {}
-    with (shared_data / "artist-knowledge" / "spotify_artist_genres.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            try:
-                genres = ast.literal_eval(row["genres"])
-            except (ValueError, SyntaxError):
-                continue
-            if genres:
-                spotify[key(row["artists"])] = families(" ".join(genres))
+    from benchmarks.catalogue_genres import artist_genres, descriptor_families, norm_artist, spotify_families
+
     vocabulary = load_vocabulary()
+    genre_names = set(vocabulary.in_facet("genre"))
+    spotify = artist_genres(shared_data)
     checked = agree = 0
     for profile in load_profiles():
-        theirs = spotify.get(key(profile.name))
-        ours = families(" ".join(d for d in profile.descriptors if vocabulary.facet_of(d) == "genre"))
+        theirs = spotify_families(spotify.get(norm_artist(profile.name), []))
+        ours = descriptor_families(list(profile.descriptors), genre_names)
         if not theirs or not ours:
             continue
         checked += 1

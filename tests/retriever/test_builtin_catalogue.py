@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import catalogue_genres as cg
-from retriever.catalog import load_catalog
+from retriever import load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGUE = REPO / "assets" / "catalogue.jsonl"
