@@ -207,7 +207,8 @@ def card_html(view: ResultView, *, is_liked: bool = False, is_disliked: bool = F
         link = (f' · <a href="{html.escape(track.url, quote=True)}" target="_blank" rel="noopener noreferrer">'
                 f'{"open" if player is not None else "listen"}</a>')
     return (
-        f'<div class="tt-card" data-track-id="{html.escape(track.id, quote=True)}">'
+        f'<div class="tt-card" data-track-id="{html.escape(track.id, quote=True)}"'
+        f' data-artist="{html.escape(track.artist, quote=True)}">'
         f'<div>{play}<span class="tt-rank">#{view.rank}</span><span class="tt-title">{html.escape(track.title)}</span>'
         f' — {html.escape(track.artist)}{html.escape(year)}{link}{mark}{seen}</div>'
         f'<div>{chips}</div><div class="tt-player"></div></div>'
