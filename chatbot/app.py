@@ -242,8 +242,9 @@ class ChatUI:
             else:
                 updates += [gr.update(visible=False), ""]
         snapshot = state.snapshot()
-        updates.append(gr.update(choices=snapshot["wanted"], value=snapshot["wanted"]))
-        updates.append(gr.update(choices=snapshot["excluded"], value=snapshot["excluded"]))
+        updates.append(gr.update(choices=snapshot["wanted"], value=snapshot["wanted"], visible=bool(snapshot["wanted"])))
+        updates.append(gr.update(choices=snapshot["excluded"], value=snapshot["excluded"],
+                                 visible=bool(snapshot["excluded"])))
         chips = filter_chips(state, self.recommender.tracks)
         updates.append(gr.update(choices=chips, value=chips, visible=bool(chips)))
         updates.append(gr.update(visible=not views))
@@ -387,14 +388,15 @@ class ChatUI:
             with gr.Row(elem_id="tt-main"):
                 with gr.Column(scale=5, min_width=300):
                     chatbot = gr.Chatbot(label="Conversation", height=420, elem_id="tt-chat", feedback_options=None,
-                                         placeholder=HINT)
+                                         placeholder="Say what you'd like to hear.")
                     message = gr.Textbox(placeholder="e.g. upbeat tropical music with steel drums", show_label=False,
                                          elem_id="tt-message", submit_btn=True, max_lines=4)
                     gr.Examples(EXAMPLES, inputs=message, label="Try", elem_id="tt-examples")
                     with gr.Row():
                         reset = gr.Button("Start over", elem_id="tt-reset", variant="secondary")
-                    wanted = gr.CheckboxGroup([], label="Wanted (untick to remove)", elem_id="tt-wanted")
-                    excluded = gr.CheckboxGroup([], label="Excluded (untick to remove)", elem_id="tt-excluded")
+                    wanted = gr.CheckboxGroup([], label="Wanted (untick to remove)", elem_id="tt-wanted", visible=False)
+                    excluded = gr.CheckboxGroup([], label="Excluded (untick to remove)", elem_id="tt-excluded",
+                                                visible=False)
                     filters = gr.CheckboxGroup([], label="Songs, artists, era, places (untick to remove)",
                                                elem_id="tt-filters", visible=False)
                 with gr.Column(scale=7, min_width=300):

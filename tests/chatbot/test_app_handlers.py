@@ -118,6 +118,7 @@ def test_reload_restores_the_browser_copy_and_reset_clears_it(ui) -> None:  # no
 def test_empty_page_and_typed_start_over_match_the_button(ui) -> None:  # noqa: ANN001
     fresh = ui.on_load({})[3:]
     assert fresh[EMPTY]["visible"] is True and fresh[EXPORT_BOX]["visible"] is False and cards(fresh) == []
+    assert fresh[WANTED]["visible"] is False and fresh[EXCLUDED]["visible"] is False  # no empty chip boxes
     history, state, stored, session, _, *results = ui.on_message("calm piano", [], DialogueState(), "")
     assert results[EMPTY]["visible"] is False and results[EXPORT_BOX]["visible"] is True
     button = ui.on_reset(session)

@@ -317,6 +317,7 @@ def test_empty_page_start_over_and_export_box(browser, page_url: str, screenshot
         wait_for(lambda: not visible_cards(driver) and is_shown(driver, "#tt-empty"))
         assert is_shown(driver, "#tt-examples") and "Refine as you go" in driver.find_element(By.ID, "tt-empty").text
         assert not is_shown(driver, "#tt-export") and not bubbles(driver, "bot")
+        assert not is_shown(driver, "#tt-wanted") and not is_shown(driver, "#tt-excluded")  # no empty chip boxes
 
     assert_empty_page()
     screenshot(driver, "empty.png")
@@ -348,6 +349,10 @@ def test_narrow_screen_has_no_horizontal_scroll(browser, page_url: str, screensh
         assert width <= viewport, (width, viewport)
         for card in visible_cards(driver):
             assert card.rect["x"] >= 0 and card.rect["x"] + card.rect["width"] <= viewport, card.rect
+        driver.execute_script("document.querySelector('#tt-result-0').scrollIntoView({block: 'start'});")
+        time.sleep(0.3)
+        width, viewport = driver.execute_script(overflow)
+        assert width <= viewport, (width, viewport)
         screenshot(driver, "narrow-390.png")
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
