@@ -172,6 +172,14 @@ def is_storable_metadata(key: object, value: object) -> bool:
     return isinstance(value, str) and len(value) <= MAX_FIELD_CHARS
 
 
+def is_web_url(value: object) -> bool:
+    """Whether a value is an absolute http(s) URL with a host (never javascript:, data: or a relative path)."""
+    if not isinstance(value, str) or len(value) > MAX_FIELD_CHARS or _CONTROL.search(value) or _SPACE.search(value):
+        return False
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def make_track(
     track_id: object,
     title: object,
@@ -189,6 +197,10 @@ def make_track(
     clean_artist = clean_text(artist, "artist", required=False)
     extra: dict[str, MetadataValue] = {}
     for key, value in (metadata or {}).items():
+        if key == "preview_url" and not is_web_url(value):
+            # the page plays it in an <audio> element: only an http(s) URL may get there
+            logger.warning("track %s: preview_url dropped: expected an http(s) URL, got %.60r", clean_id, value)
+            continue
         if is_storable_metadata(key, value):
             extra[str(key)] = value  # type: ignore[assignment]
     return Track(
@@ -220,7 +232,8 @@ _JSONL_KNOWN = {"id", "title", "artist", "descriptors", "url", "year"}
 
 
 def load_jsonl(path: Path) -> LoadResult:
-    """The project's own format: one JSON object a line (id, title, artist, descriptors, url?, year?)."""
+    """The project's own format: one JSON object a line (id, title, artist, descriptors, url?, year?,
+    preview_url?: an http(s) audio preview the page can play; other fields ride along as metadata)."""
     tracks: list[Track] = []
     lines: list[int] = []
     skipped: list[SkippedRow] = []

@@ -36,13 +36,14 @@ def test_two_turns_through_gradio_client(app_url: str) -> None:
     client = Client(app_url, verbose=False)
     first = client.predict("upbeat tropical music with steel drums", [], api_name="/chat")
     history, stored = first[0], first[1]
-    assert "Here are 10 songs" in reply_text(history)
+    assert reply_text(history).startswith("Wanted: ") and reply_text(history).endswith("10 songs")  # the summary
     assert stored["state"]["wanted"].get("steel drums") == 1.0
     second = client.predict("no vocals", history, api_name="/chat")
     text = reply_text(second[0])
     assert "excluding vocals" in text
     assert "vocals" in second[1]["state"]["excluded"]
-    assert not set(second[1]["state"]["last_results"]) & set(stored["state"]["last_results"])
+    # a new list (a refinement may keep the best songs of the last one)
+    assert second[1]["state"]["last_results"] != stored["state"]["last_results"]
 
 
 def test_sessions_do_not_share_state(app_url: str) -> None:

@@ -85,7 +85,7 @@ def test_bad_and_failing_turns_keep_the_session(served) -> None:  # noqa: ANN001
     _, port = served
     client = Client(f"http://127.0.0.1:{port}/", verbose=False)
     history, stored = client.predict("happy reggae", [], api_name="/chat")[:2]
-    assert reply_text(history).startswith("Here are 10 songs")
+    assert reply_text(history).startswith("Wanted: ") and reply_text(history).endswith("· 10 songs")  # the summary
     for message in [
         "",
         "   ",
@@ -111,7 +111,7 @@ def test_bad_and_failing_turns_keep_the_session(served) -> None:  # noqa: ANN001
         )  # the echoed message is cut too
     assert "Sorry, something went wrong" in reply_text(history)  # the "boom" turn
     history, stored = client.predict("more upbeat", history, api_name="/chat")[:2]
-    assert reply_text(history).startswith("Here are")
+    assert reply_text(history).startswith("Wanted: ") and reply_text(history).endswith(" songs")
 
 
 def test_auth_keeps_strangers_out(tmp_path: Path, hashing_encoder) -> None:  # noqa: ANN001
@@ -138,7 +138,7 @@ def test_auth_keeps_strangers_out(tmp_path: Path, hashing_encoder) -> None:  # n
         with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own types for a 401
             Client(f"http://127.0.0.1:{port}/", verbose=False, auth=("listener", "wrong"))
         client = Client(f"http://127.0.0.1:{port}/", verbose=False, auth=("listener", "s3cret"))
-        assert reply_text(client.predict("calm jazz piano", [], api_name="/chat")[0]).startswith("Here are")
+        assert reply_text(client.predict("calm jazz piano", [], api_name="/chat")[0]).startswith("Wanted: ")
     finally:
         demo.close()
 
