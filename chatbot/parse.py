@@ -57,6 +57,7 @@ _RESET_CUES = (
     "something totally different", "new search", "forget that", "forget everything", "clear everything",
     "scratch that",
 )
+_RESET_PATTERN = re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in _RESET_CUES) + r")\b", re.IGNORECASE)
 _LIKE_CUES = ("more like", "similar to", "like", "love", "loved", "liked", "great", "nice", "good", "yes", "perfect", "keep")
 _DISLIKE_CUES = (
     "not that", "not this", "not like", "don't like", "dont like", "didn't like", "dislike", "hate", "no to",
@@ -284,10 +285,12 @@ class TurnParser:
         names = [m for m in names if not any(_overlaps(m.span, span) for span in place_spans)]
         # Names are not descriptors ("Radiohead" is no "radio" request); their words leave the text.
         unnamed = _blank(english, [m.span for m in names])
+        is_reset = any(cue in english.lower() for cue in _RESET_CUES)
+        if is_reset:  # "start over: upbeat reggae" asks for upbeat reggae, not for the words "start over"
+            unnamed = _RESET_PATTERN.sub(lambda m: " " * len(m.group()), unnamed)
         era = find_era(unnamed)
         places = find_places(unnamed)
         lowered_text = unnamed.lower()
-        is_reset = any(cue in english.lower() for cue in _RESET_CUES)
 
         liked: list[int] = []
         disliked: list[int] = []

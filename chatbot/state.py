@@ -109,8 +109,10 @@ def _append_new(items: tuple[TrackId, ...], new: Sequence[TrackId]) -> tuple[Tra
 
 
 def reset_state(state: DialogueState) -> DialogueState:
-    """A fresh state that still remembers what was shown (results never repeat within a session)."""
-    return DialogueState(shown=state.shown)
+    """A fresh state, as the page's Start over button gives (`state` is kept for the signature's sake:
+    every change is a function of the state before it)."""
+    del state
+    return DialogueState()
 
 
 def new_topic_state(state: DialogueState) -> DialogueState:

@@ -82,11 +82,14 @@ def test_reference_to_missing_result_is_a_notice_not_a_crash(parser: TurnParser)
     assert state.more_like == ()
 
 
-def test_reset_clears_wants_but_never_repeats_shown(parser: TurnParser) -> None:
+def test_reset_clears_the_state_and_reads_only_what_follows(parser: TurnParser) -> None:
     state = DialogueState(shown=("x",))
     state, _ = apply_turn(state, parser.parse("sad piano, no drums"))
-    state, _ = apply_turn(state, parser.parse("start over, something completely different"))
-    assert state.wanted == {} and state.excluded == () and state.shown == ("x",)
+    turn = parser.parse("start over, something completely different")
+    assert turn.is_reset and turn.text == "" and not turn.wanted
+    state, _ = apply_turn(state, turn)
+    assert state.wanted == {} and state.excluded == () and state.shown == () and state.texts == ()
+    assert parser.parse("start over: upbeat reggae").wanted == ("upbeat", "reggae")
 
 
 def test_latest_turn_counts_more(parser: TurnParser) -> None:
@@ -138,7 +141,7 @@ def test_state_functions_return_new_states_and_leave_the_old_one_alone(parser: T
     assert remove_descriptor(after, "drums").excluded == tuple(d for d in after.excluded if d != "drums")
     shown = record_results(after, ["c", "a"])
     assert shown.last_results == ("c", "a") and shown.shown == ("a", "b", "c")
-    assert reset_state(shown) == DialogueState(shown=("a", "b", "c"))
+    assert reset_state(shown) == DialogueState()
 
 
 def test_state_round_trips_through_the_browser_copy(parser: TurnParser) -> None:

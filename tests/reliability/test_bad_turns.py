@@ -76,7 +76,10 @@ def test_a_bad_turn_gets_a_sensible_answer_and_keeps_the_state(recommender, sess
     turns_before = session.state.turns
     turn = session.say(message)
     check_sensible(turn, session.state, recommender)
-    assert session.state.wanted.get("reggae", 0) > 0 and session.state.wanted.get("happy", 0) > 0, session.state.wanted
+    if any(n.startswith("New search") for n in turn.notices):  # "calm piano calm piano ...": a new request
+        assert {"calm", "piano"} <= set(session.state.wanted), session.state.wanted
+    else:
+        assert session.state.wanted.get("reggae", 0) > 0 and session.state.wanted.get("happy", 0) > 0, session.state.wanted
     assert session.state.turns in (turns_before, turns_before + 1)
     assert not session.state.excluded or case == "role play"  # "delete ..." may be read as a negation, nothing more
     for leaked in ("<script", "onerror", "__globals__", "/etc/passwd"):
@@ -173,7 +176,8 @@ def test_a_missing_reference_is_reported_once(recommender, session) -> None:  # 
 
 def test_an_exhausted_request_says_the_songs_were_already_shown(recommender) -> None:  # noqa: ANN001
     conversation = Conversation(recommender)
-    replies = [conversation.say("no vocals").reply for _ in range(30)]  # 205 instrumental songs
+    conversation.say("no vocals")
+    replies = [conversation.say("more").reply for _ in range(40)]  # ~260 instrumental songs, 10 a turn
     exhausted = [reply for reply in replies if not reply.startswith("Here are")]
-    assert exhausted, "the catalogue's instrumental songs should run out within 30 turns"
+    assert exhausted, 'the catalogue\'s instrumental songs should run out within 40 turns of "more"'
     assert not any("nothing that fits" in reply for reply in exhausted)
