@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -60,9 +61,13 @@ class Translation:
 
 @dataclass(frozen=True)
 class _LanguageTable:
-    pattern: re.Pattern[str]
+    body: str  # the alternation of every phrase, compiled on first use (English messages never need it)
     literals: dict[str, str]  # folded phrase -> English
     templates: dict[str, str]  # group name -> English with {n}/{d}
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(rf"(?<![\w'#])(?:{self.body})")
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def build_translation_table(raw: dict) -> TranslationTable:
                 literals[key] = english
         alternatives.sort(key=lambda item: -item[0])
         body = "|".join(regex for _, regex in alternatives)
-        languages[language] = _LanguageTable(re.compile(rf"(?<![\w'#])(?:{body})"), literals, templates)
+        languages[language] = _LanguageTable(body, literals, templates)
     for language, words in raw.get("stopwords", {}).items():
         for word in words:
             votes[fold(word)].add(language)

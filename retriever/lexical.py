@@ -150,6 +150,15 @@ class LexicalIndex:
             self._words_by_initial.setdefault(word[0], []).append(word)
         self._unknown_word = functools.lru_cache(maxsize=65536)(self._match_unknown_word)
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        del state["_unknown_word"]  # a per-process cache, rebuilt on load
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._unknown_word = functools.lru_cache(maxsize=65536)(self._match_unknown_word)
+
     @classmethod
     def build(
         cls,

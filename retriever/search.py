@@ -8,9 +8,12 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
+import pickle
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -52,20 +55,66 @@ def is_excluded(track: Track, excluded_lower: frozenset[str]) -> bool:
     return any(d.lower() in excluded_lower for d in track.descriptors)
 
 
+SNAPSHOT_FORMAT = 1
+
+
+def _read_snapshot(path: Path, version: str) -> tuple[dict[TrackId, Track], LexicalIndex] | None:
+    try:
+        with path.open("rb") as handle:
+            stored = pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError) as error:
+        logger.warning("searcher snapshot %s is unreadable (%s); rebuilding it", path, error)
+        return None
+    if not isinstance(stored, dict) or stored.get("format") != SNAPSHOT_FORMAT or stored.get("version") != version:
+        return None
+    return stored["tracks"], stored["lexical"]
+
+
+def _write_snapshot(path: Path, version: str, tracks: dict[TrackId, Track], lexical: LexicalIndex) -> None:
+    partial = path.with_name(path.name + f".{os.getpid()}.partial")
+    try:
+        with partial.open("wb") as handle:
+            pickle.dump({"format": SNAPSHOT_FORMAT, "version": version, "tracks": tracks, "lexical": lexical}, handle,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+    except (OSError, pickle.PicklingError) as error:  # the index is still served; it only starts slower next time
+        logger.warning("cannot write the searcher snapshot %s (%s)", path, error)
+        partial.unlink(missing_ok=True)
+
+
 class HybridSearcher:
     """Searches one TrackStore; holds the lexical index and the track records in memory."""
 
-    def __init__(self, store: TrackStore, encoder: Encoder, config: RetrievalConfig = RetrievalConfig()) -> None:
+    def __init__(self, store: TrackStore, encoder: Encoder, config: RetrievalConfig = RetrievalConfig(), *,
+                 snapshot: Path | None = None) -> None:
+        """Args:
+            store: the tracks and their embeddings.
+            encoder: the encoder that built the store.
+            config: how lexical and dense scores are fused.
+            snapshot: a file that keeps the track records and the lexical index between processes
+                (an embedded store only): read back when the store has not changed since, else rebuilt.
+        """
         if store.encoder != encoder.info:
             raise ValueError(f"store built with {store.encoder.fingerprint}, encoder is {encoder.info.fingerprint}")
         self.store = store
         self.encoder = encoder
         self.config = config
         started = time.perf_counter()
-        self.tracks: dict[TrackId, Track] = {t.id: t for t in store.iter_tracks()}
+        version = store.version() if snapshot is not None else None
+        loaded = _read_snapshot(snapshot, version) if snapshot is not None and version else None
+        if loaded is not None:
+            self.tracks, self.lexical = loaded
+            store.remember_descriptor_sets(self.tracks.values())
+        else:
+            self.tracks = {t.id: t for t in store.iter_tracks()}
         self._order = list(self.tracks)
         self._positions = {track_id: i for i, track_id in enumerate(self._order)}
-        self.lexical = LexicalIndex.build(self._order, [self.tracks[i].descriptors for i in self._order])
+        if loaded is None:
+            self.lexical = LexicalIndex.build(self._order, [self.tracks[i].descriptors for i in self._order])
+            if snapshot is not None and version:
+                _write_snapshot(snapshot, version, self.tracks, self.lexical)
         logger.info(
             "searcher over %d tracks at %s ready in %.1fs", len(self.tracks), store.location, time.perf_counter() - started
         )

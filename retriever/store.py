@@ -16,7 +16,8 @@ import sys
 import tempfile
 import threading
 import urllib.parse
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,6 +216,7 @@ def _track_from(track_id: str, metadata: dict) -> Track:
     )
 
 
+VERSION_FILE = "tunetalk-version"  # beside chroma.sqlite3: a new mark at every write (Chroma touches its file on open)
 EXACT_SCORING_LIMIT = 4000  # an allowed set this small is scored from its embeddings, not searched
 
 
@@ -222,11 +224,13 @@ class TrackStore:
     """A Chroma collection of tracks, tied to the encoder that embedded them."""
 
     def __init__(  # noqa: ANN001 - chromadb's Collection type stays inside this module
-        self, collection, encoder: EncoderInfo, location: str, *, max_batch_size: int = WRITE_BATCH
+        self, collection, encoder: EncoderInfo, location: str, *, max_batch_size: int = WRITE_BATCH,
+        index_dir: Path | None = None,
     ) -> None:
         self.collection = collection
         self.encoder = encoder
         self.location = location
+        self.index_dir = index_dir  # an embedded store's directory; None for a server
         self.write_batch = min(WRITE_BATCH, max_batch_size)
         self._descriptor_sets: dict[TrackId, frozenset[str]] | None = None  # from a complete iter_tracks pass
 
@@ -276,7 +280,7 @@ class TrackStore:
                 f"{encoder.name!r} (sha256 {encoder.weights_sha256[:12]}, dim {encoder.dimension}). "
                 "Re-index with this encoder or pass --encoder with the one that built it."
             )
-        return cls(handle, encoder, location, max_batch_size=int(client.get_max_batch_size()))
+        return cls(handle, encoder, location, max_batch_size=int(client.get_max_batch_size()), index_dir=index_dir)
 
     @staticmethod
     def built_with(*, index_dir: Path | None = None, chroma_url: str | None = None,
@@ -305,6 +309,7 @@ class TrackStore:
         # array goes to Chroma as is: a list of lists would be converted back row by row.
         batch_size = self.write_batch
         embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        self._mark_changed()  # before the write: a reader that sees the old mark re-reads after it
         for start in range(0, len(tracks), batch_size):
             batch = tracks[start : start + batch_size]
             self.collection.upsert(
@@ -313,6 +318,25 @@ class TrackStore:
                 metadatas=[_track_metadata(t) for t in batch],
                 documents=[t.document for t in batch],
             )
+
+    def _mark_changed(self) -> None:
+        if self.index_dir is not None:
+            (self.index_dir / VERSION_FILE).write_text(f"{uuid.uuid4().hex}\n", encoding="utf-8")
+
+    def version(self) -> str | None:
+        """A string that changes whenever an embedded store is written through this class (None for a
+        server, which another process may write to at any time, or a store written before the mark)."""
+        if self.index_dir is None:
+            return None
+        try:
+            mark = (self.index_dir / VERSION_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return f"{self.collection.name}:{self.count()}:{mark}:{self.encoder.fingerprint}"
+
+    def remember_descriptor_sets(self, tracks: Iterable[Track]) -> None:
+        """What a complete `iter_tracks` pass keeps, from tracks read earlier (a searcher snapshot)."""
+        self._descriptor_sets = {t.id: frozenset(d.lower() for d in t.descriptors) for t in tracks}
 
     def iter_tracks(self) -> Iterator[Track]:
         """Every track in the collection, read in pages.

@@ -23,6 +23,8 @@ from tunetalk.paths import BACKEND_ENV, CHROMA_URL_ENV, LOG_ENV
 
 logger = logging.getLogger("tunetalk")
 
+SNAPSHOT_FILE = "tunetalk-searcher.pickle"  # beside chroma.sqlite3: the track records and lexical index
+
 
 class CliError(Exception):
     """A user-facing error: printed as one line."""
@@ -250,7 +252,8 @@ def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  #
     store = TrackStore.open(encoder.info, index_dir=index_dir, chroma_url=args.chroma_url, collection=args.collection)
     if store.count() == 0:
         raise CliError(f"the index at {store.location} is empty: run `tunetalk index` first")
-    searcher = HybridSearcher(store, encoder, _retrieval_config(encoder.info.name))
+    snapshot = index_dir / SNAPSHOT_FILE if index_dir is not None and not args.chroma_url else None
+    searcher = HybridSearcher(store, encoder, _retrieval_config(encoder.info.name), snapshot=snapshot)
     from retriever.artists import DEFAULT_PROFILES, load_profiles
 
     # Our own profiles first (they win over the public knowledge files for the same name).
