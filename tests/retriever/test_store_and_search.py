@@ -80,3 +80,35 @@ def test_every_mode_returns_ranked_hits(store, keyword_encoder, mode: str) -> No
     hits = searcher.search(SearchQuery("upbeat steel drums calypso", k=3))
     assert hits and hits[0].track.id == "t-steel"
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_allowed_ids_are_a_hard_filter_on_both_sides(store, keyword_encoder) -> None:  # noqa: ANN001
+    searcher = HybridSearcher(store, keyword_encoder)
+    allowed = frozenset({"t-sad-folk", "t-violin"})
+    hits = searcher.search(SearchQuery("upbeat piano", k=5, allowed_ids=allowed))
+    assert hits and {h.track.id for h in hits} <= allowed
+    vector = keyword_encoder.encode(["sad"])[0]
+    assert [i for i, _ in store.query(vector, 5, allowed_ids=allowed)] == [
+        i for i, _ in store.query(vector, 10) if i in allowed][:5]
+    assert searcher.search(SearchQuery("upbeat", k=5, allowed_ids=frozenset())) == []
+
+
+def test_a_searcher_snapshot_is_reused_until_the_store_changes(tmp_path: Path, store, keyword_encoder,  # noqa: ANN001
+                                                                tracks) -> None:  # noqa: ANN001
+    from retriever import Track
+
+    snapshot = tmp_path / "idx" / "searcher.pickle"
+    first = HybridSearcher(store, keyword_encoder, snapshot=snapshot)
+    assert snapshot.is_file()
+    again = TrackStore.open(keyword_encoder.info, index_dir=tmp_path / "idx")
+    second = HybridSearcher(again, keyword_encoder, snapshot=snapshot)
+    query = SearchQuery("calm piano", k=3, excluded_descriptors=frozenset({"jazz"}))
+    assert [h.track.id for h in second.search(query)] == [h.track.id for h in first.search(query)]
+    assert again._descriptor_sets is not None  # the exclusion fast path is on without a full read
+    new = Track(id="t-new", title="New", artist="N", descriptors=("calm", "piano", "solo piano"))
+    again.upsert([new], keyword_encoder.encode([new.document]))
+    third = HybridSearcher(TrackStore.open(keyword_encoder.info, index_dir=tmp_path / "idx"), keyword_encoder,
+                           snapshot=snapshot)
+    assert "t-new" in third.tracks and "t-new" not in second.tracks  # a write makes the snapshot stale
+    snapshot.write_bytes(b"not a pickle")
+    assert len(HybridSearcher(again, keyword_encoder, snapshot=snapshot).tracks) == len(tracks) + 1
