@@ -284,13 +284,13 @@ def test_indexing_while_the_app_serves(tmp_path: Path, hashing_encoder, tiny_enc
         assert "indexed 800 tracks" in out
         assert not errors, errors
         assert len(replies) >= 5 and all(
-            reply.startswith(("Here are", "I found nothing", "You've seen every song")) for reply in replies
+            re.search(r"\b\d+ songs\b|no songs|You've seen every song", reply) for reply in replies
         )
         assert store.count() == 300  # the served collection is untouched
         after = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(
             "happy reggae", [], api_name="/chat"
         )
-        assert reply_text(after[0]).startswith("Here are")
+        assert re.search(r"\b\d+ songs\b", reply_text(after[0]))
     finally:
         demo.close()
     from retriever import load_encoder
