@@ -1,7 +1,7 @@
 """Rewrite requests written in Spanish, French, Portuguese, German or Italian into the English
 phrases the English parser understands ("sin voces por favor" -> "no vocals please").
 
-No multilingual sentence encoder ships offline on PyPI (see docs/notes-h-lexicon.md), so this is a
+No multilingual sentence encoder ships offline on PyPI (see docs/understanding-tables.md), so this is a
 phrase table, ``assets/translations.json``: per language, folded phrase -> English, matched whole-word,
 accent- and case-insensitively, longest first. ``{n}`` in a phrase stands for a result number
 ("como el {n}" -> "like #{n}") and ``{d}`` for a decade ("los años {d}" -> "the {d}s"). Words the

@@ -110,7 +110,7 @@ class FeatureRule:
                    for name, low, high in ((self.feature, self.minimum, self.maximum), *self.also))
 
 
-# THE threshold table (docs/notes-h-spotify.md reproduces it with the validation numbers).
+# THE threshold table (docs/spotify-catalogues.md reproduces it with the validation numbers).
 # Spotify documents speechiness > 0.66 as "probably made entirely of spoken words", 0.33-0.66 as
 # music and speech, and instrumentalness > 0.5 as "intended to represent instrumental tracks";
 # rap starts at 0.22 because on spotify_songs.csv 0.33 flags only 17 % of rap-playlist tracks

@@ -355,7 +355,7 @@ def test_the_real_billboard_files(shared_data: Path) -> None:
 
 
 def test_the_notes_reproduce_the_threshold_table() -> None:
-    notes = (Path(__file__).resolve().parents[2] / "docs" / "notes-h-spotify.md").read_text(encoding="utf-8")
+    notes = (Path(__file__).resolve().parents[2] / "docs" / "spotify-catalogues.md").read_text(encoding="utf-8")
     for rule in FEATURE_RULES:
         upper = "" if rule.maximum == float("inf") else f" and < {rule.maximum:g}"
         also = "".join(f", {name} in [{low:g}, {high:g})" for name, low, high in rule.also)
