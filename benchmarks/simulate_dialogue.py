@@ -4,9 +4,10 @@ Turn 1 names two of the target's descriptors in a natural sentence, usually not 
 catalogue's exact words (part of the phrase: "piano" for "mellow piano melody"). Later turns
 add another of its descriptors, exclude a descriptor seen in the previous results that the
 target lacks, or ask for "more like #k" for a shown result that shares most descriptors with
-the target. The conversation ends when the target is shown. Reported per turn: success@10 and
-success@5 (target shown in the top k by that turn), mean turns to success, and constraint
-violations (a result carrying an excluded descriptor). The naive baseline, run beside it on
+the target. Once the target is shown, the listener says so ("I like #3") and the list should
+keep it. Reported per turn: success@10 and success@5 by that turn (target shown in the top k at
+or before it), success@10 at that turn (the list shown then holds the target), mean turns to
+success, and constraint violations (a result carrying an excluded descriptor). The naive baseline, run beside it on
 the same conversations: TF-IDF over descriptor sets, queried with the concatenated turns.
 
 Run (MusicCaps: index all 5,521 clips, targets from the 2,858 test clips):
@@ -71,6 +72,7 @@ EXCLUDE_TEMPLATES = [
     "no {a}", "without {a} please", "I don't want {a}", "avoid {a}", "nothing with {a}", "skip anything with {a}",
     "less {a}",
 ]
+LIKE_TEMPLATES = ["I like #{k}", "#{k} is great", "number {k} is perfect", "love #{k}", "yes, #{k} is the one"]
 MORE_LIKE_TEMPLATES = [
     "more like #{k}", "something similar to #{k}", "#{k} is close, more like that", "I like number {k}, more like it",
     "more in the style of #{k}",
@@ -140,6 +142,9 @@ def simulate(recommender: Recommender, baseline: TfidfBaseline, target: Track, r
                 message = rng.choice(FIRST_TEMPLATES).format(a=hint(a, rng), b=hint(b, rng))
             else:
                 message = rng.choice(ADD_TEMPLATES).format(a=hint(remaining.pop() if remaining else target.descriptors[0], rng))
+        elif target.id in previous:
+            # The listener sees the song they were after: they say so, and the list should keep it.
+            message = rng.choice(LIKE_TEMPLATES).format(k=previous.index(target.id) + 1)
         else:
             options = ["add"] if remaining else []
             target_set = set(target.descriptors)
@@ -224,6 +229,7 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=2, help="print this many example conversations")
+    parser.add_argument("--show-lost", action="store_true", help="print the conversations that lose a shown target")
     parser.add_argument("--encoder-backend", choices=["onnx", "torch"], default="onnx",
                         help="query encoder backend: the same vectors, onnx is faster on a CPU (default onnx)")
     args = parser.parse_args()
@@ -249,7 +255,8 @@ def main() -> None:
         episode, baseline_episode = simulate(recommender, baseline, target, random.Random(f"{args.seed}-{index}"))
         ours.append(episode)
         naive.append(baseline_episode)
-        if index < args.show:
+        if index < args.show or (args.show_lost and any(a and not b for a, b in zip(episode.holds_target,
+                                                                                    episode.holds_target[1:]))):
             print(f"target {target.id}: {', '.join(target.descriptors)}", file=sys.stderr)
             for turn, message in enumerate(episode.messages, 1):
                 print(f"  turn {turn}: {message}", file=sys.stderr)

@@ -57,8 +57,12 @@ _RESET_CUES = (
     "something totally different", "new search", "forget that", "forget everything", "clear everything",
     "scratch that",
 )
+# "more like #2", "something like the first one": songs like it; "I like #2" is a like, not a request for more.
+_MORE_LIKE = re.compile(r"more like|similar to|(?<!\bi )(?<!\bi really )(?<!\bwe )like (?:#|number|the )|in the style of|"
+                        r"closer to")
 _RESET_PATTERN = re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in _RESET_CUES) + r")\b", re.IGNORECASE)
-_LIKE_CUES = ("more like", "similar to", "like", "love", "loved", "liked", "great", "nice", "good", "yes", "perfect", "keep")
+_LIKE_CUES = ("more like", "similar to", "like", "love", "loved", "liked", "great", "nice", "good", "yes", "perfect", "keep",
+              "the one", "that's it", "this is it", "exactly")
 _DISLIKE_CUES = (
     "not that", "not this", "not like", "don't like", "dont like", "didn't like", "dislike", "hate", "no to",
     "not a fan", "bad", "skip", "remove", "drop", "worse", "boring", "not #", "not number", "not the ",
@@ -154,6 +158,12 @@ class ParsedTurn:
         return bool(self.text or self.wanted or self.boosted or self.excluded or self.is_reset or self.artists_like
                     or self.artists_by or self.artists_excluded or self.seed_ids or self.unknown_names
                     or self.era or self.regions or self.languages or self.wants_new)
+
+    @property
+    def has_new_wants(self) -> bool:
+        """Does the turn add to what is wanted (so earlier wants count a little less)?"""
+        return bool(self.wanted or self.boosted or self.lowered or self.excluded or self.more_like_ranks
+                    or self.seed_ids or self.artists_like or self.artists_by or self.is_reset)
 
     @property
     def is_empty(self) -> bool:
@@ -303,12 +313,13 @@ class TurnParser:
         for clause in _clauses(lowered_text):
             ranks = [num_results if r == -1 else r for r in self._ranks(clause)]
             if ranks:
-                if re.search(r"more like|similar to|like (?:#|number|the )|in the style of|closer to", clause) and not _has_dislike(clause):
+                if _MORE_LIKE.search(clause) and not _has_dislike(clause):
                     more_like += ranks
                     liked += ranks
                 elif _has_dislike(clause):
                     disliked += ranks
-                elif any(re.search(rf"\b{cue}\b", clause) for cue in _LIKE_CUES):
+                elif any(re.search(rf"\b{cue}\b", clause) or re.search(rf"\b{cue}\b", lowered_text)
+                         for cue in _LIKE_CUES):  # "yes, #1 is the one": the cue may stand in another clause
                     liked += ranks
                 else:
                     more_like += ranks

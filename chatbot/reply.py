@@ -24,7 +24,8 @@ LEAD_INSTRUMENT_WEIGHT = 0.15
 DIVERSITY = 0.5
 REFERENCE_WEIGHT = 8.0
 VAGUE_FILTER_WEIGHT = 0.1
-AVOIDED_WEIGHT = 0.3  # a song carrying a descriptor the user moved away from  # in the era of "something older", or the region of "k-pop"
+AVOIDED_WEIGHT = 0.3
+LIKED_WEIGHT = 0.3  # a song the user liked, when it fits the request again  # a song carrying a descriptor the user moved away from  # in the era of "something older", or the region of "k-pop"
 PLACE_LANGUAGE_WEIGHT = 0.5
 MAX_PER_ARTIST = 2  # songs by one artist in a list, unless the user asked for that artist
 
@@ -104,6 +105,7 @@ def rerank(
     """
     reference_set = {d.lower() for d in reference.descriptors} if reference is not None else set()
     avoided = {d.lower() for d in state.avoided}
+    liked = set(state.liked)
     wanted = {d.lower(): w for d, w in state.all_wanted.items() if w > 0}
     total = sum(wanted.values())
     scored = []
@@ -118,6 +120,8 @@ def rerank(
             lead = lead_instrument(hit.track, vocabulary)
             if lead is not None and lead.lower() in wanted:
                 score += LEAD_INSTRUMENT_WEIGHT
+        if hit.track.id in liked:
+            score += LIKED_WEIGHT  # "I like #8": it stays, a little higher
         if avoided and avoided & {d.lower() for d in hit.track.descriptors}:
             score -= AVOIDED_WEIGHT  # "faster" after "calm piano": slow songs go down
         if reference_set:

@@ -154,8 +154,10 @@ def apply_turn(
     elif is_topic_shift(state, turn):
         state = new_topic_state(state)
         notices.append("New search (say \"also ...\" or \"but ...\" to refine the previous one instead).")
-    wanted = {descriptor: weight * DECAY_PER_TURN for descriptor, weight in state.wanted.items()}
-    reference_wanted = {d: weight * DECAY_PER_TURN for d, weight in state.reference_wanted.items()}
+    # Older wants fade when the turn asks for something new; "I like #3" alone makes nothing older.
+    decay = DECAY_PER_TURN if turn.has_new_wants else 1.0
+    wanted = {descriptor: weight * decay for descriptor, weight in state.wanted.items()}
+    reference_wanted = {d: weight * decay for d, weight in state.reference_wanted.items()}
     excluded = list(state.excluded)
     for descriptor in turn.excluded:
         wanted.pop(descriptor, None)

@@ -66,6 +66,10 @@ def test_mixed_turn_refines_and_excludes(parser: TurnParser) -> None:
         ("more like #2", "more_like_ranks", (2,)),
         ("something similar to the second one", "more_like_ranks", (2,)),
         ("I like 3 and 5", "liked_ranks", (3, 5)),
+        ("I like #3", "more_like_ranks", ()),
+        ("yes, #1 is the one", "liked_ranks", (1,)),
+        ("yes, #1 is the one", "more_like_ranks", ()),
+        ("something like the third one", "more_like_ranks", (3,)),
         ("not #4", "disliked_ranks", (4,)),
         ("I don't like the first one", "disliked_ranks", (1,)),
         ("not the first one", "disliked_ranks", (1,)),
@@ -135,7 +139,7 @@ def test_state_functions_return_new_states_and_leave_the_old_one_alone(parser: T
     assert before == DialogueState(last_results=("a", "b"), shown=("a", "b"))
     assert after.liked == ("b",) and "drums" in after.excluded and after.turns == 1
     liked = record_feedback(after, "a", is_liked=True)
-    assert liked.liked == ("b", "a") and liked.more_like[-1] == "a" and after.liked == ("b",)
+    assert liked.liked == ("b", "a") and liked.more_like == ("a",) and after.liked == ("b",)
     disliked = record_feedback(liked, "a", is_liked=False)
     assert disliked.disliked == ("a",) and disliked.liked == ("b",)
     assert remove_descriptor(after, "drums").excluded == tuple(d for d in after.excluded if d != "drums")
