@@ -9,6 +9,7 @@ says what was understood and which wanted descriptors each result matches (alway
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from retriever import Hit, Track, Vocabulary
@@ -158,14 +159,21 @@ def rerank(
 def cap_per_artist(
     scored: list[tuple[Hit, float]], limit: int, free_artists: set[str] | frozenset[str] = frozenset()
 ) -> list[tuple[Hit, float]]:
-    """At most `limit` songs by one artist, best first (artists the user asked for are exempt);
-    the rest move to the end, so a short catalogue still fills the list."""
+    """At most `limit` songs by one artist and one song of a title, best first (artists the user asked
+    for are exempt from the first); the rest move to the end, so a short catalogue still fills the list."""
     counts: dict[str, int] = {}
+    titles: set[str] = set()
     kept, later = [], []
     for pair in scored:
         artist = pair[0].track.artist.lower()
+        title = " ".join(re.findall(r"\w+", pair[0].track.title.lower()))
         counts[artist] = counts.get(artist, 0) + 1
-        (kept if counts[artist] <= limit or pair[0].track.artist in free_artists or not artist else later).append(pair)
+        # one recording of a song per list: the same title credited twice ("Damian Marley", "Damian 'Jr. Gong'
+        # Marley") is a near-copy, not variety
+        is_copy = bool(artist) and title in titles
+        titles.add(title)
+        fits = counts[artist] <= limit or pair[0].track.artist in free_artists or not artist
+        (kept if fits and not is_copy else later).append(pair)
     return kept + later
 
 
