@@ -102,3 +102,28 @@ def tiny_catalogue(tmp_path: Path, tracks) -> Path:  # noqa: ANN001
     from tests.conftest import write_catalogue
 
     return write_catalogue(tmp_path / "catalogue.jsonl", tracks)
+
+
+def tiny_run_config(tmp_path: Path, encoder_dir: Path, catalogue: Path, tracks, *, num_sessions: int,  # noqa: ANN001
+                    **overrides):  # noqa: ANN003, ANN201 - a GPLConfig
+    """A GPL run small enough for a test: a simulated log, the tiny encoder as student and teacher."""
+    from gpl import GPLConfig, MiningConfig, QueryConfig, TeacherConfig, TrainConfig, simulate_sessions
+    from retriever import InteractionLog
+
+    log = InteractionLog(tmp_path / "interactions.jsonl")
+    for record in simulate_sessions(tracks, num_sessions=num_sessions, seed=3):
+        log.append(record)
+    settings = dict(
+        catalogue=catalogue,
+        run_dir=tmp_path / "runs" / "tiny",
+        log=log.path,
+        encoder=str(encoder_dir),
+        teacher_base=str(encoder_dir),
+        index_dir=tmp_path / "index",
+        show_progress_bar=False,
+        queries=QueryConfig(templates_per_track=2, heldout_fraction=0.5),
+        mining=MiningConfig(candidates_per_retriever=6, num_negatives=2),
+        teacher_training=TeacherConfig(max_queries=20, batch_size=8),
+        training=TrainConfig(max_steps=2, batch_size=4),
+    )
+    return GPLConfig(**{**settings, **overrides})

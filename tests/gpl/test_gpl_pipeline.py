@@ -16,6 +16,7 @@ from gpl import (
     run,
     simulate_sessions,
 )
+from tests.gpl.conftest import tiny_run_config
 from retriever import InteractionLog, TrackStore, load_encoder, resolve_index_dir, retrieval_config_for
 
 
@@ -25,24 +26,9 @@ def test_run_deploys_then_skips_then_redoes_only_what_changed(
     tiny_catalogue: Path,
     tracks,  # noqa: ANN001
 ) -> None:
-    log = InteractionLog(tmp_path / "interactions.jsonl")
-    for record in simulate_sessions(tracks, num_sessions=30, seed=3):
-        log.append(record)
-    config = GPLConfig(
-        catalogue=tiny_catalogue,
-        run_dir=tmp_path / "runs" / "tiny",
-        log=log.path,
-        encoder=str(tiny_encoder_dir),
-        teacher_base=str(tiny_encoder_dir),
-        index_dir=tmp_path / "index",
-        show_progress_bar=False,
-        queries=QueryConfig(templates_per_track=2, heldout_fraction=0.5),
-        mining=MiningConfig(candidates_per_retriever=6, num_negatives=2),
-        teacher_training=TeacherConfig(max_queries=20, batch_size=8),
-        training=TrainConfig(max_steps=2, batch_size=4),
-        gate=GateConfig(
-            min_improvement=-1.0, max_drop=1.0
-        ),  # accept anything: this test is about the plumbing
+    config = tiny_run_config(
+        tmp_path, tiny_encoder_dir, tiny_catalogue, tracks, num_sessions=30,
+        gate=GateConfig(min_improvement=-1.0, max_drop=1.0),  # accept anything: this test is about the plumbing
     )
     first = run(config)
     assert [s.name for s in first.stages] == [

@@ -49,6 +49,7 @@ from gpl.pipeline import (
     write_teacher,
     write_triplets,
 )
+from tests.gpl.conftest import tiny_run_config
 from retriever import InteractionLog, TrackStore, load_encoder, resolve_index_dir
 
 QUERIES = [
@@ -75,22 +76,7 @@ TRIPLETS = [
 
 @pytest.fixture()
 def run_context(tmp_path: Path, tiny_encoder_dir: Path, tiny_catalogue: Path, tracks) -> RunContext:  # noqa: ANN001
-    log = InteractionLog(tmp_path / "interactions.jsonl")
-    for record in simulate_sessions(tracks, num_sessions=20, seed=3):
-        log.append(record)
-    config = GPLConfig(
-        catalogue=tiny_catalogue,
-        run_dir=tmp_path / "runs" / "tiny",
-        log=log.path,
-        encoder=str(tiny_encoder_dir),
-        teacher_base=str(tiny_encoder_dir),
-        index_dir=tmp_path / "index",
-        show_progress_bar=False,
-        queries=QueryConfig(templates_per_track=2, heldout_fraction=0.5),
-        mining=MiningConfig(candidates_per_retriever=6, num_negatives=2),
-        teacher_training=TeacherConfig(max_queries=20, batch_size=8),
-        training=TrainConfig(max_steps=2, batch_size=4),
-    )
+    config = tiny_run_config(tmp_path, tiny_encoder_dir, tiny_catalogue, tracks, num_sessions=20)
     config.run_dir.mkdir(parents=True)
     return open_run(config)
 
