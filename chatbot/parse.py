@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from retriever import TrackId, Vocabulary
+from retriever import ArtistProfile, TrackId, Vocabulary
 
 from chatbot.eras import EraMatch, find_era
 from chatbot.intents import find_intents
@@ -60,6 +60,7 @@ _RESET_CUES = (
 # "more like #2", "something like the first one": songs like it; "I like #2" is a like, not a request for more.
 _MORE_LIKE = re.compile(r"more like|similar to|(?<!\bi )(?<!\bi really )(?<!\bwe )like (?:#|number|the )|in the style of|"
                         r"closer to")
+_SLASH_LIST = re.compile(r"(?<=[A-Za-z]{3})/(?=[A-Z][a-z]{2})")
 _RESET_PATTERN = re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in _RESET_CUES) + r")\b", re.IGNORECASE)
 _LIKE_CUES = ("more like", "similar to", "like", "love", "loved", "liked", "great", "nice", "good", "yes", "perfect", "keep",
               "the one", "that's it", "this is it", "exactly")
@@ -186,6 +187,7 @@ class TurnParser:
         embed: Callable[[list[str]], np.ndarray] | None = None,
         paraphrase_names: list[str] | None = None,
         find_names: Callable[[str], list[NameMention]] | None = None,
+        resolve_artist: Callable[[str], ArtistProfile | None] | None = None,
     ) -> None:
         """Args:
             vocabulary: descriptor names and surface forms to match.
@@ -193,10 +195,13 @@ class TurnParser:
             paraphrase_names: the descriptors a paraphrase may resolve to (default: all).
             find_names: finds named artists and songs in a message (`chatbot.names.find_names` over
                 the catalogue and the artist knowledge); None reads no names.
+            resolve_artist: an artist by name (`ArtistDirectory.resolve`), for songs credited as
+                "Title by Artist", "Title - Artist", "Artist's Title" that `find_names` left out.
         """
         self.vocabulary = vocabulary
         self.embed = embed
         self.find_names = find_names
+        self.resolve_artist = resolve_artist
         self._surfaces = list(vocabulary.surface_forms)
         self._names = list(paraphrase_names if paraphrase_names is not None else vocabulary.descriptors)
         # Embedded once, up front, so no chat turn pays for it.
@@ -289,7 +294,12 @@ class TurnParser:
             return ParsedTurn(text="", notices=(*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."))
         translation = to_english(text)  # "sin voces por favor" -> "no vocals please"; English is unchanged
         english = translation.text
-        names = plausible_names(self.find_names(english), english) if self.find_names is not None else []
+        # "Beach House/Slowdive", "Eminem/Slaughterhouse": a slash between names is a list (same length,
+        # so the spans still point into the message; "AC/DC" keeps its slash)
+        listed = _SLASH_LIST.sub(" ", english)
+        names = plausible_names(self.find_names(listed), english) if self.find_names is not None else []
+        if self.resolve_artist is not None:
+            names += credited_artists(english, names, self.resolve_artist)
         # A place named with "from" is a place, not a band or song ("from west africa", "from europe").
         place_spans = [m.span for m in find_places(english).mentions]
         names = [m for m in names if not any(_overlaps(m.span, span) for span in place_spans)]
@@ -411,6 +421,35 @@ _REFINEMENT_CUE = re.compile(
     r"preferably|something with|can it|could it|it should)\b"
     r"|\b(?:too|as well|in there|also|instead|anymore|any more|but (?:from|in|with|without|more|less|no))\b"
 )
+
+
+# How people credit a song they name: "Endless Summer by The Midnight", "Norf Norf - Vince Staples",
+# "Deftones' Adrenaline", "Radiohead's Kid A".
+_CREDITS = (
+    re.compile(r"\bby\s+((?:[Tt]he\s+)?[\w$][\w'&.$!+-]*(?:\s+[\w$][\w'&.$!+-]*){0,3}?)\s*(?=[?.!,;:)\"”]|$|\s+(?:and|or|but|please|maybe)\b)"),
+    re.compile(r"\s[-–—]\s*((?:[Tt]he\s+)?[A-Za-z$][\w'&.$!+-]*(?:\s+[\w$][\w'&.$!+-]*){0,3}?)\s*(?=[?.!,;:)\"”]|$)"),
+    re.compile(r"((?:[Tt]he\s+)?[A-Z][\w&.$!+-]*(?:\s+[A-Z][\w&.$!+-]*){0,3})['’]s?\s+[A-Z\"“‘]"),
+)
+_LIKE_WORDS = re.compile(r"\b(?:similar|like|vibes?|sounds?|style|kinda|close to|comparable|reminds?)\b", re.IGNORECASE)
+
+
+def credited_artists(message: str, found: list[NameMention], resolve: Callable[[str], ArtistProfile | None],
+                     ) -> list[NameMention]:
+    """Artists credited with a song the message names that `find_names` did not read: a known artist
+    after "by", after a dash, or before a possessive. Only names the directory resolves count."""
+    extra: list[NameMention] = []
+    intent = "like" if _LIKE_WORDS.search(message) else "by"
+    for pattern in _CREDITS:
+        for match in pattern.finditer(message):
+            span = match.span(1)
+            if any(_overlaps(span, m.span) for m in (*found, *extra)):
+                continue
+            phrase = match.group(1).strip()
+            profile = resolve(phrase)
+            if profile is None or phrase.lower() in _STOPWORDS:
+                continue
+            extra.append(NameMention("artist", intent, phrase, span, profile, profile.track_ids, 0.9))
+    return extra
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:

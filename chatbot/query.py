@@ -114,7 +114,9 @@ class QueryContext:
     facets: CatalogueFacets = CatalogueFacets({}, {}, {})
 
 
-ARTIST_DESCRIPTOR_WEIGHT = 0.8  # a referenced artist's descriptors, a little below what the user said
+ARTIST_DESCRIPTOR_WEIGHT = 0.5  # a referenced artist's other descriptors (moods, instruments, era)
+ARTIST_GENRE_WEIGHT = 1.0  # ... and their first (genre) descriptors, as much as what the user said
+ARTIST_GENRES = 2
 MAX_ARTIST_REFERENCES = 3  # catalogue songs of a "like X" artist that steer the query vector
 
 
@@ -179,8 +181,10 @@ def build_query(
     weighted = state.all_wanted
     liked = list(state.more_like[-3:])
     for profile in artist_profiles((*state.artists_like, *state.artists_by), context):
-        for descriptor in profile.descriptors:
-            weighted[descriptor] = max(weighted.get(descriptor, 0.0), ARTIST_DESCRIPTOR_WEIGHT)
+        for position, descriptor in enumerate(profile.descriptors):
+            # a profile lists its genres first: they say most about what "like X" means
+            weight = ARTIST_GENRE_WEIGHT if position < ARTIST_GENRES else ARTIST_DESCRIPTOR_WEIGHT
+            weighted[descriptor] = max(weighted.get(descriptor, 0.0), weight)
         liked += [i for i in profile.track_ids[:MAX_ARTIST_REFERENCES] if i not in blocked]
     return SearchQuery(
         text=text,

@@ -37,6 +37,7 @@ from retriever import (
     Vocabulary,
     profiles_from_tracks,
 )
+from retriever.artists import normalise_name
 from retriever.vocabulary import Descriptor
 
 from chatbot.names import find_names
@@ -136,13 +137,27 @@ class Recommender:
         encoder = encoder if encoder is not None else getattr(searcher, "encoder", None)
         embed = encoder.encode if use_encoder_for_parsing and encoder is not None else None
         # The catalogue's own artists first; known artists it lacks only shape the query.
-        self.artists = ArtistDirectory([*profiles_from_tracks(tracks, self.vocabulary), *artist_knowledge])
+        self.artists = ArtistDirectory(with_known_aliases(profiles_from_tracks(tracks, self.vocabulary), artist_knowledge))
         self.parser = TurnParser(self.vocabulary, embed, paraphrase_names,
-                                 find_names=lambda text: find_names(text, self.artists, self.tracks))
+                                 find_names=lambda text: find_names(text, self.artists, self.tracks),
+                                 resolve_artist=self.artists.resolve)
         self.descriptor_index = DescriptorIndex(counts)
         self.context = QueryContext(self.artists, CatalogueFacets.from_tracks(tracks))
         self.log = log
         self.k = k
+
+
+def with_known_aliases(catalogue: list[ArtistProfile], knowledge: Sequence[ArtistProfile]) -> list[ArtistProfile]:
+    """Catalogue profiles that also carry the aliases the knowledge has for the same artist ("QOTSA",
+    "CCR"), followed by the knowledge profiles."""
+    aliases: dict[str, list[str]] = {}
+    for profile in knowledge:
+        aliases.setdefault(normalise_name(profile.name), []).extend(profile.aliases)
+    merged = [
+        dataclasses.replace(p, aliases=tuple(dict.fromkeys((*p.aliases, *aliases.get(normalise_name(p.name), ())))))
+        for p in catalogue
+    ]
+    return [*merged, *knowledge]
 
 
 def take_turn(
