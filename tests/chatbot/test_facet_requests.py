@@ -102,3 +102,22 @@ def test_cheer_me_up_gives_happy_songs_and_no_sad_ones(builtin_recommender) -> N
     sad = [v.track.title for v in turn.results if SAD & set(v.track.descriptors)]
     assert not sad
     assert sum(bool(HAPPY & set(v.track.descriptors)) for v in turn.results) >= 7
+
+
+def test_a_title_seed_but_newer_gives_songs_like_it_from_after_it(builtin_recommender) -> None:  # noqa: ANN001
+    turn = Conversation(builtin_recommender).say("something like No Woman No Cry but newer")
+    seed = next(t for t in builtin_recommender.tracks.values() if t.title.startswith("No Woman, No Cry"))
+    assert turn.state["references"] == [seed.id]
+    years = [view.track.year for view in turn.results]
+    assert years and all(year is not None and year > seed.year for year in years), years
+    reggae = {"reggae", "roots reggae", "dub", "dancehall", "rocksteady", "ska", "lovers rock"}
+    assert sum(bool(reggae & set(view.track.descriptors)) for view in turn.results) >= 6
+
+
+def test_a_filter_that_runs_out_says_what_to_drop(builtin_recommender) -> None:  # noqa: ANN001
+    turn = Conversation(builtin_recommender).say("hindi songs from the 1950s")
+    assert turn.state["languages"] == ["hindi"] and turn.state["years"]["from"] == 1950
+    assert all(view.track.metadata.get("language") == "hindi" and 1950 <= view.track.year <= 1959
+               for view in turn.results)
+    assert len(turn.results) < 10  # the catalogue has a couple: the list is short, not filled with others
+    assert any("dropping" in notice for notice in turn.notices), turn.notices
