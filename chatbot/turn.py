@@ -218,9 +218,10 @@ def answer(
     # A "more like #k" turn asks for near neighbours of that song: rank by likeness to it, no diversity.
     diversity = 0.0 if reference is not None else DIVERSITY
     free_artists = {deps.tracks[i].artist for i in by_ids if i in deps.tracks}
-    reranked = [*rerank(first, state, deps.vocabulary, free_artists=free_artists),
-                *rerank(hits, state, deps.vocabulary, diversity=diversity, reference=reference)][:k]
     seen = set(state.shown)
+    reranked = [*rerank(first, state, deps.vocabulary, free_artists=free_artists),
+                *keep_some_seen(rerank(hits, state, deps.vocabulary, diversity=diversity, reference=reference),
+                                seen, set(state.liked), k)][:k]
     results = [
         ResultView(rank, hit.track, score, tuple(matched_descriptors(hit.track, state)), hit.track.id in seen)
         for rank, (hit, score) in enumerate(reranked, 1)
@@ -238,6 +239,26 @@ def answer(
     reply = format_reply(results, state, notices, references)
     summary = format_summary(results, state, notices, references)
     return state, TurnResult(state.turns, message, reply, results, state.snapshot(), notices, summary)
+
+
+MAX_SEEN_KEPT = 5  # a refined list keeps at most this many songs already shown (likes aside), then new ones
+
+
+def keep_some_seen(ranked: list[tuple[Hit, float]], seen: set[TrackId], liked: set[TrackId],
+                   k: int) -> list[tuple[Hit, float]]:
+    """The best songs for the refined state, of which at most `MAX_SEEN_KEPT` were shown before
+    (liked ones always stay): a refinement keeps the best matches and still brings new ones."""
+    kept, later = [], []
+    seen_count = 0
+    for pair in ranked:
+        track_id = pair[0].track.id
+        if track_id in seen and track_id not in liked:
+            seen_count += 1
+            if seen_count > MAX_SEEN_KEPT and len(kept) < k:
+                later.append(pair)
+                continue
+        kept.append(pair)
+    return kept + later
 
 
 def unknown_name_notices(unknown: Sequence[str], state: DialogueState) -> list[str]:
