@@ -92,3 +92,25 @@ def test_another_encoder_on_an_index_is_refused(tmp_path: Path, keyword_encoder,
 def test_unknown_option_is_an_argparse_error() -> None:
     result = tunetalk("ask", "--bogus")
     assert result.returncode == 2 and "unrecognized arguments: --bogus" in result.stderr
+
+
+def test_the_parser_vector_cache_survives_a_restart_and_skips_the_encoder(tmp_path, keyword_encoder) -> None:  # noqa: ANN001
+    import numpy as np
+
+    from tunetalk.cli import VectorCache
+
+    texts = [f"descriptor {i} piano" for i in range(60)]
+    first = VectorCache(keyword_encoder, tmp_path / "v.npz")
+    vectors = first.encode(texts)
+    first.save()
+
+    class Refuses:
+        info = keyword_encoder.info
+
+        def encode(self, texts):  # noqa: ANN001, ANN201
+            raise AssertionError(f"encoded again: {texts[:3]}")
+
+    again = VectorCache(Refuses(), tmp_path / "v.npz")
+    assert np.allclose(again.encode(texts), vectors)
+    (tmp_path / "v.npz").write_bytes(b"garbage")
+    assert VectorCache(keyword_encoder, tmp_path / "v.npz").vectors == {}  # unreadable: rebuilt, not fatal
