@@ -182,7 +182,7 @@ def format_summary(results: list[ResultView], state: DialogueState, notices: lis
                    references: tuple[str, ...] = ()) -> str:
     """One line of what was understood ("Wanted: upbeat, steel drums · excluding vocals · 10 songs"),
     then the notices; the page shows the list itself as cards."""
-    wanted = [d for d in sorted(state.wanted, key=lambda d: -state.wanted[d]) if state.wanted[d] >= 0.5][:8]
+    wanted = state.strongest_wants(8)
     parts = []
     if wanted:
         parts.append("Wanted: " + ", ".join(wanted))
@@ -202,7 +202,7 @@ def format_reply(results: list[ResultView], state: DialogueState, notices: list[
                  references: tuple[str, ...] = ()) -> str:
     """A short, true explanation of the results (plain text; the UI escapes it)."""
     lines = list(notices)
-    wanted = [d for d in sorted(state.wanted, key=lambda d: -state.wanted[d]) if state.wanted[d] >= 0.5][:8]
+    wanted = state.strongest_wants(8)
     excluded = state.snapshot()["excluded"]
     if not results:
         lines.append("I found nothing that fits all of that. Try removing an exclusion or saying it differently.")

@@ -78,6 +78,10 @@ class DialogueState:
         return bool(self.wanted or self.artists_like or self.artists_by or self.years or self.regions
                     or self.languages or self.texts)
 
+    def strongest_wants(self, limit: int) -> list[str]:
+        """The wanted descriptors that still count (weight >= 0.5), strongest first: what a reply names."""
+        return [d for d in sorted(self.wanted, key=lambda d: -self.wanted[d]) if self.wanted[d] >= 0.5][:limit]
+
     @property
     def era_label(self) -> str | None:
         if self.years is None:

@@ -265,7 +265,7 @@ def unknown_name_notices(unknown: Sequence[str], state: DialogueState) -> list[s
     """One honest line for the names of a turn that nobody knows: nothing is invented about them."""
     if not unknown:
         return []
-    wanted = [d for d in sorted(state.wanted, key=lambda d: -state.wanted[d]) if state.wanted[d] >= 0.5][:5]
+    wanted = state.strongest_wants(5)
     rest = f"; here is what matches '{', '.join(wanted)}'" if wanted else "; tell me what they sound like"
     return [f"I don't know {' or '.join(unknown)}{rest}."]
 
