@@ -187,14 +187,22 @@ def search_again(
     return answer(deps, unshow_last_results(state), [], "", session_id=session_id, k=k or deps.k)
 
 
+def state_query(
+    deps: Recommender, state: DialogueState, k: int
+) -> tuple[SearchQuery, frozenset[str], frozenset[TrackId] | None, list[str]]:
+    """The search a state asks for: (query, expanded exclusions, ids its hard filters allow,
+    notices for filters this catalogue cannot apply)."""
+    excluded = expand_exclusions(state, deps.vocabulary, deps.descriptor_index)
+    allowed, notices = filter_ids(state, deps.context)
+    return build_query(state, excluded, k=k, context=deps.context, allowed_ids=allowed), excluded, allowed, notices
+
+
 def answer(
     deps: Recommender, state: DialogueState, notices: list[str], message: str, *, session_id: str, k: int
 ) -> tuple[DialogueState, TurnResult]:
     """Search for a state that already holds the turn, re-rank, record what is shown, and reply."""
-    excluded = expand_exclusions(state, deps.vocabulary, deps.descriptor_index)
-    allowed, filter_notices = filter_ids(state, deps.context)
+    query, excluded, allowed, filter_notices = state_query(deps, state, k)
     notices = [*notices, *filter_notices]
-    query = build_query(state, excluded, k=k, context=deps.context, allowed_ids=allowed)
     if not (query.text or query.weighted_phrases or query.liked_ids or state.artists_by or allowed is not None):
         state = dataclasses.replace(state, last_results=())
         return state, TurnResult(state.turns, message, "\n".join([*notices, ASK_FOR_MORE]), [], state.snapshot(), notices)
@@ -221,7 +229,7 @@ def answer(
     seen = set(state.shown)
     reranked = [*rerank(first, state, deps.vocabulary, free_artists=free_artists),
                 *keep_some_seen(rerank(hits, state, deps.vocabulary, diversity=diversity, reference=reference),
-                                seen, set(state.liked), k)][:k]
+                                seen, set(state.liked))][:k]
     results = [
         ResultView(rank, hit.track, score, tuple(matched_descriptors(hit.track, state)), hit.track.id in seen)
         for rank, (hit, score) in enumerate(reranked, 1)
@@ -245,7 +253,7 @@ MAX_SEEN_KEPT = 5  # a refined list keeps at most this many songs already shown 
 
 
 def keep_some_seen(ranked: list[tuple[Hit, float]], seen: set[TrackId], liked: set[TrackId],
-                   k: int) -> list[tuple[Hit, float]]:
+                   ) -> list[tuple[Hit, float]]:
     """The best songs for the refined state, of which at most `MAX_SEEN_KEPT` were shown before
     (liked ones always stay): a refinement keeps the best matches and still brings new ones."""
     kept, later = [], []
@@ -254,7 +262,7 @@ def keep_some_seen(ranked: list[tuple[Hit, float]], seen: set[TrackId], liked: s
         track_id = pair[0].track.id
         if track_id in seen and track_id not in liked:
             seen_count += 1
-            if seen_count > MAX_SEEN_KEPT and len(kept) < k:
+            if seen_count > MAX_SEEN_KEPT:
                 later.append(pair)
                 continue
         kept.append(pair)
@@ -274,10 +282,8 @@ def exhausted_notice(state: DialogueState, found: int) -> str:
     """What to drop when the filters leave fewer songs than a full list."""
     parts = [label for label in (state.era_label if state.years_explicit else None,
                                  ", ".join(state.regions), ", ".join(state.languages)) if label]
-    what = " and ".join(parts)
-    if not found:
-        return f"No songs in this catalogue fit all of that ({what}); dropping '{parts[0]}' gives more."
-    return f"Only {found} songs in this catalogue fit all of that ({what}); dropping '{parts[0]}' gives more."
+    count = f"Only {found} songs" if found else "No songs"
+    return f"{count} in this catalogue fit all of that ({' and '.join(parts)}); dropping '{parts[0]}' gives more."
 
 
 def reference_track(deps: Recommender, state: DialogueState) -> Track | None:
@@ -324,9 +330,7 @@ def replace_disliked(
     """
     state = give_feedback(deps, state, track_id, is_liked=False, session_id=session_id)
     keep = [i for i in state.last_results if i != track_id]
-    excluded = expand_exclusions(state, deps.vocabulary, deps.descriptor_index)
-    allowed, _ = filter_ids(state, deps.context)
-    query = build_query(state, excluded, k=RERANK_POOL, context=deps.context, allowed_ids=allowed)
+    query, *_ = state_query(deps, state, RERANK_POOL)
     hits = deps.searcher.search(dataclasses.replace(query, excluded_ids=query.excluded_ids | set(keep)))
     replacement = [hit.track.id for hit, _ in rerank(hits, state, deps.vocabulary)][:1]
     state = record_results(state, [*keep, *replacement])
