@@ -16,6 +16,7 @@ from gpl import (
     run,
     simulate_sessions,
 )
+from gpl.pipeline import STAGES
 from tests.gpl.conftest import tiny_run_config
 from retriever import InteractionLog, TrackStore, load_encoder, resolve_index_dir, retrieval_config_for
 
@@ -31,17 +32,7 @@ def test_run_deploys_then_skips_then_redoes_only_what_changed(
         gate=GateConfig(min_improvement=-1.0, max_drop=1.0),  # accept anything: this test is about the plumbing
     )
     first = run(config)
-    assert [s.name for s in first.stages] == [
-        "queries",
-        "candidates",
-        "teacher",
-        "triplets",
-        "labels",
-        "train",
-        "gate",
-        "fusion",
-        "deploy",
-    ]
+    assert [s.name for s in first.stages] == [stage.name for stage in STAGES]  # every stage (the order: test_gpl_stages)
     assert all(s.did_run for s in first.stages)
     assert first.gate.is_accepted and "heldout-log" in first.gate.current
     for artifact in (
