@@ -276,25 +276,25 @@ def remove_filter(state: DialogueState, chip: str, tracks: Mapping[TrackId, Trac
             reference_wanted={d: w for d, w in state.reference_wanted.items() if d in keep},
             more_like_turn=False,
         )
-    return dataclasses.replace(
-        state,
-        artists_like=tuple(a for a in state.artists_like if chip != f"like: {a}"),
-        artists_by=tuple(a for a in state.artists_by if chip != f"by: {a}"),
-        artists_excluded=tuple(a for a in state.artists_excluded if chip != f"not: {a}"),
-        years=None if chip == f"era: {state.era_label}" else state.years,
-        regions=tuple(r for r in state.regions if chip != f"from: {r}"),
-        languages=tuple(lang for lang in state.languages if chip != f"in: {lang}"),
-    )
+    changes: dict[str, object] = {
+        name: tuple(value for value in getattr(state, name) if f"{prefix}: {value}" != chip)
+        for name, prefix in _CHIP_FIELDS if name != "years"
+    }
+    changes["years"] = None if chip == f"era: {state.era_label}" else state.years
+    return dataclasses.replace(state, **changes)  # type: ignore[arg-type]
+
+
+# The state's fields shown as chips, and the prefix of each chip ("by: Bob Marley", "era: 1990s").
+_CHIP_FIELDS = (("artists_like", "like"), ("artists_by", "by"), ("artists_excluded", "not"), ("years", "era"),
+                ("regions", "from"), ("languages", "in"))
 
 
 def filter_chips(state: DialogueState, tracks: Mapping[TrackId, Track] | None = None) -> list[str]:
     """The referenced songs, artists, era, places and languages of the state as chip labels."""
     chips = [reference_label(i, tracks) for i in state.references]
-    chips += [f"like: {a}" for a in state.artists_like] + [f"by: {a}" for a in state.artists_by]
-    chips += [f"not: {a}" for a in state.artists_excluded]
-    if state.years is not None:
-        chips.append(f"era: {state.era_label}")
-    chips += [f"from: {r}" for r in state.regions] + [f"in: {lang}" for lang in state.languages]
+    for name, prefix in _CHIP_FIELDS:
+        values = ([state.era_label] if state.years is not None else []) if name == "years" else getattr(state, name)
+        chips += [f"{prefix}: {value}" for value in values]
     return chips
 
 

@@ -155,3 +155,14 @@ def test_state_round_trips_through_the_browser_copy(parser: TurnParser) -> None:
     assert state_from_dict(state_to_dict(state)) == state
     assert state_from_dict({"wanted": "nonsense"}) == DialogueState()
     assert state_from_dict({"excludes_vocals": True}).excluded == ("vocals",)  # a copy saved by an older version
+
+
+def test_each_filter_chip_removes_exactly_its_part_of_the_state() -> None:
+    from chatbot.state import filter_chips, remove_filter
+
+    state = DialogueState(artists_like=("A",), artists_by=("B",), artists_excluded=("C",), years=(1990, 1999),
+                          regions=("africa",), languages=("french",))
+    chips = filter_chips(state)
+    assert chips == ["like: A", "by: B", "not: C", "era: 1990s", "from: africa", "in: french"]
+    for chip in chips:
+        assert filter_chips(remove_filter(state, chip)) == [c for c in chips if c != chip]
