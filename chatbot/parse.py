@@ -301,8 +301,9 @@ class TurnParser:
         if self.resolve_artist is not None:
             names += credited_artists(english, names, self.resolve_artist)
         # A place named with "from" is a place, not a band or song ("from west africa", "from europe").
-        place_spans = [m.span for m in find_places(english).mentions]
-        names = [m for m in names if not any(_overlaps(m.span, span) for span in place_spans)]
+        if names:
+            place_spans = [m.span for m in find_places(english).mentions]
+            names = [m for m in names if not any(_overlaps(m.span, span) for span in place_spans)]
         # Names are not descriptors ("Radiohead" is no "radio" request); their words leave the text.
         unnamed = _blank(english, [m.span for m in names])
         is_reset = any(cue in english.lower() for cue in _RESET_CUES)
