@@ -163,7 +163,7 @@ def test_what_the_loaders_keep_the_store_accepts(hashing_encoder) -> None:  # no
             if result is None or not result.tracks:
                 return
             store = TrackStore.open(
-                hashing_encoder.info, index_dir=Path(folder), collection=f"c{next(counter)}", create=True
+                hashing_encoder.info, index_dir=Path(folder), collection=f"collection-{next(counter)}", create=True
             )
             index_tracks(result.tracks, store, hashing_encoder, show_progress_bar=False)
             assert store.count() == len(result.tracks)
