@@ -66,7 +66,7 @@ def serve(args: argparse.Namespace) -> None:
     import chatbot.app
     from chatbot import Recommender
     from chatbot.app import launch
-    from retriever import HybridSearcher, TrackStore, load_vocabulary
+    from retriever import HybridSearcher, load_vocabulary
 
     if args.concurrency:
         chatbot.app.QUEUE_CONCURRENCY = args.concurrency
@@ -75,7 +75,7 @@ def serve(args: argparse.Namespace) -> None:
     encoder = common.load_backend(args.backend)
     index_dir = common.ensure_index(args.size)
     with common.store_location(index_dir, args.mode) as location:
-        store = TrackStore.open(encoder.info, **location)
+        store = common.open_store(encoder, location)
         recommender = Recommender(HybridSearcher(store, encoder), load_vocabulary())
         expected = expected_states(recommender, common.CONVERSATIONS)
         port = common.free_port()
@@ -226,7 +226,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=55525, help="catalogue size (tracks of MTG-Jamendo)")
     parser.add_argument("--users", type=int, default=32)
-    parser.add_argument("--modes", default="embedded,server")
+    parser.add_argument("--modes", default="embedded,snapshot,server")
     parser.add_argument("--backend", default="onnx", help="query encoder backend: onnx or torch")
     parser.add_argument("--think-time", type=think_range, default=(2.0, 6.0), metavar="MIN,MAX",
                         help="seconds a user reads the results before the next turn, uniform in [MIN, MAX] "

@@ -164,17 +164,37 @@ def chroma_server(path: Path, *, start_timeout_s: float = 60.0) -> Iterator[tupl
 
 @contextmanager
 def store_location(index_dir: Path, mode: str) -> Iterator[dict]:
-    """TrackStore.open keyword arguments for an index: embedded on its directory, or a
-    `chroma run` server on a copy of it (one Chroma process per data directory)."""
+    """Where an index is read from, for `open_store`: embedded on its directory, its searcher snapshot
+    (what `tunetalk ask` and `chat` serve from: exact search, no Chroma), or a `chroma run` server on a
+    copy of it (one Chroma process per data directory)."""
     import tempfile
 
-    if mode == "embedded":
-        yield {"index_dir": index_dir}
+    if mode in ("embedded", "snapshot"):
+        yield {"index_dir": index_dir, "snapshot": mode == "snapshot"}
         return
     if mode != "server":
-        raise SystemExit(f"unknown mode {mode!r}; choose embedded or server")
+        raise SystemExit(f"unknown mode {mode!r}; choose embedded, snapshot or server")
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         copy = Path(tmp) / "chroma"
         shutil.copytree(index_dir, copy)
         with chroma_server(copy) as (url, _):
             yield {"chroma_url": url}
+
+
+def open_store(encoder, location: dict):  # noqa: ANN001, ANN201 - a TrackStore or FrozenStore
+    """The store at a `store_location`: for "snapshot", the index's snapshot (taken first if missing)."""
+    from retriever import HybridSearcher, TrackStore
+    from retriever.snapshot import SNAPSHOT_FILE, read_frozen
+
+    options = {key: value for key, value in location.items() if key != "snapshot"}
+    store = TrackStore.open(encoder.info, **options)
+    if not location.get("snapshot"):
+        return store
+    path = location["index_dir"] / SNAPSHOT_FILE
+    frozen = read_frozen(path, location["index_dir"], store.collection.name)
+    if frozen is None:
+        HybridSearcher(store, encoder, snapshot=path)  # takes the snapshot
+        frozen = read_frozen(path, location["index_dir"], store.collection.name)
+    if frozen is None:
+        raise SystemExit(f"{location['index_dir']}: no write mark, so no snapshot can be trusted; re-index it")
+    return frozen.store(encoder.info, str(location["index_dir"]))

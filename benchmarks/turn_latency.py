@@ -101,11 +101,10 @@ def cell(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="5000,55525")
-    parser.add_argument("--modes", default="embedded,server")
+    parser.add_argument("--modes", default="embedded,snapshot,server")
     parser.add_argument("--backends", default="torch,onnx", help="query encoder backends")
     parser.add_argument("--repeats", type=int, default=3, help="times each of the 8 four-turn conversations runs")
     args = parser.parse_args()
-    from retriever import TrackStore
 
     print(f"machine: {common.machine()}; load average at start {common.load_average()}", file=sys.stderr)
     encoders = {backend: common.load_backend(backend) for backend in args.backends.split(",") if backend}
@@ -115,7 +114,7 @@ def main() -> None:
         for mode in (m for m in args.modes.split(",") if m):
             with common.store_location(index_dir, mode) as location:
                 for backend, encoder in encoders.items():
-                    store = TrackStore.open(encoder.info, **location)
+                    store = common.open_store(encoder, location)
                     load = common.load_average()
                     result = measure(store, encoder, args.repeats)
                     steps = result["steps"]

@@ -162,6 +162,8 @@ def detect_language(text: str, *, table: TranslationTable | None = None) -> str:
     """
     table = table or load_translation_table()
     scores = language_scores(text, table=table)
+    if all(score <= scores["en"] for score in scores.values()):
+        return "en"  # whichever language won the tie below, it would not outscore English
     best = max(_TIE_ORDER, key=lambda lang: (round(scores[lang], 6), _coverage(text, lang, table), -_TIE_ORDER.index(lang)))
     # Accents alone ("Sigur Rós", "Mötley Crüe") never make a message foreign: a word must vote too.
     if scores[best] <= scores["en"] or language_scores(text, table=table, use_letters=False)[best] == 0:
@@ -171,7 +173,6 @@ def detect_language(text: str, *, table: TranslationTable | None = None) -> str:
     if scores[best] >= MIN_FOREIGN_SCORE or scores[best] >= FOREIGN_TO_ENGLISH_RATIO * scores["en"]:
         return best
     return "en"
-    return best
 
 
 def _coverage(text: str, language: str, table: TranslationTable) -> int:

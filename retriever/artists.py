@@ -21,6 +21,7 @@ import csv
 import json
 import logging
 import math
+import functools
 import re
 import unicodedata
 import urllib.parse
@@ -59,10 +60,13 @@ _PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
 
 def strip_accents(text: str) -> str:
     """``"Beyoncé"`` -> ``"Beyonce"``: NFKD, combining marks dropped."""
+    if text.isascii():  # most names: nothing to decompose (the directory normalises ~100k names at start)
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+@functools.lru_cache(maxsize=1 << 18)  # the directory meets each of ~70k names two or three times at start
 def normalise_name(text: str) -> str:
     """The form names are compared in: lowercase, no accents or punctuation, "&" as "and", no leading "the".
 

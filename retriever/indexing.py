@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from retriever.catalog import Track
 from retriever.encoder import Encoder
@@ -93,6 +92,8 @@ def index_tracks(
     if show_progress_bar is None:
         show_progress_bar = logger.getEffectiveLevel() <= logging.INFO and len(todo) > 0
     logger.info("indexing %d tracks (%d already stored)", len(todo), unchanged)
+    from tqdm.auto import tqdm  # here: a chat process that never indexes does not pay for the import
+
     pending: Future | None = None
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer") as writer,
@@ -109,7 +110,7 @@ def index_tracks(
     return IndexReport(len(todo), unchanged, store.count(), time.perf_counter() - started)
 
 
-def _write(store: TrackStore, chunk: Sequence[Track], embeddings: np.ndarray, bar: tqdm) -> None:
+def _write(store: TrackStore, chunk: Sequence[Track], embeddings: np.ndarray, bar) -> None:  # noqa: ANN001 - a tqdm bar
     store.upsert(chunk, embeddings)
     bar.update(len(chunk))  # the bar counts stored tracks, not encoded ones
 

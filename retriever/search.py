@@ -8,8 +8,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import os
-import pickle
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from retriever.catalog import Track, TrackId
 from retriever.encoder import Encoder
 from retriever.fusion import Fusion, RetrievalConfig, SearchMode, complete_candidates, fuse
 from retriever.lexical import LexicalIndex
+from retriever.snapshot import FrozenStore, read_snapshot, write_snapshot
 from retriever.store import Hit, TrackStore
 
 logger = logging.getLogger(__name__)
@@ -55,42 +54,13 @@ def is_excluded(track: Track, excluded_lower: frozenset[str]) -> bool:
     return any(d.lower() in excluded_lower for d in track.descriptors)
 
 
-SNAPSHOT_FORMAT = 1
-
-
-def _read_snapshot(path: Path, version: str) -> tuple[dict[TrackId, Track], LexicalIndex] | None:
-    try:
-        with path.open("rb") as handle:
-            stored = pickle.load(handle)
-    except FileNotFoundError:
-        return None
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError) as error:
-        logger.warning("searcher snapshot %s is unreadable (%s); rebuilding it", path, error)
-        return None
-    if not isinstance(stored, dict) or stored.get("format") != SNAPSHOT_FORMAT or stored.get("version") != version:
-        return None
-    return stored["tracks"], stored["lexical"]
-
-
-def _write_snapshot(path: Path, version: str, tracks: dict[TrackId, Track], lexical: LexicalIndex) -> None:
-    partial = path.with_name(path.name + f".{os.getpid()}.partial")
-    try:
-        with partial.open("wb") as handle:
-            pickle.dump({"format": SNAPSHOT_FORMAT, "version": version, "tracks": tracks, "lexical": lexical}, handle,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, path)
-    except (OSError, pickle.PicklingError) as error:  # the index is still served; it only starts slower next time
-        logger.warning("cannot write the searcher snapshot %s (%s)", path, error)
-        partial.unlink(missing_ok=True)
-
-
 class HybridSearcher:
     """Searches one TrackStore; holds the lexical index and the track records in memory."""
 
-    def __init__(self, store: TrackStore, encoder: Encoder, config: RetrievalConfig = RetrievalConfig(), *,
+    def __init__(self, store: TrackStore | FrozenStore, encoder: Encoder, config: RetrievalConfig = RetrievalConfig(), *,
                  snapshot: Path | None = None) -> None:
         """Args:
-            store: the tracks and their embeddings.
+            store: the tracks and their embeddings (a Chroma collection, or a snapshot of one).
             encoder: the encoder that built the store.
             config: how lexical and dense scores are fused.
             snapshot: a file that keeps the track records and the lexical index between processes
@@ -103,18 +73,21 @@ class HybridSearcher:
         self.config = config
         started = time.perf_counter()
         version = store.version() if snapshot is not None else None
-        loaded = _read_snapshot(snapshot, version) if snapshot is not None and version else None
-        if loaded is not None:
-            self.tracks, self.lexical = loaded
+        loaded = read_snapshot(snapshot) if snapshot is not None and version else None
+        if isinstance(store, FrozenStore):  # served from a snapshot already read
+            self.tracks, self.lexical = store.snapshot.tracks, store.snapshot.lexical
+        elif loaded is not None and loaded.version == version:
+            self.tracks, self.lexical = loaded.tracks, loaded.lexical
             store.remember_descriptor_sets(self.tracks.values())
         else:
             self.tracks = {t.id: t for t in store.iter_tracks()}
+            self.lexical = None
         self._order = list(self.tracks)
         self._positions = {track_id: i for i, track_id in enumerate(self._order)}
-        if loaded is None:
+        if self.lexical is None:
             self.lexical = LexicalIndex.build(self._order, [self.tracks[i].descriptors for i in self._order])
             if snapshot is not None and version:
-                _write_snapshot(snapshot, version, self.tracks, self.lexical)
+                write_snapshot(snapshot, store, version, self.tracks, self.lexical)
         logger.info(
             "searcher over %d tracks at %s ready in %.1fs", len(self.tracks), store.location, time.perf_counter() - started
         )

@@ -323,14 +323,22 @@ class TrackStore:
         if self.index_dir is not None:
             (self.index_dir / VERSION_FILE).write_text(f"{uuid.uuid4().hex}\n", encoding="utf-8")
 
+    @staticmethod
+    def mark_of(index_dir: Path | None) -> str | None:
+        """The write mark of an embedded index directory (renewed before every write through this
+        class), read without opening Chroma; None when there is none."""
+        if index_dir is None:
+            return None
+        try:
+            return (index_dir / VERSION_FILE).read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
     def version(self) -> str | None:
         """A string that changes whenever an embedded store is written through this class (None for a
         server, which another process may write to at any time, or a store written before the mark)."""
-        if self.index_dir is None:
-            return None
-        try:
-            mark = (self.index_dir / VERSION_FILE).read_text(encoding="utf-8").strip()
-        except OSError:
+        mark = self.mark_of(self.index_dir)
+        if mark is None:
             return None
         return f"{self.collection.name}:{self.count()}:{mark}:{self.encoder.fingerprint}"
 
@@ -356,6 +364,17 @@ class TrackStore:
                 )
                 yield track
         self._descriptor_sets = descriptor_sets
+
+    def all_embeddings(self) -> tuple[list[TrackId], np.ndarray]:
+        """Every track's id and embedding, read in pages: (ids, (n, dimension) float32)."""
+        ids: list[TrackId] = []
+        pages: list[np.ndarray] = []
+        for offset in range(0, self.count(), READ_PAGE):
+            page = self.collection.get(limit=READ_PAGE, offset=offset, include=["embeddings"])
+            ids += page["ids"]
+            pages.append(np.asarray(page["embeddings"], dtype=np.float32).reshape(len(page["ids"]), -1))
+        matrix = np.concatenate(pages) if pages else np.zeros((0, self.encoder.dimension), dtype=np.float32)
+        return ids, matrix
 
     def embeddings(self, ids: Sequence[TrackId]) -> dict[TrackId, np.ndarray]:
         if not ids:

@@ -114,3 +114,36 @@ def test_the_parser_vector_cache_survives_a_restart_and_skips_the_encoder(tmp_pa
     assert np.allclose(again.encode(texts), vectors)
     (tmp_path / "v.npz").write_bytes(b"garbage")
     assert VectorCache(keyword_encoder, tmp_path / "v.npz").vectors == {}  # unreadable: rebuilt, not fatal
+
+
+def _ask_in_process(index_dir: Path, message: str) -> tuple[list[str], bool]:
+    """The result ids of `tunetalk ask` and whether the process imported chromadb."""
+    code = ("import contextlib, io, json, sys\n"
+            "from tunetalk.cli import main\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            f"    assert main(['ask', '--index-dir', {str(index_dir)!r}, '--json', '--no-log', {message!r}]) == 0\n"
+            "print(json.dumps([[r['id'] for r in json.loads(out.getvalue())['results']], 'chromadb' in sys.modules]))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    ids, imported = json.loads(result.stdout.splitlines()[-1])
+    return ids, imported
+
+
+def test_a_current_snapshot_serves_ask_without_chroma_and_a_write_makes_it_stale(tmp_path: Path) -> None:
+    from tests.conftest import small_tracks
+
+    catalogue = tmp_path / "songs.jsonl"
+    rows = [{"id": t.id, "title": t.title, "artist": t.artist, "descriptors": list(t.descriptors)} for t in small_tracks()]
+    catalogue.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    index_dir = tmp_path / "idx"
+    assert tunetalk("index", str(catalogue), "--format", "jsonl", "--index-dir", str(index_dir)).returncode == 0
+    first, imported_first = _ask_in_process(index_dir, "calm jazz piano")
+    assert imported_first and (index_dir / "tunetalk-searcher.pickle").is_file()  # read Chroma, took the snapshot
+    second, imported_second = _ask_in_process(index_dir, "calm jazz piano")
+    assert second == first and not imported_second  # the same list, from the snapshot alone
+    catalogue.write_text(json.dumps({"id": "t-new-piano", "title": "New", "artist": "N",
+                                     "descriptors": ["calm", "jazz", "piano", "solo piano", "soft"]}) + "\n")
+    assert tunetalk("index", str(catalogue), "--format", "jsonl", "--index-dir", str(index_dir)).returncode == 0
+    third, imported_third = _ask_in_process(index_dir, "calm jazz solo piano soft")
+    assert imported_third and "t-new-piano" in third  # the write renewed the mark: Chroma again, the new song seen

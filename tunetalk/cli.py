@@ -8,6 +8,7 @@ stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -23,7 +24,6 @@ from tunetalk.paths import BACKEND_ENV, CHROMA_URL_ENV, LOG_ENV
 
 logger = logging.getLogger("tunetalk")
 
-SNAPSHOT_FILE = "tunetalk-searcher.pickle"  # beside chroma.sqlite3: the track records and lexical index
 
 
 class CliError(Exception):
@@ -220,14 +220,35 @@ def ensure_builtin_index(encoder) -> Path:  # noqa: ANN001
 
 
 def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  # noqa: ANN201
+    """The chat's shared dependencies for the parsed command line (ask, chat)."""
+    # Start-up makes ~10^6 long-lived objects (tracks, artist profiles, the lexical index): the cyclic
+    # collector would scan them again and again while they are built (a fifth of `ask`'s wall time);
+    # afterwards they are frozen out of its scans for the life of the process.
+    gc.disable()
+    try:
+        return _open_recommender(args, log_disabled=log_disabled)
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _open_recommender(args: argparse.Namespace, *, log_disabled: bool):  # noqa: ANN202
     from chatbot import Recommender
-    from retriever import HybridSearcher, InteractionLog, TrackStore, load_vocabulary
+    from retriever import HybridSearcher, InteractionLog, TrackStore, load_vocabulary, resolve_index_dir
     from retriever.encoder import resolve_encoder
+    from retriever.snapshot import SNAPSHOT_FILE, read_frozen
 
     if args.encoder is not None:
         resolve_encoder(args.encoder)  # an unknown encoder name is reported first, before the index is looked at
     if not args.chroma_url:
         _check_index_dir(args.index_dir, must_exist=True)
+        if args.index_dir is not None:
+            args.index_dir = resolve_index_dir(args.index_dir)  # follow a GPL switch (ACTIVE pointer)
+    # A current snapshot beside a local index serves it without Chroma (read-only: ask, chat).
+    frozen = None
+    if args.index_dir is not None and not args.chroma_url:
+        frozen = read_frozen(args.index_dir / SNAPSHOT_FILE, args.index_dir, args.collection)
+    if not args.chroma_url and frozen is None:
         if args.index_dir is not None and args.encoder is None and TrackStore.built_with(
             index_dir=args.index_dir, collection=args.collection
         ) is None:
@@ -240,16 +261,18 @@ def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  #
     log = InteractionLog(path) if path else None
     if path:
         print(f"Logging conversations to {path} (owner-only; disable with --no-log)", file=sys.stderr)
-    from retriever import resolve_index_dir
-
-    if args.index_dir is not None:
-        args.index_dir = resolve_index_dir(args.index_dir)  # follow a GPL switch (ACTIVE pointer)
-    encoder = _load_encoder(args.encoder, args.index_dir, args.chroma_url, args.collection, args.device,
+    encoder_name = args.encoder or (frozen.encoder.name if frozen is not None else None)
+    encoder = _load_encoder(encoder_name, args.index_dir, args.chroma_url, args.collection, args.device,
                             args.encoder_backend)
     index_dir = args.index_dir
     if index_dir is None and not args.chroma_url:
         index_dir = ensure_builtin_index(encoder)
-    store = TrackStore.open(encoder.info, index_dir=index_dir, chroma_url=args.chroma_url, collection=args.collection)
+        frozen = read_frozen(index_dir / SNAPSHOT_FILE, index_dir, args.collection)
+    if frozen is not None and frozen.encoder.fingerprint == encoder.info.fingerprint:
+        store = frozen.store(encoder.info, str(index_dir))
+    else:
+        store = TrackStore.open(encoder.info, index_dir=index_dir, chroma_url=args.chroma_url,
+                                collection=args.collection)
     if store.count() == 0:
         raise CliError(f"the index at {store.location} is empty: run `tunetalk index` first")
     snapshot = index_dir / SNAPSHOT_FILE if index_dir is not None and not args.chroma_url else None

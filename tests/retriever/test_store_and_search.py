@@ -112,3 +112,33 @@ def test_a_searcher_snapshot_is_reused_until_the_store_changes(tmp_path: Path, s
     assert "t-new" in third.tracks and "t-new" not in second.tracks  # a write makes the snapshot stale
     snapshot.write_bytes(b"not a pickle")
     assert len(HybridSearcher(again, keyword_encoder, snapshot=snapshot).tracks) == len(tracks) + 1
+
+
+def test_a_frozen_store_answers_as_the_chroma_store_it_was_taken_from(tmp_path: Path, store, keyword_encoder,  # noqa: ANN001
+                                                                       tracks) -> None:  # noqa: ANN001
+    from retriever.snapshot import SNAPSHOT_FILE, read_frozen
+
+    path = tmp_path / "idx" / SNAPSHOT_FILE
+    live = HybridSearcher(store, keyword_encoder, snapshot=path)
+    frozen = read_frozen(path, tmp_path / "idx", store.collection.name)
+    assert frozen is not None and read_frozen(path, tmp_path / "idx", "other-collection") is None
+    served = frozen.store(keyword_encoder.info)
+    assert served.count() == store.count() and served.version() is None
+    ids = [t.id for t in tracks]
+    for text in ("calm piano", "upbeat steel drums", "sad folk violin", "metal"):
+        vector = keyword_encoder.encode([text])[0]
+        for options in ({}, {"excluded_descriptors": ["jazz", "instrumental"]}, {"excluded_ids": ids[:3]},
+                        {"allowed_ids": frozenset(ids[2:7])}):
+            expected, got = store.query(vector, 4, **options), served.query(vector, 4, **options)
+            assert np.allclose([s for _, s in got], [s for _, s in expected], atol=1e-3), (text, options)
+            last = expected[-1][1] + 1e-3  # at the last score, Chroma orders ties as it likes
+            assert [i for i, s in got if s > last] == [i for i, s in expected if s > last], (text, options)
+    assert all(np.allclose(served.embeddings([i])[i], store.embeddings([i])[i], atol=1e-6) for i in ids)
+    over_frozen = HybridSearcher(served, keyword_encoder, snapshot=path)
+    for query in (SearchQuery("calm piano", k=5), SearchQuery("upbeat", k=5, excluded_descriptors=frozenset({"happy"})),
+                  SearchQuery("piano", k=5, liked_ids=(ids[0],), allowed_ids=frozenset(ids[1:8]))):
+        assert [h.track.id for h in over_frozen.search(query)] == [h.track.id for h in live.search(query)]
+    with pytest.raises(ValueError, match="snapshot taken with"):
+        frozen.store(EncoderInfo("other", "0" * 64, keyword_encoder.info.dimension))
+    store.upsert([tracks[0]], keyword_encoder.encode([tracks[0].document]))  # any write renews the mark
+    assert read_frozen(path, tmp_path / "idx", store.collection.name) is None
