@@ -27,7 +27,7 @@ from rapidfuzz import fuzz, process
 from retriever import ArtistProfile, TrackId, Vocabulary
 
 from chatbot.eras import EraMatch, find_era
-from chatbot.intents import find_intents
+from chatbot.intents import IntentMatch, find_intents
 from chatbot.names import NameMention
 from chatbot.places import find_places
 from chatbot.translate import to_english
@@ -95,6 +95,8 @@ _REJECT_ALL = re.compile(
     r"[^.!?]{0,30}\b(?:aren't|are not|don't|do not|not|isn't|boring|bad|wrong|meh)\b"
     r"|\bi (?:don't|do not|didn't) (?:really )?like (?:any|these|those|them|this)\b|\bnone of (?:these|them|those)\b"
 )
+# Descriptors starting with one of these are negative as written ("no percussion", "without drums").
+_NEGATIVE_STARTS = frozenset({"no", "without", "non", "not"})
 # Words that, alone after a negation ("no vocals", "without singing"), rule out every vocal descriptor.
 VOCAL_WORDS = frozenset({"vocal", "vocals", "voice", "voices", "singing", "singer", "singers", "sung", "vocalist",
                          "lyrics", "words", "rap", "rapping", "choir"})
@@ -267,6 +269,25 @@ class TurnParser:
                 ordered.append(name)
         return ordered
 
+    def _negative_descriptors(self, clause: str) -> list[str]:
+        """Descriptors starting with a negation that the clause names whole ("no percussion")."""
+        tokens = [t.lower().strip("'-") for t in _TOKEN.findall(clause)]
+        found: list[str] = []
+        for start, token in enumerate(tokens):
+            if token not in _NEGATIVE_STARTS:
+                continue
+            for size in range(min(MAX_WORDS_PER_PHRASE, len(tokens) - start), 1, -1):
+                name = self.vocabulary.surface_forms.get(" ".join(tokens[start : start + size]))
+                if name is not None:
+                    found.append(name)
+                    break
+        return found
+
+    def _is_own_word(self, match: IntentMatch) -> bool:
+        """An intent phrase that names a descriptor of its own, not one the intent wants."""
+        name = self.vocabulary.surface_forms.get(" ".join(match.phrase.lower().split()))
+        return name is not None and name not in match.wanted
+
     # -- references --------------------------------------------------------------------------
     @staticmethod
     def _ranks(text: str) -> list[int]:
@@ -337,9 +358,12 @@ class TurnParser:
                 clause = re.sub(r"#\s*\d+|\bnumber\s*\d+", " ", clause)
             elif re.search(r"\bnot (?:that|this) one\b|\bnot (?:that|this)\b$", clause):
                 disliked.append(1)
+            # A catalogue descriptor that is itself negative ("no percussion", "without drums") is wanted as said.
+            wanted += self._negative_descriptors(clause)
             positive, negative = _split_negation(clause)
-            # "cheer me up", "for a road trip": an intent phrase is read whole, in the wanted part only
-            intents = [m for m in find_intents(positive) if not m.is_negated]
+            # "cheer me up", "for a road trip": an intent phrase is read whole, in the wanted part only;
+            # a phrase the catalogue holds as a descriptor of its own ("thunderstorm") is read as that.
+            intents = [m for m in find_intents(positive) if not m.is_negated and not self._is_own_word(m)]
             wanted += [d for m in intents for d in m.wanted if d in self.vocabulary.descriptors]
             avoided |= {d for m in intents for d in m.avoided}
             positive = _blank(positive, [m.span for m in intents])
@@ -350,8 +374,9 @@ class TurnParser:
                 # "no vocals", "without singing": every vocal descriptor goes; "no male vocals" only that one.
                 if content and content <= VOCAL_WORDS:
                     excluded.append(ALL_VOCALS)
-                else:
-                    excluded += self.extract(negative, use_encoder=False)
+                else:  # never a descriptor that is itself a negation ("other instruments" is not "no other instruments")
+                    excluded += [d for d in self.extract(negative, use_encoder=False)
+                                 if d.split()[0] not in _NEGATIVE_STARTS]
             for word, descriptor in _COMPARATIVES.items():
                 if descriptor in self.vocabulary.descriptors and re.search(
                     rf"\b(?:more|bit|much|even|way|little)\s+{word}\b|\b{word}er\b|\b{word}\b(?= (?:please|than|now))"
@@ -527,7 +552,11 @@ def _split_negation(clause: str) -> tuple[str, str]:
     if best is None:
         return clause, ""
     before, after = clause[: best[0]], clause[best[1] :]
-    # "piano instead of guitar": the part before the cue stays wanted.
+    # "piano instead of guitar": the part before the cue stays wanted. "no singer with jam": the negation
+    # ends where a "with" follows a negated content word ("nothing with jam" negates all of it).
+    scope = re.search(r"\b(?:and\s+)?with\b", after)
+    if scope and set(re.findall(r"[a-z']+", after[: scope.start()])) - _STOPWORDS - _PRONOUNS:
+        return before + " " + after[scope.start() :], after[: scope.start()]
     return before, after
 
 
@@ -535,8 +564,11 @@ _STOPWORDS = frozenset(
     "a an the and or of to for with in on at by some something music song songs track tracks tune tunes "
     "i i'd i'm id im me my want wanna would like love please could can you give play find recommend "
     "looking look need get just more less very really bit little kind sort type stuff that this it is "
-    "are be sounds sound sounding feel feeling vibe vibes any all whatsoever think kinda sorta maybe".split()
+    "are be sounds sound sounding feel feeling vibe vibes any all whatsoever think kinda sorta maybe mood".split()
 )
+
+
+_PRONOUNS = frozenset("anything everything nothing something stuff one ones those these them".split())
 
 
 def _content_phrases(tokens: list[str], used: list[bool]) -> list[str]:

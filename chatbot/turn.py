@@ -90,13 +90,17 @@ class TextEncoder(Protocol):
 
 
 def merge_vocabulary(base: Vocabulary, tracks: list[Track]) -> Vocabulary:
-    """The built-in vocabulary plus every catalogue descriptor it does not already name."""
+    """The built-in vocabulary plus every catalogue descriptor it does not already name.
+
+    A catalogue descriptor that the built-in vocabulary holds only as a synonym of another
+    ("cinematic" for *film scene*) is read as itself: the catalogue's own word is the better match.
+    """
     descriptors = dict(base.descriptors)
     surface_forms = dict(base.surface_forms)
     for track in tracks:
         for descriptor in track.descriptors:
             key = " ".join(descriptor.lower().split())
-            if key not in surface_forms:
+            if key not in descriptors:
                 surface_forms[key] = key
                 descriptors[key] = Descriptor(name=key, facet="")
     return Vocabulary(base.facets, descriptors, surface_forms)

@@ -166,3 +166,54 @@ def test_each_filter_chip_removes_exactly_its_part_of_the_state() -> None:
     assert chips == ["like: A", "by: B", "not: C", "era: 1990s", "from: africa", "in: french"]
     for chip in chips:
         assert filter_chips(remove_filter(state, chip)) == [c for c in chips if c != chip]
+
+
+def _catalogue_parser(*descriptor_sets: tuple[str, ...]) -> TurnParser:
+    """A parser over the built-in vocabulary merged with a catalogue holding these descriptor sets."""
+    from chatbot.turn import merge_vocabulary
+    from retriever import Track
+
+    tracks = [Track(id=f"t{i}", title=f"T{i}", artist="A", descriptors=d) for i, d in enumerate(descriptor_sets)]
+    return TurnParser(merge_vocabulary(load_vocabulary(), tracks))
+
+
+def test_in_the_mood_for_is_a_cue_not_a_mood() -> None:
+    parser = _catalogue_parser(("mood", "calm"), ("romantic mood", "piano"))  # MusicCaps has "mood" as a descriptor
+    assert "romantic mood" in parser.parse("a romantic mood").wanted
+    turn = parser.parse("I'm in the mood for something with acoustic guitar")
+    assert "acoustic guitar" in turn.wanted and not any("mood" in d for d in turn.wanted)
+
+
+@pytest.mark.parametrize(
+    ("message", "wanted", "excluded"),
+    [
+        ("no singer with electric guitar please", "electric guitar", ALL_VOCALS),  # "with" ends the negation
+        ("without drums, with piano", "piano", "drums"),
+        ("skip anything with harmonica", None, "harmonica"),  # "anything with" is still negated
+        ("nothing with heavy metal", None, "heavy metal"),
+    ],
+)
+def test_a_negation_ends_where_with_follows_a_negated_word(parser: TurnParser, message: str, wanted: str | None,
+                                                           excluded: str) -> None:
+    turn = parser.parse(message)
+    assert excluded in turn.excluded
+    if wanted is not None:
+        assert wanted in turn.wanted and wanted not in turn.excluded
+
+
+def test_a_catalogue_descriptor_that_is_itself_negative_is_wanted_never_excluded() -> None:
+    parser = _catalogue_parser(("pop song", "no percussion", "no other instruments"), ("percussion", "drums"))
+    turn = parser.parse("I'd love to hear a pop song and no other instruments")
+    assert "no other instruments" in turn.wanted and "no other instruments" not in turn.excluded
+    turn = parser.parse("ideally no percussion")
+    assert "no percussion" in turn.wanted and "percussion" in turn.excluded
+
+
+def test_the_catalogue_word_wins_over_a_builtin_synonym_and_an_intent() -> None:
+    builtin = TurnParser(load_vocabulary())
+    assert "film scene" in builtin.parse("something cinematic").wanted  # the built-in reading, no such descriptor
+    assert "rainy day" in builtin.parse("music for a thunderstorm").wanted  # an intent
+    parser = _catalogue_parser(("cinematic", "synth"), ("thunderstorm", "ambient"))
+    assert parser.parse("something cinematic").wanted == ("cinematic",)
+    turn = parser.parse("music for a thunderstorm")
+    assert "thunderstorm" in turn.wanted and "rainy day" not in turn.wanted
