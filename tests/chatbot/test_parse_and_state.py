@@ -217,3 +217,9 @@ def test_the_catalogue_word_wins_over_a_builtin_synonym_and_an_intent() -> None:
     assert parser.parse("something cinematic").wanted == ("cinematic",)
     turn = parser.parse("music for a thunderstorm")
     assert "thunderstorm" in turn.wanted and "rainy day" not in turn.wanted
+
+
+def test_driving_as_a_sound_is_not_a_road_trip(parser: TurnParser) -> None:
+    assert "road trip" not in parser.parse("driving drums and a pulsing bass").wanted
+    assert "road trip" in parser.parse("songs to listen to while driving").wanted
+    assert "road trip" in parser.parse("something for a long drive").wanted
