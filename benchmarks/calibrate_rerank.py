@@ -1,0 +1,94 @@
+"""Calibrate the chat turn's re-rank bonuses on MusicCaps *train* captions, never on the test split.
+
+The chat turn (`chatbot.reply.rerank`) adds to each hit's fused score a bonus for the share of
+the wanted descriptors it carries (`WANTED_COVERAGE_WEIGHT`) and one when its lead instrument was
+asked for (`LEAD_INSTRUMENT_WEIGHT`). This script runs the paper protocol of `retriever.evaluate`
+on the 2,663 MusicCaps train clips (human caption as the request, `aspect_list` as the
+descriptors; the same rows `benchmarks/tune_fusion.py` tunes the fusion on) through the chat
+turn, each sentence a one-turn conversation as `tunetalk evaluate --systems chat` runs it, for a
+grid of bonus weights, beside the hybrid searcher alone on the same queries.
+
+Run (about 5 minutes on the 2-core machine; the index of the sampled corpus is kept under
+$TUNETALK_HOME for reruns):
+    .venv/bin/python benchmarks/calibrate_rerank.py [--queries 600] [--seeds 0 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tune_fusion  # noqa: E402 - prepares the environment, reads the train rows
+
+from tunetalk import paths  # noqa: E402
+
+COVERAGE_WEIGHTS = (0.0, 0.1, 0.2, 0.3)
+LEAD_WEIGHTS = (0.0, 0.15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--queries", type=int, default=600, help="sentences per seed (a fixed random sample)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--data", type=Path, default=tune_fusion.DEFAULT_MUSICCAPS, help="musiccaps-public.csv")
+    args = parser.parse_args()
+
+    import chatbot.reply as reply
+    from chatbot import DialogueState, Recommender, take_turn
+    from retriever import HybridSearcher, SearchQuery, Track, TrackStore, index_tracks, load_encoder_backend, load_vocabulary
+    from retriever.evaluate import sample_paper_benchmark
+    from retriever.rankers import split_document
+
+    started = time.perf_counter()
+    rows = tune_fusion.load_train_rows(args.data)
+    encoder = load_encoder_backend(backend="onnx", export_dir=paths.onnx_dir())
+    results: dict[tuple[float, float] | str, list[float]] = {}
+    for seed in args.seeds:
+        bench = sample_paper_benchmark(rows, seed)
+        query_ids = [q for q in bench.queries if q in bench.qrels]
+        random.Random(seed).shuffle(query_ids)
+        query_ids = query_ids[: args.queries]
+        tracks = [Track(id=d, title=d, artist="", descriptors=tuple(split_document(text)))
+                  for d, text in bench.corpus.items()]
+        store = TrackStore.open(encoder.info, create=True,
+                                index_dir=paths.home() / f"bench-train-captions-{seed}-{encoder.info.weights_sha256[:12]}")
+        index_tracks(tracks, store, encoder, show_progress_bar=False)
+        searcher = HybridSearcher(store, encoder)
+        recommender = Recommender(searcher, load_vocabulary(), k=10)
+
+        def recall(run: dict[str, list[str]]) -> float:
+            return 100 * sum(any(d in bench.qrels[q] for d in run[q]) for q in query_ids) / len(query_ids)  # noqa: B023
+
+        hybrid = {q: [h.track.id for h in searcher.search(SearchQuery(bench.queries[q], k=10))] for q in query_ids}
+        results.setdefault("hybrid searcher alone", []).append(recall(hybrid))
+        saved = (reply.WANTED_COVERAGE_WEIGHT, reply.LEAD_INSTRUMENT_WEIGHT)
+        try:
+            for coverage, lead in itertools.product(COVERAGE_WEIGHTS, LEAD_WEIGHTS):
+                reply.WANTED_COVERAGE_WEIGHT, reply.LEAD_INSTRUMENT_WEIGHT = coverage, lead
+                run = {q: [v.track.id for v in take_turn(recommender, DialogueState(), bench.queries[q], k=10)[1].results]
+                       for q in query_ids}
+                results.setdefault((coverage, lead), []).append(recall(run))
+                print(f"seed {seed}: coverage {coverage}, lead {lead}: {results[(coverage, lead)][-1]:.1f}",
+                      file=sys.stderr, flush=True)
+        finally:
+            reply.WANTED_COVERAGE_WEIGHT, reply.LEAD_INSTRUMENT_WEIGHT = saved
+    print(f"\nChat-turn Recall@10 on MusicCaps train captions (paper protocol, seeds {args.seeds}, "
+          f"{args.queries} sentences a seed), {time.perf_counter() - started:.0f} s\n")
+    print("| system | coverage weight | lead-instrument weight | Recall@10 |\n|---|---|---|---|")
+    for key, values in results.items():
+        mean = sum(values) / len(values)
+        if isinstance(key, str):
+            print(f"| {key} | | | {mean:.1f} |")
+        else:
+            current = " (current)" if key == saved else ""
+            print(f"| chat turn{current} | {key[0]} | {key[1]} | {mean:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
