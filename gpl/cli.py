@@ -63,7 +63,15 @@ def build_parser(
         + (f" The tunetalk home is {home}." if home is not None else ""),
     )
     inputs = parser.add_argument_group("inputs")
-    inputs.add_argument("catalogue", type=Path, help="catalogue file (queries, negatives, new index)")
+    inputs.add_argument("catalogue", type=Path, nargs="?",
+                        help="catalogue file (queries, negatives, new index); not with --builtin")
+    inputs.add_argument(
+        "--builtin", action="store_true",
+        help="train the built-in chat: its catalogue, its interaction log, and on acceptance switch the "
+        "chat (`tunetalk chat`/`ask` without --index-dir) to the new encoder",
+    )
+    inputs.add_argument("--status", action="store_true",
+                        help="show the built-in chat's active encoder, its gate scores and when it was trained")
     inputs.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "musiccaps", "jamendo"])
     inputs.add_argument(
         "--log",
@@ -184,6 +192,33 @@ def build_parser(
     return parser
 
 
+def builtin_status(home: Path) -> str:
+    """What the built-in chat runs: the base encoder, or the generation `train --builtin` switched it to,
+    with that run's gate scores and when it was trained."""
+    import datetime
+
+    from retriever import DEFAULT_ENCODER, builtin_trained_dir
+    from retriever.deploy import active_generation
+
+    root = builtin_trained_dir(home)
+    generation = active_generation(root)
+    if generation is None:
+        return (f"built-in chat: base encoder {DEFAULT_ENCODER} (packaged); not trained yet. "
+                "Run `tunetalk train --builtin` once the chat has logged conversations.")
+    trained = datetime.datetime.fromtimestamp((generation / "READY").stat().st_mtime).astimezone()
+    lines = [f"built-in chat: encoder {generation / 'encoder'}",
+             f"  trained {trained:%Y-%m-%d %H:%M %Z}; index {generation / 'index'}"]
+    from gpl.pipeline import DEPLOYED_GATE, read_gate
+
+    gate_file = generation / DEPLOYED_GATE
+    if gate_file.is_file():
+        gate = read_gate(gate_file)
+        lines.append(f"  gate: {gate.reason}")
+        lines += [f"    {name:<36} base {100 * gate.current[name]:5.1f}  trained {100 * gate.candidate[name]:5.1f}"
+                  for name in gate.current]
+    return "\n".join(lines)
+
+
 def current_encoder(explicit: str | None, index_dir: Path | None) -> str:
     """The encoder to adapt: --encoder, else the one that built the live index, else the default."""
     from retriever import DEFAULT_ENCODER, TrackStore, resolve_index_dir
@@ -292,7 +327,24 @@ def main(
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--"]:  # `tunetalk train -- --log ...`: the separator reaches us
         argv = argv[1:]
-    args = build_parser(home=home, default_log=default_log, benchmark_path=benchmark_path).parse_args(argv)
+    parser = build_parser(home=home, default_log=default_log, benchmark_path=benchmark_path)
+    args = parser.parse_args(argv)
+    if args.status:
+        print(builtin_status(home))
+        return 0
+    if args.builtin:
+        from retriever import BUILTIN_CATALOGUE, builtin_trained_dir
+
+        if args.catalogue is not None or args.index_dir is not None:
+            parser.error("--builtin trains the built-in catalogue and chat: give no CATALOGUE or --index-dir")
+        args.catalogue, args.format = BUILTIN_CATALOGUE, "jsonl"
+        args.index_dir = builtin_trained_dir(home)
+        if args.runs_dir == Path("runs"):
+            args.runs_dir = home / "gpl-runs"
+        if args.run_name == "gpl":
+            args.run_name = "builtin"
+    elif args.catalogue is None:
+        parser.error("give a CATALOGUE file, or --builtin to train the built-in chat")
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr

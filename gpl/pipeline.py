@@ -208,6 +208,9 @@ class StageKey:
     outputs: tuple[Path, ...]
 
 
+DEPLOYED_GATE = "gate.json"  # in a deployed generation: the gate result that let it in (`train --status`)
+
+
 def _write_json(path: Path, record: object) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
@@ -549,6 +552,7 @@ def write_deploy(run: RunContext) -> Path | None:
             retrieval=retrieval,
         )
         record["generation"] = str(generation)
+        shutil.copyfile(run.paths.gate, generation / DEPLOYED_GATE)
     _write_json(run.paths.deploy, record)
     return generation
 

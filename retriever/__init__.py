@@ -41,7 +41,14 @@ from retriever.encoder import (
     load_onnx_encoder,
 )
 from retriever.interactions import EventKind, FeedbackEvent, Interaction, InteractionLog, TurnEvent, read_interactions
-from retriever.indexing import BUILTIN_CATALOGUE, IndexConfig, IndexReport, builtin_index_dir, index_tracks
+from retriever.indexing import (
+    BUILTIN_CATALOGUE,
+    IndexConfig,
+    IndexReport,
+    builtin_index_dir,
+    builtin_trained_dir,
+    index_tracks,
+)
 from retriever.lexical import LexicalConfig, LexicalIndex
 from retriever.fusion import (
     Fusion,
@@ -66,6 +73,7 @@ __all__ = [
     "load_profiles",
     "profiles_from_tracks",
     "BUILTIN_CATALOGUE",
+    "builtin_trained_dir",
     "DEFAULT_ENCODER",
     "CatalogError",
     "CatalogFormat",

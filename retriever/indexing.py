@@ -137,3 +137,9 @@ def builtin_index_dir(home: Path, encoder_sha256: str, catalogue: Path = BUILTIN
     """Where the built-in catalogue's index lives under `home`: keyed by catalogue and encoder, so
     either change rebuilds."""
     return home / f"builtin-{file_fingerprint(catalogue)[:12]}-{encoder_sha256[:12]}"
+
+
+def builtin_trained_dir(home: Path, catalogue: Path = BUILTIN_CATALOGUE) -> Path:
+    """Where `tunetalk train --builtin` puts the built-in catalogue's index generations (and the
+    ACTIVE pointer the built-in chat follows once a trained encoder passed the gate)."""
+    return home / f"builtin-{file_fingerprint(catalogue)[:12]}-trained"

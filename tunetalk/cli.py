@@ -240,10 +240,17 @@ def _open_recommender(args: argparse.Namespace, *, log_disabled: bool):  # noqa:
 
     if args.encoder is not None:
         resolve_encoder(args.encoder)  # an unknown encoder name is reported first, before the index is looked at
+    elif args.index_dir is None and not args.chroma_url:
+        from retriever import builtin_trained_dir
+        from retriever.deploy import active_generation
+
+        trained = builtin_trained_dir(paths.home())
+        if active_generation(trained) is not None:  # `tunetalk train --builtin` switched the built-in chat
+            args.index_dir = trained
     if not args.chroma_url:
-        _check_index_dir(args.index_dir, must_exist=True)
-        if args.index_dir is not None:
+        if args.index_dir is not None and args.index_dir.is_dir():
             args.index_dir = resolve_index_dir(args.index_dir)  # follow a GPL switch (ACTIVE pointer)
+        _check_index_dir(args.index_dir, must_exist=True)
     # A current snapshot beside a local index serves it without Chroma (read-only: ask, chat).
     frozen = None
     if args.index_dir is not None and not args.chroma_url:

@@ -80,3 +80,41 @@ def test_train_reindexes_and_switches(tmp_path: Path) -> None:
     again = tunetalk(*train, timeout=120)
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("skipped (manifest matches)") == 9  # every stage, fusion included
+
+
+def test_train_builtin_switches_the_builtin_chat_and_status_reports_it(tmp_path: Path) -> None:
+    """`tunetalk train --builtin` from the chat's own log: gate, re-index, switch; `--status` before and after."""
+    import os
+
+    from gpl import simulate_sessions
+    from retriever import BUILTIN_CATALOGUE, InteractionLog, builtin_trained_dir, load_catalog
+
+    home = tmp_path / "home"
+    env_log = os.environ.pop("TUNETALK_LOG", None)
+    try:
+        status = tunetalk("train", "--status", env_home=home)
+        assert status.returncode == 0 and "not trained yet" in status.stdout, status.stderr
+        tracks = load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks
+        log = InteractionLog(home / "interactions.jsonl")  # where the built-in chat logs (it prints the path)
+        for record in simulate_sessions(tracks[:300], num_sessions=40, seed=0):
+            log.append(record)
+        tiny = ("--max-queries", "60", "--teacher-queries", "12", "--teacher-batch-size", "8", "--max-steps", "4",
+                "--batch-size", "4", "--heldout-fraction", "0.3", "--no-gate-benchmark", "--min-improvement", "-1",
+                "--max-drop", "1", "--num-threads", "1", "--no-progress", "--quiet")
+        result = tunetalk("train", "--builtin", *tiny, env_home=home, timeout=600)
+        assert result.returncode == 0, result.stderr
+        assert "gate: accepted" in result.stdout
+        status = tunetalk("train", "--status", env_home=home)
+        trained = builtin_trained_dir(home)
+        assert status.returncode == 0 and str(trained) in status.stdout and "gate: accepted" in status.stdout
+        assert "heldout-log" in status.stdout and "trained 20" in status.stdout
+        answer = tunetalk("ask", "--json", "--no-log", "calm piano music", env_home=home)
+        assert answer.returncode == 0, answer.stderr
+        assert len(json.loads(answer.stdout.splitlines()[0])["results"]) == 10
+        live = trained / (trained / "ACTIVE").read_text().strip()
+        assert (live / "tunetalk-searcher.pickle").is_file()  # the chat served the switched index
+        refused = tunetalk("train", "--builtin", "songs.jsonl", env_home=home)
+        assert refused.returncode == 2 and "give no CATALOGUE" in refused.stderr
+    finally:
+        if env_log is not None:
+            os.environ["TUNETALK_LOG"] = env_log

@@ -159,3 +159,30 @@ def test_no_gpl_module_reads_the_environment() -> None:
             if isinstance(node, ast.ImportFrom) and node.module == "os":
                 readers += [f"{path.name}:{node.lineno}" for a in node.names if "env" in a.name]
     assert readers == []
+
+
+def test_status_names_the_base_encoder_then_the_switched_generation_with_its_gate(tmp_path: Path,
+                                                                                 capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from retriever import builtin_trained_dir
+
+    assert main(["--status"], home=tmp_path, default_log=tmp_path / "log.jsonl", benchmark_path=None) == 0
+    assert "base encoder sentence-transformers/all-MiniLM-L6-v2" in capsys.readouterr().out
+    generation = builtin_trained_dir(tmp_path) / "generations" / "builtin-abc"
+    (generation / "index").mkdir(parents=True)
+    (generation / "READY").write_text("done\n")
+    (generation / "gate.json").write_text(json.dumps({"is_accepted": True, "reason": "accepted: better",
+                                                      "current": {"heldout-log": 0.5}, "candidate": {"heldout-log": 0.6}}))
+    (builtin_trained_dir(tmp_path) / "ACTIVE").write_text("generations/builtin-abc/index\n")
+    assert main(["--status"], home=tmp_path, default_log=tmp_path / "log.jsonl", benchmark_path=None) == 0
+    out = capsys.readouterr().out
+    assert str(generation / "encoder") in out and "gate: accepted: better" in out
+    assert "heldout-log" in out and "base  50.0  trained  60.0" in out
+
+
+def test_builtin_refuses_a_catalogue_and_a_missing_catalogue_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        main(["--builtin", "songs.jsonl"], home=tmp_path, default_log=tmp_path / "log.jsonl", benchmark_path=None)
+    with pytest.raises(SystemExit):
+        main(["--no-log"], home=tmp_path, default_log=tmp_path / "log.jsonl", benchmark_path=None)
