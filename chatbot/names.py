@@ -643,8 +643,9 @@ class _Finder:
         cue = self.cue_before(index, floor)
         if cue is None and self.is_version_credit(index):
             cue = ("like", "remix", 0)
-        if cue is None or cue[2] != 0 or cue[1] in ("some", "more", "no", "less", "skip", "avoid"):
-            return None
+        if (cue is None or cue[2] != 0 or cue[1] in ("some", "more", "no", "less", "skip", "avoid")
+                or self.tokens[index].key in ("or", "and", "nor", "but", "also", "plus")):
+            return None  # "Newton Faulkner, Or Halestorm": "Or" starts no name
         tokens = self.tokens
         stop = index
         quoted = next((q for q in self.quotes if q[0] == tokens[index].start), None)
@@ -715,10 +716,13 @@ class _Finder:
                 and not lexicon.is_misspelt(token.key))
 
     def plain_run(self, index: int) -> int:
-        """The end of a name written without capitals that starts at token ``index``: up to four words
-        before a function word, a music word or a break, ending with its last word that is not English
-        (``index`` itself when it has none)."""
+        """The end of a name written without capitals that starts at token ``index`` with a word that is
+        not English (after an optional "the"): up to four words before a function word, a music word
+        or a break, ending with its last word that is not English (``index`` itself when there is none)."""
         tokens = self.tokens
+        first = index + 1 if tokens[index].key == "the" and index + 1 < len(tokens) else index
+        if not self.is_distinctive(tokens[first]):
+            return index  # "like normal Perturbator": the name starts later, where the scan will find it
         stop = index
         while stop < len(tokens) and stop - index < 4 and (stop == index or not tokens[stop].sentence_start):
             token = tokens[stop]
@@ -748,8 +752,12 @@ class _Finder:
                 continue  # a name that reaches out of the pair: it is read already
             sides = [(self.tokens[left[0]].start, self.tokens[left[1] - 1].end),
                      (self.tokens[right[0]].start, self.tokens[right[1] - 1].end)]
-            if any(m.kind == "artist" and m.span == side and not self.is_common(tuple(w for w in m.phrase.lower().split()))
-                   for m in inside for side in sides):
+            # An artist we know at the dash is trusted, unless a plain-word band only the knowledge has
+            # ("Everything", "Brand New") stands where a title would.
+            if any(m.kind == "artist" and (m.span[1] == sides[0][1] or m.span[0] == sides[1][0])
+                   and (bool(m.profile is not None and m.profile.track_ids)
+                        or not self.is_common(tuple(normalise_name(m.phrase).split())))
+                   for m in inside):
                 mentions = [m for m in mentions if m not in inside or m.kind != "unknown"]
                 continue  # "Heatstroke - Calvin Harris": a song of an artist we know
             cue = self.cue_before(left[0], 0)
