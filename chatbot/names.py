@@ -19,11 +19,14 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from rapidfuzz import fuzz, process
 
 from retriever.artists import ArtistDirectory, ArtistProfile, compact_key, generate_aliases, normalise_name
 from retriever.catalog import Track, TrackId
@@ -32,10 +35,14 @@ from retriever.vocabulary import DEFAULT_VOCABULARY, load_vocabulary
 logger = logging.getLogger(__name__)
 
 COMMON_WORDS_FILE = Path(__file__).resolve().parent.parent / "assets" / "common_words.txt"
+ENGLISH_WORDS_FILE = Path(__file__).resolve().parent.parent / "assets" / "english_words.txt"
+MUSIC_WORDS_FILE = Path(__file__).resolve().parent.parent / "assets" / "music_words.txt"
+GENRE_MAP_FILE = Path(__file__).resolve().parent.parent / "assets" / "genre_map.json"
 KINDS = ("artist", "title", "unknown")
 INTENTS = ("like", "by", "not")
 MAX_NGRAM = 8
 MAX_MESSAGE_CHARS = 5_000
+MISSPELT_MIN_SCORE = 88.0  # rapidfuzz ratio to an English word above which a lowercase word is a typo of it
 
 # Cue phrases (normalised words before a name) and the intent each gives. Longest first when read.
 _NOT_CUES = (
@@ -43,14 +50,51 @@ _NOT_CUES = (
     "except for", "without", "besides", "apart from", "instead of", "rather than", "hate", "dislike",
     "dont like", "dont want", "nothing like", "sick of", "tired of", "cant stand", "avoid", "skip", "less",
 )
+# Credits inside a song's name: "Molly ft. Brandon Urie", "I'm Good (Prod. DOPAM!NE)".
+_CREDIT_CUES = ("ft", "feat", "featuring", "prod", "prod by", "produced by")
 _LIKE_CUES = (
     "like", "similar to", "similar", "fans of", "fan of", "in the style of", "style of", "think", "vein of",
     "reminds me of", "reminiscent of", "comparable to", "akin to", "lines of", "than", "sounds like",
-    "sound like", "love", "loved", "enjoy", "enjoyed", "into",
+    "sound like", "love", "loved", "enjoy", "enjoyed", "into", "similiar to", "similar too", "such as", "eg",
+    "similar songs to", "similar music to", "similar artists to", "similar bands to", "similar stuff to",
+    "similar music as", "same vibe as", "same energy as", "same feel as", "along the lines of", "vibes of",
+    *_CREDIT_CUES,
 )
 _BY_CUES = ("by", "songs by", "from", "play", "put on", "more", "some", "listen to", "more of", "stuff by", "artist", "band")
 # Cues that say little on their own (a verb "I like", "some"): enough for a common-word name only with capitals.
-_WEAK_CUES = frozenset(("like", "love", "loved", "enjoy", "enjoyed", "into", "some", "more", "no", "play", "from", "than", "less", "skip", "avoid"))
+# The cue a name gets from the name before it in a list ("bands like Boris, Sunn O))) and Earth").
+_LIST_CUE = "and"
+_WEAK_CUES = frozenset(("like", "love", "loved", "enjoy", "enjoyed", "into", "some", "more", "no", "play", "from", "than", "less", "skip", "avoid",
+                        _LIST_CUE))
+# Cues after which a name may be written in lowercase ("songs by wozwald", "similar to nyxen"): they ask for a name.
+_LOWERCASE_NAME_CUES = frozenset((
+    "like", "similar to", "similar", "fans of", "fan of", "in the style of", "style of", "vein of", "reminds me of",
+    "reminiscent of", "comparable to", "akin to", "sounds like", "sound like", "by", "songs by", "stuff by",
+    "similiar to", "similar too", "such as", "eg", "similar songs to", "similar music to", "similar artists to",
+    "similar bands to", "similar stuff to", "similar music as", "same vibe as", "same energy as", "same feel as",
+    "along the lines of", "vibes of", _LIST_CUE, *_CREDIT_CUES,
+))
+# Words after a name in a song's credit: "(ANAR Remix)", "(Kopa edit)".
+_VERSION_WORDS = frozenset(("remix", "edit", "bootleg", "rework", "flip", "cover", "version", "mix"))
+# Words that end a name read without capitals ("similar to wozwald but heavier"): function and request words.
+_NAME_STOPS = frozenset(
+    "a an and or nor but with without for to in on at from by of as that this these those who which what where when "
+    "while if than then so because please thanks maybe kinda sorta etc especially also too plus or is are was were "
+    "songs song music tracks track tunes tune band bands artist artists stuff albums album vibes vibe type style "
+    "something anything some any more less i im ive id my me you your we our it its".split()
+)
+# Words that say a side of "A - B" is prose, not a name or a title ("looking for songs - something chill").
+_REQUEST_WORDS = frozenset(
+    "songs song music tracks looking recommend recommendations suggestions suggest similar something anything "
+    "playlist stuff want need please genre".split()
+)
+_LIST_GAP = re.compile(r"\s*(?:,|/|&|\+|\band\b|\bor\b|\bnor\b)(?:[\s,/&+]|\band\b|\bor\b)*", re.IGNORECASE)
+_HARD_BREAK = re.compile(r"[.!?;|\n]")
+_CREDIT_DASH = re.compile(r"\s[-–—]+\s*|\s*[-–—]+\s|(?<=\w)[–—](?=\w)")
+# Words that end the title or artist side of "Artist - Title" ("Oloff - Sun Rays (feat. X)").
+_CREDIT_ENDS = frozenset(("by", "ft", "feat", "featuring", "prod", "remix", "or", "from"))
+_MAX_CREDIT_TOKENS = 7
+_DECADE = re.compile(r"\d{2,4}['’]?s")
 _VERB_SUBJECTS = frozenset(("i", "id", "you", "we", "they", "really", "would", "do", "also", "just", "kinda", "still", "dont", "did"))
 _CUES: dict[tuple[str, ...], str] = {}
 for _intent, _phrases in (("by", _BY_CUES), ("like", _LIKE_CUES), ("not", _NOT_CUES)):
@@ -160,6 +204,42 @@ class _Lexicon:
         vocabulary = load_vocabulary(DEFAULT_VOCABULARY)
         self.surface_forms = frozenset(normalise_name(form) for form in vocabulary.surface_forms)
         self.descriptor_words = frozenset(word for form in self.surface_forms for word in form.split())
+        genres = json.loads(GENRE_MAP_FILE.read_text(encoding="utf-8"))
+        genre_names = [*genres["exact"], *(rule[0] for rule in genres["contains"])]
+        self.music_words = self.descriptor_words | _read_words(MUSIC_WORDS_FILE) | {
+            word for name in genre_names for word in (*normalise_name(name).split(), compact_key(normalise_name(name)))
+        }
+        self.plain = (_read_words(ENGLISH_WORDS_FILE) | self.common | self.music_words
+                      | {compact_key(form) for form in self.surface_forms})
+        self.plain_by_letter: dict[str, list[str]] = {}
+        for word in self.plain:
+            self.plain_by_letter.setdefault(word[:1], []).append(word)
+
+    def is_plain(self, word: str) -> bool:
+        """Whether a normalised word is an English or music word, also inflected ("snowing", "jazzy", "synths")."""
+        if word in self.plain or not word.isalpha() or len(word) < 3:
+            return True
+        stems = [word[:-1] if word.endswith(("s", "y", "z")) else "", word[:-1] + "s" if word.endswith("z") else ""]
+        for suffix, replacement in (("es", ""), ("ies", "y"), ("ing", ""), ("ing", "e"), ("in", ""), ("ed", ""),  # "walkin"
+                                    ("ed", "e"), ("er", ""), ("ers", ""), ("ly", ""), ("est", ""), ("ish", "")):
+            if word.endswith(suffix):
+                stem = word[: -len(suffix)] + replacement
+                stems += [stem, stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else ""]
+        return any(stem in self.plain for stem in stems if len(stem) >= 3)
+
+    def is_misspelt(self, word: str) -> bool:
+        """Whether a word is one slip from an English word ("somthing"): a typo, not a name."""
+        if len(word) < 6:
+            return False
+        near = process.extractOne(word, self.plain_by_letter.get(word[:1], ()), scorer=fuzz.ratio,
+                                  score_cutoff=MISSPELT_MIN_SCORE)
+        return near is not None
+
+
+def _read_words(path: Path) -> frozenset[str]:
+    """The words of a word-list asset: space-separated, lines starting with "#" are comments."""
+    text = path.read_text(encoding="utf-8")
+    return frozenset(word for line in text.splitlines() if not line.startswith("#") for word in line.split())
 
 
 _LEXICON: _Lexicon | None = None
@@ -251,6 +331,8 @@ class _Finder:
         title_cased = len(words) >= 4 and sum(t.is_capitalised for t in words) >= 0.8 * len(words)
         # Capitals carry information only in a message written in mixed case and not Title Cased.
         self.capitals_informative = has_lower and has_upper and not title_cased
+        self.has_lower = has_lower
+        self.previous: tuple[int, str] | None = None  # (end offset, intent) of the last name found, for lists
 
     # --- word classes -------------------------------------------------------------------------
     def is_common(self, words: tuple[str, ...]) -> bool:
@@ -270,6 +352,9 @@ class _Finder:
 
         A "not" cue anywhere in the three words before wins over a nearer one ("not really into X").
         """
+        if (start > 0 and _HARD_BREAK.search(self.message[self.tokens[start - 1].end : self.tokens[start].start])
+                and self.tokens[start - 1].key not in _CREDIT_CUES):
+            return None  # "similar to? Trying to think of..." frames nothing; "feat. X" keeps its cue
         words: list[str] = []
         index = start - 1
         while index >= floor and len(words) < 4:
@@ -293,6 +378,10 @@ class _Finder:
                 break
         if negation is not None:
             return negation
+        if found is None and self.previous is not None and self.previous[0] <= self.tokens[start].start:
+            end, intent = self.previous
+            if _LIST_GAP.fullmatch(self.message, end, self.tokens[start].start):
+                return (intent, _LIST_CUE, 0)  # "bands like Boris, Sunn O))) and Earth": the list keeps the cue
         if found is not None and found[2] > 1 and found[1] not in ("not", "no"):
             return None  # a cue two words away frames nothing ("like the new Radiohead" is handled by "the")
         return found
@@ -517,15 +606,20 @@ class _Finder:
             if accepted is None:
                 unknown = self.unknown_at(index, floor)
                 if unknown is not None:
+                    if (mentions and mentions[-1].kind == "title" and index > 0 and tokens[index - 1].key == "by"
+                            and mentions[-1].span[1] <= tokens[index - 1].start):
+                        mentions.pop()  # "Come Together by urbandawn" is not the Beatles' song
                     mentions.append(unknown[0])
+                    self.previous = (unknown[0].span[1], unknown[0].intent)
                     floor = index = unknown[1]
                     continue
                 index += 1
                 continue
             candidate, cue = accepted
             mentions.append(self.mention(candidate, cue))
+            self.previous = (mentions[-1].span[1], mentions[-1].intent)
             floor = index = candidate.stop
-        return mentions
+        return self.credit_pairs(mentions)
 
     def mention(self, candidate: _Candidate, cue: tuple[str, str, int] | None) -> NameMention:
         first, last = self.tokens[candidate.start], self.tokens[candidate.stop - 1]
@@ -540,31 +634,52 @@ class _Finder:
         )
 
     def unknown_at(self, index: int, floor: int) -> tuple[NameMention, int] | None:
-        """A capitalised or quoted name right after a cue that nothing resolved: "similar to Boris"."""
+        """A name right after a cue that nothing resolved: "similar to Boris", "songs by wozwald", "like
+        "Slab City"", or the next name of a list ("bands like Boris, Earth and Sunn").
+
+        Capitals frame it in a mixed-case message (or after a cue written in lowercase in a Title Cased
+        one); without capitals, only a cue that asks for a name does, and only for words that are
+        not English ("similar to nyxen", never "like rain on a window")."""
         cue = self.cue_before(index, floor)
-        if cue is None or cue[2] != 0 or cue[1] in ("some", "more", "no", "less", "skip", "avoid"):
-            return None
+        if cue is None and self.is_version_credit(index):
+            cue = ("like", "remix", 0)
+        if (cue is None or cue[2] != 0 or cue[1] in ("some", "more", "no", "less", "skip", "avoid")
+                or self.tokens[index].key in ("or", "and", "nor", "but", "also", "plus")):
+            return None  # "Newton Faulkner, Or Halestorm": "Or" starts no name
         tokens = self.tokens
         stop = index
         quoted = next((q for q in self.quotes if q[0] == tokens[index].start), None)
+        cue_in_lowercase = index > 0 and tokens[index - 1].raw[:1].islower() and cue[1] != _LIST_CUE
+        capitals_frame = self.capitals_informative or (self.has_lower and cue_in_lowercase)
         if quoted is not None:
             while stop < len(tokens) and tokens[stop].end <= quoted[1]:
                 stop += 1
-        elif self.capitals_informative and tokens[index].is_capitalised and tokens[index].key not in _CONNECTORS:
+        elif capitals_frame and tokens[index].is_capitalised and tokens[index].key not in _CONNECTORS:
             stop = index + 1
             while stop < len(tokens) and stop - index < 5 and not tokens[stop].sentence_start:
                 token = tokens[stop]
+                if (token.key in _VERSION_WORDS and cue[1] == "remix") or self.dash_before(stop):
+                    break
                 if token.is_capitalised:
                     stop += 1
-                elif token.key in _CONNECTORS and stop + 1 < len(tokens) and tokens[stop + 1].is_capitalised:
+                elif (token.key in _CONNECTORS and stop + 1 < len(tokens) and tokens[stop + 1].is_capitalised
+                      and not (cue[1] == _LIST_CUE and token.key == "and")):  # "A, B and C": three names
                     stop += 2
                 else:
                     break
+        elif cue[1] in _LOWERCASE_NAME_CUES and (self.is_strong_cue(cue, index) or cue[1] == _LIST_CUE):
+            stop = self.plain_run(index)
         if stop == index:
             return None
-        words = tuple(t.key for t in tokens[index:stop])
-        if self.is_common(words) or (len(words) == 1 and words[0] in _PRONOUNS):
-            return None
+        span = tokens[index:stop]
+        words = tuple(t.key for t in span)
+        spelled = tuple(w for t in span for w in t.norm.split())
+        if cue[1] == "remix" and all(self.lexicon.is_plain(w) for w in spelled):
+            return None  # "(Radio Edit)", "(Original Mix)": a version, not a name
+        if (self.is_common(words) or self.is_common(tuple(w.removesuffix("s") for w in spelled))
+                or self.is_descriptor(spelled) or all(w in self.lexicon.music_words for w in spelled)
+                or (len(words) == 1 and words[0] in _PRONOUNS)):
+            return None  # "like Hip-hop", "similar Instrumentals": music words, not names
         first, last = tokens[index], tokens[stop - 1]
         mention = NameMention(
             kind="unknown",
@@ -576,6 +691,143 @@ class _Finder:
             score=0.5,
         )
         return mention, stop
+
+    def dash_before(self, index: int) -> bool:
+        """Whether a credit dash stands between token ``index`` and the one before it ("Oloff - Sun Rays")."""
+        return index > 0 and bool(_CREDIT_DASH.search(self.message, self.tokens[index - 1].end, self.tokens[index].start))
+
+    def is_version_credit(self, index: int) -> bool:
+        """Whether token ``index`` opens a bracket that credits a version to a name: "(Kopa Remix)"."""
+        tokens = self.tokens
+        if not tokens[index].is_capitalised or index == 0 or not re.search(
+                r"[(\[]\s*$", self.message[tokens[index - 1].end : tokens[index].start]):
+            return False
+        stop = index + 1
+        while stop < len(tokens) and stop - index < 4 and not tokens[stop].sentence_start \
+                and tokens[stop].key not in _VERSION_WORDS:
+            stop += 1
+        return stop < len(tokens) and tokens[stop].key in _VERSION_WORDS
+
+    def is_distinctive(self, token: _Token) -> bool:
+        """A word no dictionary holds, nor a slip of one ("wozwald", "nyxen"): a name even in lowercase."""
+        words = token.norm.split()
+        lexicon = self.lexicon
+        return (len(token.key) >= 4 and not lexicon.is_plain(token.key) and not all(lexicon.is_plain(w) for w in words)
+                and not lexicon.is_misspelt(token.key))
+
+    def plain_run(self, index: int) -> int:
+        """The end of a name written without capitals that starts at token ``index`` with a word that is
+        not English (after an optional "the"): up to four words before a function word, a music word
+        or a break, ending with its last word that is not English (``index`` itself when there is none)."""
+        tokens = self.tokens
+        first = index + 1 if tokens[index].key == "the" and index + 1 < len(tokens) else index
+        if not self.is_distinctive(tokens[first]):
+            return index  # "like normal Perturbator": the name starts later, where the scan will find it
+        stop = index
+        while stop < len(tokens) and stop - index < 4 and (stop == index or not tokens[stop].sentence_start):
+            token = tokens[stop]
+            if (stop > index and self.dash_before(stop)) or token.key in _NAME_STOPS or (token.key,) in _CUES or self.is_descriptor((token.key,)) \
+                    or self.is_descriptor(tuple(token.norm.split())):
+                break
+            stop += 1
+        distinctive = [i for i in range(index, stop) if self.is_distinctive(tokens[i])]
+        return distinctive[-1] + 1 if distinctive else index
+
+    # --- "Artist - Title" -------------------------------------------------------------------------
+    def credit_pairs(self, mentions: list[NameMention]) -> list[NameMention]:
+        """Read "Artist - Title" and "Title - Artist" ("Oloff - Sun Rays", "songs like Cigarette - offonoff").
+
+        When one side is an artist we know, the other is a song of theirs: nothing about it is
+        unknown. When neither is, the pair is one unknown name, and what was read inside it
+        goes: a common-word band ("Everything", "Brand New") or a song of someone else there
+        would be an artist the listener never named.
+        """
+        for match in _CREDIT_DASH.finditer(self.message):
+            left, right = self.credit_side(match.start(), -1), self.credit_side(match.end(), 1)
+            if left is None or right is None or not self.is_credit(left, right):
+                continue
+            start, end = self.tokens[left[0]].start, self.tokens[right[1] - 1].end
+            inside = [m for m in mentions if _spans_overlap(m.span, (start, end))]
+            if any(m.span[0] < start or m.span[1] > end for m in inside):
+                continue  # a name that reaches out of the pair: it is read already
+            sides = [(self.tokens[left[0]].start, self.tokens[left[1] - 1].end),
+                     (self.tokens[right[0]].start, self.tokens[right[1] - 1].end)]
+            # An artist we know at the dash is trusted, unless a plain-word band only the knowledge has
+            # ("Everything", "Brand New") stands where a title would.
+            if any(m.kind == "artist" and (m.span[1] == sides[0][1] or m.span[0] == sides[1][0])
+                   and (bool(m.profile is not None and m.profile.track_ids)
+                        or not self.is_common(tuple(normalise_name(m.phrase).split())))
+                   for m in inside):
+                mentions = [m for m in mentions if m not in inside or m.kind != "unknown"]
+                continue  # "Heatstroke - Calvin Harris": a song of an artist we know
+            cue = self.cue_before(left[0], 0)
+            pair = NameMention("unknown", "not" if cue is not None and cue[0] == "not" else "like",
+                               self.message[start:end], (start, end), None, (), 0.5)
+            mentions = sorted([*(m for m in mentions if m not in inside), pair], key=lambda m: m.span)
+        return mentions
+
+    def credit_side(self, offset: int, direction: int) -> tuple[int, int] | None:
+        """The tokens (start, stop) of one side of a credit dash at character ``offset``: from the dash
+        to a break, a cue, another dash or a credit word, at most `_MAX_CREDIT_TOKENS`."""
+        tokens = self.tokens
+        if direction < 0:
+            index = next((i for i in range(len(tokens) - 1, -1, -1) if tokens[i].end <= offset), None)
+            if index is None:
+                return None
+            stop, start = index + 1, index + 1
+            while start > 0 and stop - start < _MAX_CREDIT_TOKENS + 1:
+                token = tokens[start - 1]
+                if (token.key,) in _CUES and token.raw[:1].islower() or token.key in ("to", "as"):
+                    break
+                if start < stop and _CREDIT_DASH.search(self.message, token.end, tokens[start].start):
+                    break
+                start -= 1
+                if token.sentence_start:
+                    break
+        else:
+            start = next((i for i in range(len(tokens)) if tokens[i].start >= offset), None)
+            if start is None or tokens[start].sentence_start and start > 0 and _HARD_BREAK.search(
+                    self.message[tokens[start - 1].end : tokens[start].start]):
+                return None
+            stop = start
+            while stop < len(tokens) and stop - start < _MAX_CREDIT_TOKENS + 1:
+                token = tokens[stop]
+                if stop > start and (token.sentence_start or token.key in _CREDIT_ENDS
+                                     or _CREDIT_DASH.search(self.message, tokens[stop - 1].end, token.start)):
+                    break
+                stop += 1
+        if stop - start == 0 or stop - start > _MAX_CREDIT_TOKENS:
+            return None
+        return start, stop
+
+    def is_credit(self, left: tuple[int, int], right: tuple[int, int]) -> bool:
+        """Whether two sides of a dash read as an artist and a song title, not as prose or music words.
+
+        A side is written as a name (a capital, quotes or a word no dictionary holds); when no side has
+        such a word, the capitals must say so: in a mixed-case message, or in a message that is only
+        the pair ("Haley Smalls - VooDoo Doll")."""
+        tokens = self.tokens
+        sides = [(left, tokens[left[0] : left[1]]), (right, tokens[right[0] : right[1]])]
+        for (start, stop), side in sides:
+            keys = [t.key for t in side]
+            if any(_DECADE.fullmatch(t.raw) for t in side) or all(key.isdigit() for key in keys):
+                return False  # "1940's - 1950's": a span of years
+            if any(key in _REQUEST_WORDS for key in keys) or self.is_descriptor(tuple(w for t in side for w in t.norm.split())):
+                return False
+            if not (side[0].is_capitalised or self.is_quoted(start, stop) or any(self.is_distinctive(t) for t in side)):
+                return False
+        if any(self.is_distinctive(t) for _, side in sides for t in side):
+            return True
+        rest = self.message[tokens[right[1] - 1].end :] if right[1] < len(tokens) else ""
+        is_whole = left[0] == 0 and (right[1] == len(tokens) or rest.lstrip()[:1] in ("(", "["))
+        if all(self.is_common(tuple(t.key for t in side)) for _, side in sides):
+            return False
+        capitalised = all(sum(t.is_capitalised for t in side) * 2 >= len(side) for _, side in sides)
+        return capitalised and (self.capitals_informative or is_whole)
+
+
+def _spans_overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
 
 
 _ARTIST_KEY_CACHE: dict[int, tuple[Mapping[TrackId, Track], dict[str, tuple[TrackId, ...]]]] = {}
