@@ -190,11 +190,12 @@ def open_store(encoder, location: dict):  # noqa: ANN001, ANN201 - a TrackStore 
     store = TrackStore.open(encoder.info, **options)
     if not location.get("snapshot"):
         return store
+    from retriever.snapshot import read_snapshot
+
     path = location["index_dir"] / SNAPSHOT_FILE
-    frozen = read_frozen(path, location["index_dir"], store.collection.name)
-    if frozen is None:
+    if read_frozen(path, location["index_dir"], store.collection.name) is None:
         HybridSearcher(store, encoder, snapshot=path)  # takes the snapshot
-        frozen = read_frozen(path, location["index_dir"], store.collection.name)
-    if frozen is None:
+    snapshot = read_snapshot(path)  # served exactly here whatever its size, to measure what the limit avoids
+    if snapshot is None or snapshot.mark != store.mark_of(location["index_dir"]):
         raise SystemExit(f"{location['index_dir']}: no write mark, so no snapshot can be trusted; re-index it")
-    return frozen.store(encoder.info, str(location["index_dir"]))
+    return snapshot.store(encoder.info, str(location["index_dir"]))

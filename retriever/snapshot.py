@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "tunetalk-searcher.pickle"  # beside chroma.sqlite3
 SNAPSHOT_FORMAT = 2
+# Exact search reads the whole embedding matrix per query: at 5,000 tracks a dense query takes about
+# as long as Chroma's HNSW (4.3 against 3.1 ms p50), at 55,525 four times as long (12.7 against 3.3;
+# `benchmarks/turn_latency.py --modes embedded,snapshot`). Larger indexes are searched in Chroma.
+FROZEN_SEARCH_LIMIT = 20_000
 EXACT_TIES_LIMIT = 5000  # candidate rows up to this many are ordered by (score, id); more, by score alone
 
 
@@ -76,7 +80,8 @@ def read_snapshot(path: Path) -> Snapshot | None:
 
 
 def read_frozen(path: Path, index_dir: Path, collection: str) -> Snapshot | None:
-    """The snapshot of `collection` at `index_dir` if it is current (its write mark unchanged), else None.
+    """The snapshot of `collection` at `index_dir` if it is current (its write mark unchanged) and small
+    enough to search exactly (`FROZEN_SEARCH_LIMIT` tracks), else None.
 
     Reads no Chroma file: a read-only process serves the index from the snapshot alone.
     """
@@ -86,6 +91,8 @@ def read_frozen(path: Path, index_dir: Path, collection: str) -> Snapshot | None
     snapshot = read_snapshot(path)
     if snapshot is None or snapshot.collection != collection or snapshot.mark != mark:
         return None
+    if len(snapshot.ids) > FROZEN_SEARCH_LIMIT:
+        return None  # the tracks and lexical index still come from the snapshot, through HybridSearcher
     return snapshot
 
 

@@ -142,3 +142,15 @@ def test_a_frozen_store_answers_as_the_chroma_store_it_was_taken_from(tmp_path: 
         frozen.store(EncoderInfo("other", "0" * 64, keyword_encoder.info.dimension))
     store.upsert([tracks[0]], keyword_encoder.encode([tracks[0].document]))  # any write renews the mark
     assert read_frozen(path, tmp_path / "idx", store.collection.name) is None
+
+
+def test_a_snapshot_too_large_to_search_exactly_is_not_served_without_chroma(
+        tmp_path: Path, store, keyword_encoder, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    import retriever.snapshot as snapshot
+
+    path = tmp_path / "idx" / snapshot.SNAPSHOT_FILE
+    HybridSearcher(store, keyword_encoder, snapshot=path)
+    assert snapshot.read_frozen(path, tmp_path / "idx", store.collection.name) is not None
+    monkeypatch.setattr(snapshot, "FROZEN_SEARCH_LIMIT", store.count() - 1)
+    assert snapshot.read_frozen(path, tmp_path / "idx", store.collection.name) is None
+    assert snapshot.read_snapshot(path) is not None  # still read back by a searcher over Chroma
