@@ -223,3 +223,12 @@ def test_driving_as_a_sound_is_not_a_road_trip(parser: TurnParser) -> None:
     assert "road trip" not in parser.parse("driving drums and a pulsing bass").wanted
     assert "road trip" in parser.parse("songs to listen to while driving").wanted
     assert "road trip" in parser.parse("something for a long drive").wanted
+
+
+def test_guitar_alone_is_understood_and_its_exclusion_rules_out_every_guitar(parser: TurnParser) -> None:
+    assert "guitar" in parser.parse("sin voces con guitarra").wanted  # "no vocals with guitar"
+    turn = parser.parse("no guitar please")
+    assert "guitar" in turn.excluded
+    state, _ = apply_turn(DialogueState(), turn)
+    ruled_out = expand_exclusions(state, parser.vocabulary, ["acoustic guitar", "distorted guitar", "piano"])
+    assert {"acoustic guitar", "distorted guitar"} <= ruled_out and "piano" not in ruled_out
