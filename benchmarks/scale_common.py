@@ -184,18 +184,18 @@ def store_location(index_dir: Path, mode: str) -> Iterator[dict]:
 def open_store(encoder, location: dict):  # noqa: ANN001, ANN201 - a TrackStore or FrozenStore
     """The store at a `store_location`: for "snapshot", the index's snapshot (taken first if missing)."""
     from retriever import HybridSearcher, TrackStore
-    from retriever.snapshot import SNAPSHOT_FILE, read_frozen
+    from retriever.snapshot import SNAPSHOT_FILE, read_current
 
     options = {key: value for key, value in location.items() if key != "snapshot"}
     store = TrackStore.open(encoder.info, **options)
     if not location.get("snapshot"):
         return store
-    from retriever.snapshot import read_snapshot
-
     path = location["index_dir"] / SNAPSHOT_FILE
-    if read_frozen(path, location["index_dir"], store.collection.name) is None:
+    # served exactly here whatever its size, to measure what FROZEN_SEARCH_LIMIT avoids
+    snapshot = read_current(path, location["index_dir"], store.collection.name)
+    if snapshot is None:
         HybridSearcher(store, encoder, snapshot=path)  # takes the snapshot
-    snapshot = read_snapshot(path)  # served exactly here whatever its size, to measure what the limit avoids
-    if snapshot is None or snapshot.mark != store.mark_of(location["index_dir"]):
+        snapshot = read_current(path, location["index_dir"], store.collection.name)
+    if snapshot is None:
         raise SystemExit(f"{location['index_dir']}: no write mark, so no snapshot can be trusted; re-index it")
     return snapshot.store(encoder.info, str(location["index_dir"]))

@@ -19,7 +19,7 @@ from retriever.catalog import Track, TrackId
 from retriever.encoder import Encoder
 from retriever.fusion import Fusion, RetrievalConfig, SearchMode, complete_candidates, fuse
 from retriever.lexical import LexicalIndex
-from retriever.snapshot import FrozenStore, read_snapshot, write_snapshot
+from retriever.snapshot import FrozenStore, Snapshot, read_snapshot, write_snapshot
 from retriever.store import Hit, TrackStore
 
 logger = logging.getLogger(__name__)
@@ -58,13 +58,14 @@ class HybridSearcher:
     """Searches one TrackStore; holds the lexical index and the track records in memory."""
 
     def __init__(self, store: TrackStore | FrozenStore, encoder: Encoder, config: RetrievalConfig = RetrievalConfig(), *,
-                 snapshot: Path | None = None) -> None:
+                 snapshot: Path | None = None, current: Snapshot | None = None) -> None:
         """Args:
             store: the tracks and their embeddings (a Chroma collection, or a snapshot of one).
             encoder: the encoder that built the store.
             config: how lexical and dense scores are fused.
             snapshot: a file that keeps the track records and the lexical index between processes
                 (an embedded store only): read back when the store has not changed since, else rebuilt.
+            current: that file's snapshot when the caller has read it already (`read_current`).
         """
         if store.encoder != encoder.info:
             raise ValueError(f"store built with {store.encoder.fingerprint}, encoder is {encoder.info.fingerprint}")
@@ -73,7 +74,7 @@ class HybridSearcher:
         self.config = config
         started = time.perf_counter()
         version = store.version() if snapshot is not None else None
-        loaded = read_snapshot(snapshot) if snapshot is not None and version else None
+        loaded = (current or read_snapshot(snapshot)) if snapshot is not None and version else None
         if isinstance(store, FrozenStore):  # served from a snapshot already read
             self.tracks, self.lexical = store.snapshot.tracks, store.snapshot.lexical
         elif loaded is not None and loaded.version == version:

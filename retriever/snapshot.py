@@ -8,7 +8,7 @@ the index's write mark (`TrackStore.mark_of`, renewed before every write) is the
 taken under; any write through `TrackStore` makes it stale, and it is rebuilt on the next start.
 
 Example:
-    >>> frozen = read_frozen(index_dir / SNAPSHOT_FILE, index_dir, "tracks")
+    >>> frozen = read_current(index_dir / SNAPSHOT_FILE, index_dir, "tracks")  # and frozen.fits_exact_search
     >>> searcher = HybridSearcher(frozen.store(encoder.info), encoder)  # no chromadb import
 """
 
@@ -26,7 +26,7 @@ import numpy as np
 from retriever.catalog import Track, TrackId
 from retriever.encoder import EncoderInfo
 from retriever.lexical import LexicalIndex
-from retriever.store import TrackStore
+from retriever.store import TrackStore, descriptor_sets
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ class Snapshot:
     lexical: LexicalIndex
     ids: tuple[TrackId, ...]  # the rows of `embeddings`
     embeddings: np.ndarray  # (len(ids), dimension) float32, unit length
+
+    @property
+    def fits_exact_search(self) -> bool:
+        """Small enough to be served without Chroma (`FROZEN_SEARCH_LIMIT` tracks)."""
+        return len(self.ids) <= FROZEN_SEARCH_LIMIT
 
     def store(self, encoder: EncoderInfo, location: str = "") -> FrozenStore:
         """A read-only store over this snapshot for `encoder` (which must be the one that built it)."""
@@ -79,11 +84,11 @@ def read_snapshot(path: Path) -> Snapshot | None:
         return None
 
 
-def read_frozen(path: Path, index_dir: Path, collection: str) -> Snapshot | None:
-    """The snapshot of `collection` at `index_dir` if it is current (its write mark unchanged) and small
-    enough to search exactly (`FROZEN_SEARCH_LIMIT` tracks), else None.
+def read_current(path: Path, index_dir: Path, collection: str) -> Snapshot | None:
+    """The snapshot of `collection` at `index_dir` if it is current (its write mark unchanged), else None.
 
-    Reads no Chroma file: a read-only process serves the index from the snapshot alone.
+    Reads no Chroma file. A small one serves the index alone (`Snapshot.fits_exact_search`); a larger
+    one is handed to `HybridSearcher(current=...)` so it is not read twice.
     """
     mark = TrackStore.mark_of(index_dir)
     if mark is None or not path.is_file():
@@ -91,9 +96,8 @@ def read_frozen(path: Path, index_dir: Path, collection: str) -> Snapshot | None
     snapshot = read_snapshot(path)
     if snapshot is None or snapshot.collection != collection or snapshot.mark != mark:
         return None
-    if len(snapshot.ids) > FROZEN_SEARCH_LIMIT:
-        return None  # the tracks and lexical index still come from the snapshot, through HybridSearcher
     return snapshot
+
 
 
 def write_snapshot(path: Path, store: TrackStore, version: str, tracks: dict[TrackId, Track],
@@ -140,7 +144,7 @@ class FrozenStore:
         return None
 
     def remember_descriptor_sets(self, tracks: Iterable[Track]) -> None:
-        self._descriptor_sets = {t.id: frozenset(d.lower() for d in t.descriptors) for t in tracks}
+        self._descriptor_sets = descriptor_sets(tracks)
 
     def iter_tracks(self) -> Iterator[Track]:
         yield from self.snapshot.tracks.values()

@@ -216,6 +216,11 @@ def _track_from(track_id: str, metadata: dict) -> Track:
     )
 
 
+def descriptor_sets(tracks: Iterable[Track]) -> dict[TrackId, frozenset[str]]:
+    """Each track's lower-cased descriptors, for applying exclusions to nearest-neighbour results."""
+    return {t.id: frozenset(d.lower() for d in t.descriptors) for t in tracks}
+
+
 VERSION_FILE = "tunetalk-version"  # beside chroma.sqlite3: a new mark at every write (Chroma touches its file on open)
 EXACT_SCORING_LIMIT = 4000  # an allowed set this small is scored from its embeddings, not searched
 
@@ -344,7 +349,7 @@ class TrackStore:
 
     def remember_descriptor_sets(self, tracks: Iterable[Track]) -> None:
         """What a complete `iter_tracks` pass keeps, from tracks read earlier (a searcher snapshot)."""
-        self._descriptor_sets = {t.id: frozenset(d.lower() for d in t.descriptors) for t in tracks}
+        self._descriptor_sets = descriptor_sets(tracks)
 
     def iter_tracks(self) -> Iterator[Track]:
         """Every track in the collection, read in pages.

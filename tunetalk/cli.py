@@ -236,7 +236,7 @@ def _open_recommender(args: argparse.Namespace, *, log_disabled: bool):  # noqa:
     from chatbot import Recommender
     from retriever import HybridSearcher, InteractionLog, TrackStore, load_vocabulary, resolve_index_dir
     from retriever.encoder import resolve_encoder
-    from retriever.snapshot import SNAPSHOT_FILE, read_frozen
+    from retriever.snapshot import SNAPSHOT_FILE, read_current
 
     if args.encoder is not None:
         resolve_encoder(args.encoder)  # an unknown encoder name is reported first, before the index is looked at
@@ -251,11 +251,11 @@ def _open_recommender(args: argparse.Namespace, *, log_disabled: bool):  # noqa:
         if args.index_dir is not None and args.index_dir.is_dir():
             args.index_dir = resolve_index_dir(args.index_dir)  # follow a GPL switch (ACTIVE pointer)
         _check_index_dir(args.index_dir, must_exist=True)
-    # A current snapshot beside a local index serves it without Chroma (read-only: ask, chat).
-    frozen = None
+    # A current snapshot beside a local index: a small one serves it without Chroma (read-only: ask, chat).
+    current = None
     if args.index_dir is not None and not args.chroma_url:
-        frozen = read_frozen(args.index_dir / SNAPSHOT_FILE, args.index_dir, args.collection)
-    if not args.chroma_url and frozen is None:
+        current = read_current(args.index_dir / SNAPSHOT_FILE, args.index_dir, args.collection)
+    if not args.chroma_url and current is None:
         if args.index_dir is not None and args.encoder is None and TrackStore.built_with(
             index_dir=args.index_dir, collection=args.collection
         ) is None:
@@ -268,22 +268,25 @@ def _open_recommender(args: argparse.Namespace, *, log_disabled: bool):  # noqa:
     log = InteractionLog(path) if path else None
     if path:
         print(f"Logging conversations to {path} (owner-only; disable with --no-log)", file=sys.stderr)
-    encoder_name = args.encoder or (frozen.encoder.name if frozen is not None else None)
+    encoder_name = args.encoder or (current.encoder.name if current is not None else None)
     encoder = _load_encoder(encoder_name, args.index_dir, args.chroma_url, args.collection, args.device,
                             args.encoder_backend)
     index_dir = args.index_dir
     if index_dir is None and not args.chroma_url:
         index_dir = ensure_builtin_index(encoder)
-        frozen = read_frozen(index_dir / SNAPSHOT_FILE, index_dir, args.collection)
-    if frozen is not None and frozen.encoder.fingerprint == encoder.info.fingerprint:
-        store = frozen.store(encoder.info, str(index_dir))
+        current = read_current(index_dir / SNAPSHOT_FILE, index_dir, args.collection)
+    if current is not None and current.encoder.fingerprint != encoder.info.fingerprint:
+        current = None  # taken with another encoder (--encoder): Chroma says whether that fits
+    if current is not None and current.fits_exact_search:
+        store = current.store(encoder.info, str(index_dir))
     else:
         store = TrackStore.open(encoder.info, index_dir=index_dir, chroma_url=args.chroma_url,
                                 collection=args.collection)
     if store.count() == 0:
         raise CliError(f"the index at {store.location} is empty: run `tunetalk index` first")
     snapshot = index_dir / SNAPSHOT_FILE if index_dir is not None and not args.chroma_url else None
-    searcher = HybridSearcher(store, encoder, _retrieval_config(encoder.info.name), snapshot=snapshot)
+    searcher = HybridSearcher(store, encoder, _retrieval_config(encoder.info.name), snapshot=snapshot,
+                              current=current)
     from retriever.artists import DEFAULT_PROFILES, load_profiles
 
     # Our own profiles first (they win over the public knowledge files for the same name).

@@ -116,12 +116,13 @@ def test_a_searcher_snapshot_is_reused_until_the_store_changes(tmp_path: Path, s
 
 def test_a_frozen_store_answers_as_the_chroma_store_it_was_taken_from(tmp_path: Path, store, keyword_encoder,  # noqa: ANN001
                                                                        tracks) -> None:  # noqa: ANN001
-    from retriever.snapshot import SNAPSHOT_FILE, read_frozen
+    from retriever.snapshot import SNAPSHOT_FILE, read_current
 
     path = tmp_path / "idx" / SNAPSHOT_FILE
     live = HybridSearcher(store, keyword_encoder, snapshot=path)
-    frozen = read_frozen(path, tmp_path / "idx", store.collection.name)
-    assert frozen is not None and read_frozen(path, tmp_path / "idx", "other-collection") is None
+    frozen = read_current(path, tmp_path / "idx", store.collection.name)
+    assert frozen is not None and frozen.fits_exact_search
+    assert read_current(path, tmp_path / "idx", "other-collection") is None
     served = frozen.store(keyword_encoder.info)
     assert served.count() == store.count() and served.version() is None
     ids = [t.id for t in tracks]
@@ -141,7 +142,7 @@ def test_a_frozen_store_answers_as_the_chroma_store_it_was_taken_from(tmp_path: 
     with pytest.raises(ValueError, match="snapshot taken with"):
         frozen.store(EncoderInfo("other", "0" * 64, keyword_encoder.info.dimension))
     store.upsert([tracks[0]], keyword_encoder.encode([tracks[0].document]))  # any write renews the mark
-    assert read_frozen(path, tmp_path / "idx", store.collection.name) is None
+    assert read_current(path, tmp_path / "idx", store.collection.name) is None
 
 
 def test_a_snapshot_too_large_to_search_exactly_is_not_served_without_chroma(
@@ -150,7 +151,12 @@ def test_a_snapshot_too_large_to_search_exactly_is_not_served_without_chroma(
 
     path = tmp_path / "idx" / snapshot.SNAPSHOT_FILE
     HybridSearcher(store, keyword_encoder, snapshot=path)
-    assert snapshot.read_frozen(path, tmp_path / "idx", store.collection.name) is not None
+    assert snapshot.read_current(path, tmp_path / "idx", store.collection.name).fits_exact_search
     monkeypatch.setattr(snapshot, "FROZEN_SEARCH_LIMIT", store.count() - 1)
-    assert snapshot.read_frozen(path, tmp_path / "idx", store.collection.name) is None
+    assert not snapshot.read_current(path, tmp_path / "idx", store.collection.name).fits_exact_search
     assert snapshot.read_snapshot(path) is not None  # still read back by a searcher over Chroma
+    import retriever.search as search
+
+    current = snapshot.read_current(path, tmp_path / "idx", store.collection.name)
+    monkeypatch.setattr(search, "read_snapshot", lambda _: pytest.fail("the snapshot was read a second time"))
+    assert len(HybridSearcher(store, keyword_encoder, snapshot=path, current=current).tracks) == store.count()
