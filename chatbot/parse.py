@@ -555,7 +555,7 @@ def _split_negation(clause: str) -> tuple[str, str]:
     # "piano instead of guitar": the part before the cue stays wanted. "no singer with jam": the negation
     # ends where a "with" follows a negated content word ("nothing with jam" negates all of it).
     scope = re.search(r"\b(?:and\s+)?with\b", after)
-    if scope and set(re.findall(r"[a-z']+", after[: scope.start()])) - _STOPWORDS - _PRONOUNS:
+    if scope and set(re.findall(r"[a-z']+", after[: scope.start()])) - _STOPWORDS - _FILLER_NOUNS:
         return before + " " + after[scope.start() :], after[: scope.start()]
     return before, after
 
@@ -568,7 +568,8 @@ _STOPWORDS = frozenset(
 )
 
 
-_PRONOUNS = frozenset("anything everything nothing something stuff one ones those these them".split())
+# Words that stand in for a noun without naming one: "nothing with jam" negates all of it (see _split_negation).
+_FILLER_NOUNS = frozenset("anything everything nothing something stuff one ones those these them".split())
 
 
 def _content_phrases(tokens: list[str], used: list[bool]) -> list[str]:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import json
 import logging
 import math
-import functools
 import re
 import unicodedata
 import urllib.parse

@@ -25,7 +25,6 @@ from tunetalk.paths import BACKEND_ENV, CHROMA_URL_ENV, LOG_ENV
 logger = logging.getLogger("tunetalk")
 
 
-
 class CliError(Exception):
     """A user-facing error: printed as one line."""
 
