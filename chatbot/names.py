@@ -67,13 +67,10 @@ _LIST_CUE = "and"
 _WEAK_CUES = frozenset(("like", "love", "loved", "enjoy", "enjoyed", "into", "some", "more", "no", "play", "from", "than", "less", "skip", "avoid",
                         _LIST_CUE))
 # Cues after which a name may be written in lowercase ("songs by wozwald", "similar to nyxen"): they ask for a name.
-_LOWERCASE_NAME_CUES = frozenset((
-    "like", "similar to", "similar", "fans of", "fan of", "in the style of", "style of", "vein of", "reminds me of",
-    "reminiscent of", "comparable to", "akin to", "sounds like", "sound like", "by", "songs by", "stuff by",
-    "similiar to", "similar too", "such as", "eg", "similar songs to", "similar music to", "similar artists to",
-    "similar bands to", "similar stuff to", "similar music as", "same vibe as", "same energy as", "same feel as",
-    "along the lines of", "vibes of", _LIST_CUE, *_CREDIT_CUES,
-))
+# Every "like" cue but the verbs and comparisons that also take plain words ("I love rain", "think summer").
+_LOWERCASE_NAME_CUES = (
+    frozenset(_LIKE_CUES) - {"think", "lines of", "than", "love", "loved", "enjoy", "enjoyed", "into"}
+) | {"by", "songs by", "stuff by", _LIST_CUE}
 # Words after a name in a song's credit: "(ANAR Remix)", "(Kopa edit)".
 _VERSION_WORDS = frozenset(("remix", "edit", "bootleg", "rework", "flip", "cover", "version", "mix"))
 # Words that end a name read without capitals ("similar to wozwald but heavier"): function and request words.
@@ -197,10 +194,7 @@ class _Lexicon:
     """Word lists the framing rules need, read once."""
 
     def __init__(self) -> None:
-        text = COMMON_WORDS_FILE.read_text(encoding="utf-8")
-        self.common = frozenset(
-            word for line in text.splitlines() if not line.startswith("#") for word in line.split()
-        )
+        self.common = _read_words(COMMON_WORDS_FILE)
         vocabulary = load_vocabulary(DEFAULT_VOCABULARY)
         self.surface_forms = frozenset(normalise_name(form) for form in vocabulary.surface_forms)
         self.descriptor_words = frozenset(word for form in self.surface_forms for word in form.split())
