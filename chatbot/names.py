@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -71,6 +72,9 @@ _WEAK_CUES = frozenset(("like", "love", "loved", "enjoy", "enjoyed", "into", "so
 _LOWERCASE_NAME_CUES = (
     frozenset(_LIKE_CUES) - {"think", "lines of", "than", "love", "loved", "enjoy", "enjoyed", "into"}
 ) | {"by", "songs by", "stuff by", _LIST_CUE}
+# Verbs before "by" that credit a person: "performed by wozwald" names one, "backed by strings" does not.
+_CREDIT_VERBS = frozenset("performed sung written produced composed recorded covered remixed made released sampled "
+                          "inspired influenced arranged played featured".split())
 # Words after a name in a song's credit: "(ANAR Remix)", "(Kopa edit)".
 _VERSION_WORDS = frozenset(("remix", "edit", "bootleg", "rework", "flip", "cover", "version", "mix"))
 # Words that end a name read without capitals ("similar to wozwald but heavier"): function and request words.
@@ -203,7 +207,7 @@ class _Lexicon:
         self.music_words = self.descriptor_words | _read_words(MUSIC_WORDS_FILE) | {
             word for name in genre_names for word in (*normalise_name(name).split(), compact_key(normalise_name(name)))
         }
-        self.plain = (_read_words(ENGLISH_WORDS_FILE) | self.common | self.music_words
+        self.plain = (english_words() | self.music_words
                       | {compact_key(form) for form in self.surface_forms})
         self.plain_by_letter: dict[str, list[str]] = {}
         for word in self.plain:
@@ -228,6 +232,12 @@ class _Lexicon:
         near = process.extractOne(word, self.plain_by_letter.get(word[:1], ()), scorer=fuzz.ratio,
                                   score_cutoff=MISSPELT_MIN_SCORE)
         return near is not None
+
+
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Plain English words (`assets/english_words.txt` and `assets/common_words.txt`), read once."""
+    return _read_words(ENGLISH_WORDS_FILE) | _read_words(COMMON_WORDS_FILE)
 
 
 def _read_words(path: Path) -> frozenset[str]:
@@ -391,6 +401,15 @@ class _Finder:
             # "songs like X" is a comparison; "I like X" / "I'd like X" is a verb and frames nothing.
             return before < 0 or self.tokens[before].key not in _VERB_SUBJECTS
         return False
+
+    def is_describing_by(self, cue: tuple[str, str, int], start: int) -> bool:
+        """Whether a "by" cue follows a verb that describes the sound ("accompanied by", "backed by", "driven
+        by"), not one that credits a person ("performed by", "songs by"): no lowercase name follows it."""
+        before = start - cue[2] - 2
+        if cue[1] != "by" or before < 0:
+            return False
+        word = self.tokens[before].key
+        return word.endswith(("ed", "en")) and word not in _CREDIT_VERBS
 
     def is_capitalised(self, start: int, stop: int) -> bool:
         if not self.capitals_informative:
@@ -661,7 +680,8 @@ class _Finder:
                     stop += 2
                 else:
                     break
-        elif cue[1] in _LOWERCASE_NAME_CUES and (self.is_strong_cue(cue, index) or cue[1] == _LIST_CUE):
+        elif (cue[1] in _LOWERCASE_NAME_CUES and (self.is_strong_cue(cue, index) or cue[1] == _LIST_CUE)
+              and not self.is_describing_by(cue, index)):
             stop = self.plain_run(index)
         if stop == index:
             return None

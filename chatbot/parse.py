@@ -28,7 +28,7 @@ from retriever import ArtistProfile, TrackId, Vocabulary
 
 from chatbot.eras import EraMatch, find_era
 from chatbot.intents import IntentMatch, find_intents
-from chatbot.names import NameMention
+from chatbot.names import NameMention, english_words
 from chatbot.places import find_places
 from chatbot.translate import to_english
 
@@ -51,6 +51,11 @@ _NEGATION_CUES = (
     "don't want", "dont want", "do not want", "don't like", "dont like", "no more", "not so", "not too",
     "without", "avoid", "exclude", "except", "minus", "skip", "less", "fewer", "hate", "not", "no", "nothing",
     "stop", "remove", "drop", "lose",
+)
+_NOT_NEGATIONS = re.compile(
+    r"\blose (?:yourself|myself|ourselves|themselves|oneself|your ?self|my ?self)\b|\bnothing short of\b|"
+    r"\bnot only\b|\bno doubt\b|\bno wonder\b|\bnon-? ?stop\b|\b(?:can't|cant|cannot|won't|wont|don't|dont|never) stop\b|"
+    r"\b(?:bass|beat|drum) drops?\b|\bdrops? the (?:beat|bass)\b|\bless is more\b|\bmore or less\b"
 )
 _RESET_CUES = (
     "start over", "start again", "restart", "reset", "something completely different",
@@ -230,6 +235,10 @@ class TurnParser:
             return None  # "any music" is not "pan music", "please" is not "pleasant"
         match = process.extractOne(phrase, self._surfaces, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
         if match is None:
+            return None
+        if all(word in english_words() for word in phrase.split()) and not phrase.startswith(match[0]):
+            # a word of its own is no slip: "accompanied" is not "unaccompanied", "electric" not "electronic",
+            # "shake" not "shaker"; one that adds an ending to the descriptor still reads as it ("jazzy")
             return None
         matched_words = set(match[0].split())
         for word in phrase.split():
@@ -545,8 +554,11 @@ def _clauses(text: str) -> list[str]:
 def _split_negation(clause: str) -> tuple[str, str]:
     """(positive part, negated part) of a clause: text after a negation cue is negated."""
     best: tuple[int, int] | None = None
+    # "lose yourself in", "nothing short of", "non-stop": a cue word that negates nothing (same length, so
+    # the positions still point into the clause)
+    masked = _NOT_NEGATIONS.sub(lambda m: " " * len(m.group()), clause)
     for cue in _NEGATION_CUES:
-        match = re.search(rf"(?:^|\b){re.escape(cue)}\b", clause)
+        match = re.search(rf"(?:^|\b){re.escape(cue)}\b", masked)
         if match and (best is None or match.start() < best[0]):
             best = (match.start(), match.end())
     if best is None:

@@ -23,6 +23,7 @@ MORE_LIKE_POOL = 100  # a "more like #k" turn re-ranks a deeper pool by likeness
 WANTED_COVERAGE_WEIGHT = 0.3
 LEAD_INSTRUMENT_WEIGHT = 0.15
 DIVERSITY = 0.5
+NEAR_COPY_SIMILARITY = 0.6  # descriptor Jaccard from which a song counts as a near-copy of one picked before
 REFERENCE_WEIGHT = 8.0
 VAGUE_FILTER_WEIGHT = 0.1
 AVOIDED_WEIGHT = 0.3
@@ -100,7 +101,9 @@ def rerank(
     descriptors a track carries, and a bonus when its lead instrument is one the user asked for.
     With `diversity` > 0 the list is then built greedily (maximal marginal relevance): each
     pick loses `diversity` times its highest descriptor Jaccard similarity to the songs
-    already picked, so one list is not ten near-copies of the same recording. With a
+    already picked, counted only from `NEAR_COPY_SIMILARITY` up, so one list is not ten
+    near-copies of the same recording while songs that only share a genre or an instrument
+    keep the order the retriever gave them (the best match is always first). With a
     `reference` track ("more like #2"), the share of its descriptors a candidate carries counts
     most of all.
     """
@@ -152,8 +155,9 @@ def rerank(
         chosen.append((scored[best][0], scored[best][1] - diversity * overlap[best]))
         for i in remaining:
             union = len(sets[i] | sets[best])
-            if union:
-                overlap[i] = max(overlap[i], len(sets[i] & sets[best]) / union)
+            similarity = len(sets[i] & sets[best]) / union if union else 0.0
+            if similarity >= NEAR_COPY_SIMILARITY:  # a song that merely shares a genre keeps its place
+                overlap[i] = max(overlap[i], similarity)
     return cap_per_artist(chosen, max_per_artist, free_artists)
 
 

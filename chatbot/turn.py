@@ -210,9 +210,7 @@ def answer(
     if not (query.text or query.weighted_phrases or query.liked_ids or state.artists_by or allowed is not None):
         state = dataclasses.replace(state, last_results=())
         return state, TurnResult(state.turns, message, "\n".join([*notices, ASK_FOR_MORE]), [], state.snapshot(), notices)
-    # "more like #k" and "faster" re-rank a deeper pool: the songs they move towards may rank low for the text
-    pool = MORE_LIKE_POOL if state.more_like_turn or state.avoided else RERANK_POOL
-    hits = deps.searcher.search(dataclasses.replace(query, k=max(pool, k)))
+    hits = deps.searcher.search(dataclasses.replace(query, k=max(rerank_pool(state), k)))
     if not hits and state.wants_new_turn and state.shown:
         # Everything that fits was shown already: show it again rather than claim nothing fits.
         query = build_query(state, excluded, k=k, repeat_shown=True, context=deps.context, allowed_ids=allowed)
@@ -251,6 +249,12 @@ def answer(
     reply = format_reply(results, state, notices, references)
     summary = format_summary(results, state, notices, references)
     return state, TurnResult(state.turns, message, reply, results, state.snapshot(), notices, summary)
+
+
+def rerank_pool(state: DialogueState) -> int:
+    """How many hits the turn re-ranks: "more like #k" and "faster" re-rank a deeper pool, since the
+    songs they move towards may rank low for the text."""
+    return MORE_LIKE_POOL if state.more_like_turn or state.avoided else RERANK_POOL
 
 
 MAX_SEEN_KEPT = 5  # a refined list keeps at most this many songs already shown (likes aside), then new ones

@@ -87,22 +87,31 @@ def evaluate_benchmark(benchmark: Benchmark, systems: list[str], encoder: Cached
     return results
 
 
+def benchmark_recommender(benchmark: Benchmark, encoder, config: RetrievalConfig,  # noqa: ANN001
+                          folder: Path, k: int = 10):  # noqa: ANN201 - a chatbot.Recommender, imported late
+    """A Recommender over the benchmark's documents, indexed in Chroma under `folder` as a catalogue
+    (each document a track whose descriptors are its comma-separated parts)."""
+    from chatbot import Recommender
+    from retriever import HybridSearcher, Track, TrackStore, index_tracks, load_vocabulary
+    from retriever.rankers import split_document
+
+    tracks = [Track(id=doc_id, title=doc_id, artist="", descriptors=tuple(split_document(text)))
+              for doc_id, text in benchmark.corpus.items()]
+    store = TrackStore.open(encoder.info, index_dir=folder, create=True)
+    index_tracks(tracks, store, encoder, show_progress_bar=False)
+    return Recommender(HybridSearcher(store, encoder, config), load_vocabulary(), k=k)
+
+
 def chat_run(benchmark: Benchmark, queries: dict[str, str], encoder, config: RetrievalConfig,  # noqa: ANN001
              k: int) -> dict[str, list[str]]:
     """The benchmark through the chat turn: its documents indexed in Chroma as a catalogue, each
     request a one-turn conversation (`take_turn`, as `tunetalk ask` runs it), the listed ids its run."""
     import tempfile
 
-    from chatbot import DialogueState, Recommender, take_turn
-    from retriever import HybridSearcher, Track, TrackStore, index_tracks, load_vocabulary
-    from retriever.rankers import split_document
+    from chatbot import DialogueState, take_turn
 
-    tracks = [Track(id=doc_id, title=doc_id, artist="", descriptors=tuple(split_document(text)))
-              for doc_id, text in benchmark.corpus.items()]
     with tempfile.TemporaryDirectory(prefix="tunetalk-eval-chat-") as folder:
-        store = TrackStore.open(encoder.info, index_dir=Path(folder), create=True)
-        index_tracks(tracks, store, encoder, show_progress_bar=False)
-        recommender = Recommender(HybridSearcher(store, encoder, config), load_vocabulary(), k=k)
+        recommender = benchmark_recommender(benchmark, encoder, config, Path(folder), k)
         return {query_id: [view.track.id for view in take_turn(recommender, DialogueState(), text, k=k)[1].results]
                 for query_id, text in queries.items()}
 

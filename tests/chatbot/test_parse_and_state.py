@@ -232,3 +232,32 @@ def test_guitar_alone_is_understood_and_its_exclusion_rules_out_every_guitar(par
     state, _ = apply_turn(DialogueState(), turn)
     ruled_out = expand_exclusions(state, parser.vocabulary, ["acoustic guitar", "distorted guitar", "piano"])
     assert {"acoustic guitar", "distorted guitar"} <= ruled_out and "piano" not in ruled_out
+
+
+@pytest.mark.parametrize(
+    ("message", "not_wanted"),
+    [
+        ("a male voice accompanied by drums", "voices only"),  # not a slip for "unaccompanied"
+        ("an electric rock anthem", "electronic"),
+    ],
+)
+def test_a_plain_english_word_is_never_read_as_a_misspelt_descriptor(parser: TurnParser, message: str,
+                                                                      not_wanted: str) -> None:
+    assert not_wanted not in parser.parse(message).wanted
+    assert "acoustic guitar" in parser.parse("accoustic guitar").wanted  # a real slip is still corrected
+
+
+@pytest.mark.parametrize(
+    ("message", "wanted"),
+    [
+        ("lose yourself in a rock anthem", "rock"),
+        ("a sound that is nothing short of upbeat", "upbeat"),
+        ("non-stop upbeat reggae", "reggae"),
+        ("not only sad but also calm", "sad"),
+        ("edm with a massive bass drop and upbeat synths", "upbeat"),
+    ],
+)
+def test_idioms_with_a_negation_word_negate_nothing(parser: TurnParser, message: str, wanted: str) -> None:
+    turn = parser.parse(message)
+    assert wanted in turn.wanted and not turn.excluded
+    assert parser.parse("lose the vocals").excluded == (ALL_VOCALS,)  # "lose" still negates a thing

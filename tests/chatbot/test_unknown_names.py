@@ -54,6 +54,7 @@ def unknown(message: str, directory: ArtistDirectory, tracks: dict[TrackId, Trac
         ("similar to Zorbex but darker", [("like", "Zorbex")]),
         # lower case after a cue that asks for a name, for words no dictionary holds
         ("songs by wozwald", [("by", "wozwald")]),
+        ("a track performed by wozwald", [("by", "wozwald")]),
         ("anything similar to nyxen please", [("like", "nyxen")]),
         ("something like nyxen or wozwald", [("like", "nyxen"), ("like", "wozwald")]),
         # Title Cased messages: the lowercase cue still frames the capitalised name after it
