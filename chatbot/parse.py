@@ -135,6 +135,7 @@ class ParsedTurn:
 
     text: str
     wanted: tuple[str, ...] = ()
+    implied: tuple[str, ...] = ()  # of `wanted`, those only an intent phrase implies ("for a party": upbeat)
     boosted: tuple[str, ...] = ()  # relative refinements ("more upbeat")
     lowered: tuple[str, ...] = ()  # opposites of boosted descriptors
     excluded: tuple[str, ...] = ()  # ALL_VOCALS among them for "no vocals"
@@ -351,6 +352,7 @@ class TurnParser:
         boosted: list[str] = []
         excluded: list[str] = []
         positives: list[str] = []
+        intent_wants: list[str] = []  # what an intent phrase implies ("cheer me up": upbeat, happy)
         for clause in _clauses(lowered_text):
             ranks = [num_results if r == -1 else r for r in self._ranks(clause)]
             if ranks:
@@ -373,7 +375,9 @@ class TurnParser:
             # "cheer me up", "for a road trip": an intent phrase is read whole, in the wanted part only;
             # a phrase the catalogue holds as a descriptor of its own ("thunderstorm") is read as that.
             intents = [m for m in find_intents(positive) if not m.is_negated and not self._is_own_word(m)]
-            wanted += [d for m in intents for d in m.wanted if d in self.vocabulary.descriptors]
+            implied = [d for m in intents for d in m.wanted if d in self.vocabulary.descriptors]
+            wanted += implied
+            intent_wants += implied
             avoided |= {d for m in intents for d in m.avoided}
             positive = _blank(positive, [m.span for m in intents])
             if any(w not in _STOPWORDS for w in re.findall(r"[\w']+", positive)):
@@ -417,6 +421,7 @@ class TurnParser:
         return ParsedTurn(
             text=", ".join(positives),
             wanted=tuple(dict.fromkeys(wanted)),
+            implied=tuple(d for d in dict.fromkeys(wanted) if d in intent_wants and wanted.count(d) == intent_wants.count(d)),
             boosted=tuple(dict.fromkeys(boosted)),
             lowered=tuple(dict.fromkeys(lowered)),
             excluded=tuple(dict.fromkeys(excluded)),

@@ -85,6 +85,17 @@ def lead_instrument(track: Track, vocabulary: Vocabulary) -> str | None:
     return None
 
 
+def requested_lead(wanted: dict[str, float], vocabulary: Vocabulary) -> str | None:
+    """The instrument a request leads with: the first named of its most wanted instruments ("a steel drum
+    melody with bass": steel drums). Only it earns the lead bonus, so a request naming six instruments
+    does not lift every song led by any of them."""
+    instruments = [d for d in wanted if vocabulary.facet_of(d) == "instrument"]
+    if not instruments:
+        return None
+    strongest = max(wanted[d] for d in instruments)
+    return next(d for d in instruments if wanted[d] == strongest)
+
+
 def rerank(
     hits: list[Hit],
     state: DialogueState,
@@ -98,7 +109,8 @@ def rerank(
     """Re-order retrieved hits by how much of the explicit dialogue state they satisfy.
 
     The retriever's fused score stays the base; on top, the weighted share of wanted
-    descriptors a track carries, and a bonus when its lead instrument is one the user asked for.
+    descriptors a track carries, and a bonus when its lead instrument is the one the request
+    leads with (`requested_lead`).
     With `diversity` > 0 the list is then built greedily (maximal marginal relevance): each
     pick loses `diversity` times its highest descriptor Jaccard similarity to the songs
     already picked, counted only from `NEAR_COPY_SIMILARITY` up, so one list is not ten
@@ -112,6 +124,7 @@ def rerank(
     liked = set(state.liked)
     wanted = {d.lower(): w for d, w in state.all_wanted.items() if w > 0}
     total = sum(wanted.values())
+    lead_wanted = requested_lead(wanted, vocabulary)
     scored = []
     for hit in hits:
         score = hit.score
@@ -122,7 +135,7 @@ def rerank(
             covered = sum(w for d, w in wanted.items() if any(set(d.split()) <= words for words in carried))
             score += WANTED_COVERAGE_WEIGHT * covered / total
             lead = lead_instrument(hit.track, vocabulary)
-            if lead is not None and lead.lower() in wanted:
+            if lead is not None and lead.lower() == lead_wanted:
                 score += LEAD_INSTRUMENT_WEIGHT
         if hit.track.id in liked:
             score += LIKED_WEIGHT  # "I like #8": it stays, a little higher

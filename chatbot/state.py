@@ -25,6 +25,8 @@ from chatbot.parse import ParsedTurn
 logger = logging.getLogger(__name__)
 
 DECAY_PER_TURN = 0.7
+# a descriptor only implied by an intent ("for a party": upbeat) counts half as much as one the user said
+IMPLIED_WEIGHT = 0.5
 MAX_REMEMBERED_TEXTS = 3
 MAX_SHOWN = 2000
 
@@ -170,7 +172,8 @@ def apply_turn(
     for descriptor in turn.wanted:
         if descriptor in excluded:
             excluded.remove(descriptor)
-        wanted[descriptor] = max(wanted.get(descriptor, 0.0), 1.0)
+        weight = IMPLIED_WEIGHT if descriptor in turn.implied else 1.0
+        wanted[descriptor] = max(wanted.get(descriptor, 0.0), weight)
     for descriptor in turn.boosted:
         if descriptor in excluded:
             excluded.remove(descriptor)
