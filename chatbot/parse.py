@@ -552,7 +552,7 @@ def _clauses(text: str) -> list[str]:
     # "anything but X" negates X; "nothing but X" wants only X: rewrite both before splitting on "but".
     text = re.sub(r"\b(anything|everything|all)\s+but\b", r"\1 except", text)
     text = re.sub(r"\bnothing\s+but\b", "only", text)
-    parts = re.split(r"[.;!?,]|\bbut\b|\bthough\b|\bhowever\b|\balso\b|\bplus\b", text)
+    parts = re.split(r"[.;!?,]|\s[-–—]+\s|[–—]|\bbut\b|\bthough\b|\bhowever\b|\balso\b|\bplus\b", text)
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -569,9 +569,10 @@ def _split_negation(clause: str) -> tuple[str, str]:
     if best is None:
         return clause, ""
     before, after = clause[: best[0]], clause[best[1] :]
-    # "piano instead of guitar": the part before the cue stays wanted. "no singer with jam": the negation
-    # ends where a "with" follows a negated content word ("nothing with jam" negates all of it).
-    scope = re.search(r"\b(?:and\s+)?with\b", after)
+    # "piano instead of guitar": the part before the cue stays wanted. "no singer with jam", "no percussion
+    # that captures the angst": the negation ends where a "with" or a relative clause follows a negated
+    # content word ("nothing with jam", "no songs that are sad" negate all of it).
+    scope = re.search(r"\b(?:and\s+)?(?:with|that|which)\b", after)
     if scope and set(re.findall(r"[a-z']+", after[: scope.start()])) - _STOPWORDS - _FILLER_NOUNS:
         return before + " " + after[scope.start() :], after[: scope.start()]
     return before, after

@@ -261,3 +261,19 @@ def test_idioms_with_a_negation_word_negate_nothing(parser: TurnParser, message:
     turn = parser.parse(message)
     assert wanted in turn.wanted and not turn.excluded
     assert parser.parse("lose the vocals").excluded == (ALL_VOCALS,)  # "lose" still negates a thing
+
+
+@pytest.mark.parametrize(
+    ("message", "wanted", "excluded"),
+    [
+        ("no vocals - something slow", "slow tempo", ALL_VOCALS),  # a dash ends the negated clause
+        ("no drums—just piano", "piano", "drums"),
+        ("no percussion that captures a sad mood", "sad", "percussion"),  # a relative clause after a negated word
+        ("no songs that are sad", None, "sad"),  # ... but not after a filler: all of it is negated
+    ],
+)
+def test_a_negation_ends_at_a_dash_or_a_relative_clause(parser: TurnParser, message: str, wanted: str | None,
+                                                         excluded: str) -> None:
+    turn = parser.parse(message)
+    assert excluded in turn.excluded
+    assert wanted is None or wanted in turn.wanted
