@@ -40,6 +40,7 @@ FUZZY_MIN_SCORE = 88.0
 PARAPHRASE_MIN_SIMILARITY = 0.72
 
 _TOKEN = re.compile(r"[#\w][\w'&+\-]*", re.UNICODE)
+_PUNCTUATED = re.compile(r"[^\w' \-]")  # a character the tokens leave out ("drum & bass", "rock/pop")
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
@@ -211,6 +212,12 @@ class TurnParser:
         self.find_names = find_names
         self.resolve_artist = resolve_artist
         self._surfaces = list(vocabulary.surface_forms)
+        # "drum & bass", "singing/rapping" as the message's words read them ("drum bass", "singing rapping")
+        self._spelled_forms = {
+            key: name for form, name in vocabulary.surface_forms.items() if _PUNCTUATED.search(form)
+            and (key := " ".join(t for t in (w.lower().strip("'-") for w in _TOKEN.findall(form)) if t)) != form
+            and key not in vocabulary.surface_forms
+        }
         self._names = list(paraphrase_names if paraphrase_names is not None else vocabulary.descriptors)
         # Embedded once, up front, so no chat turn pays for it.
         self._name_vectors = embed(self._names) if embed is not None and self._names else None
@@ -260,7 +267,7 @@ class TurnParser:
                 phrase = " ".join(tokens[start : start + size])
                 if size == 1 and phrase in _STOPWORDS:
                     continue  # a catalogue descriptor "me" or "music" is never read from those words
-                name = self.vocabulary.surface_forms.get(phrase)
+                name = self.vocabulary.surface_forms.get(phrase) or self._spelled_forms.get(phrase)
                 if name is None and phrase.endswith("s"):
                     name = self.vocabulary.surface_forms.get(phrase[:-1])
                 if name is None and size <= 2 and len(phrase) >= 4 + 2 * size:
@@ -377,7 +384,9 @@ class TurnParser:
             intents = [m for m in find_intents(positive) if not m.is_negated and not self._is_own_word(m)]
             implied = [d for m in intents for d in m.wanted if d in self.vocabulary.descriptors]
             wanted += implied
-            intent_wants += implied
+            # a descriptor the intent phrase itself says ("epic", "for a party") was said, not implied
+            phrases = " | ".join(m.phrase.lower() for m in intents)
+            intent_wants += [d for d in implied if not re.search(rf"\b{re.escape(d)}\b", phrases)]
             avoided |= {d for m in intents for d in m.avoided}
             positive = _blank(positive, [m.span for m in intents])
             if any(w not in _STOPWORDS for w in re.findall(r"[\w']+", positive)):

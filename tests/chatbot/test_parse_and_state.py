@@ -277,3 +277,13 @@ def test_a_negation_ends_at_a_dash_or_a_relative_clause(parser: TurnParser, mess
     turn = parser.parse(message)
     assert excluded in turn.excluded
     assert wanted is None or wanted in turn.wanted
+
+
+def test_a_catalogue_descriptor_with_punctuation_is_read_whole() -> None:
+    from chatbot.turn import merge_vocabulary
+    from retriever import Track
+
+    catalogue = [Track(id="t", title="t", artist="", descriptors=("male voice singing/rapping", "drum & bass"))]
+    parser = TurnParser(merge_vocabulary(load_vocabulary(), catalogue))
+    assert parser.parse("male voice singing/rapping and drums").wanted == ("male voice singing/rapping", "drums")
+    assert parser.parse("some drum & bass please").wanted == ("drum & bass",)
