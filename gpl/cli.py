@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpl.config import (
     GateConfig,
@@ -27,6 +27,9 @@ from gpl.config import (
     TrainConfig,
 )
 from retriever import CatalogError, EncoderError, StoreError
+
+if TYPE_CHECKING:
+    from gpl.gate import TurnScorer
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +192,12 @@ def build_parser(
     check.add_argument("--gate-rows", type=int, default=gate.max_rows, help="0 for all rows")
     check.add_argument("--min-improvement", type=float, default=gate.min_improvement)
     check.add_argument("--max-drop", type=float, default=gate.max_drop)
+    check.add_argument(
+        "--no-gate-chat",
+        action="store_true",
+        help="gate on retrieval alone, without the chat-turn scores (listener requests on the built-in "
+        "catalogue with --builtin, the gate benchmark's requests through the turn)",
+    )
     return parser
 
 
@@ -311,7 +320,12 @@ def config_from_args(
 
 
 def main(
-    argv: Sequence[str] | None = None, *, home: Path, default_log: Path, benchmark_path: Path | None
+    argv: Sequence[str] | None = None,
+    *,
+    home: Path,
+    default_log: Path,
+    benchmark_path: Path | None,
+    turn_scorer: Callable[[GPLConfig, bool], TurnScorer | None] | None = None,
 ) -> int:
     """Run ``tunetalk train``; ``tunetalk/cli.py`` calls it with the paths it read from the environment.
 
@@ -320,6 +334,8 @@ def main(
         home: the tunetalk home (``$TUNETALK_HOME``); only shown in ``--help``, GPL writes nothing there.
         default_log: the chat's interaction log, read unless ``--log`` or ``--no-log`` is given.
         benchmark_path: the default ``--gate-benchmark`` (used when the file exists), or None.
+        turn_scorer: builds the gate's chat-turn scorer from the run's config and whether it trains
+            the built-in catalogue (``tunetalk/cli.py`` gives it; ``gpl`` never imports the chat).
 
     Returns:
         The exit status: 0 done, 1 refused by the gate, 2 error, 130 interrupted.
@@ -362,7 +378,9 @@ def main(
     from gpl.pipeline import run
 
     try:
-        report = run(config_from_args(args, default_log=default_log, benchmark_path=benchmark_path))
+        config = config_from_args(args, default_log=default_log, benchmark_path=benchmark_path)
+        scorer = turn_scorer(config, args.builtin) if turn_scorer is not None and not args.no_gate_chat else None
+        report = run(config, turn_scorer=scorer)
     except (
         ValueError,
         FileNotFoundError,

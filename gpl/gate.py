@@ -10,6 +10,11 @@ Both encoders rank the same benchmarks with dense retrieval alone (exact cosine)
 The candidate is accepted when its mean Recall@k over the benchmarks rises by at least
 ``min_improvement`` and no single benchmark falls by more than ``max_drop``.
 
+A ``TurnScorer`` given by the application (``gpl`` never imports the chat) adds what the product
+serves: scores of whole chat turns made with each encoder, named ``chat/...``. With such scores the
+candidate must also be better on each side: the mean of the ``chat/`` scores and the mean of the
+others must each rise by at least ``min_improvement``.
+
 Example:
     >>> benchmarks = gate_benchmarks(GateConfig(benchmark=Path("test.csv")), heldout, tracks)
     >>> decide(score_encoder(current, benchmarks), score_encoder(candidate, benchmarks), GateConfig())
@@ -21,6 +26,7 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -33,6 +39,19 @@ from retriever.rankers import dense_score_matrices
 logger = logging.getLogger(__name__)
 
 HELDOUT_BENCHMARK = "heldout-log"
+CHAT_PREFIX = "chat/"  # scores a TurnScorer gives: what the chat turn serves with the encoder
+
+
+class TurnScorer(Protocol):
+    """Scores an encoder through the product (a whole chat turn), given by the application.
+
+    ``name`` identifies what it measures (it keys the stage manifest); calling it returns
+    benchmark name => score in [0, 1], every name starting with ``CHAT_PREFIX``.
+    """
+
+    name: str
+
+    def __call__(self, encoder: Encoder) -> dict[str, float]: ...
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,21 @@ def heldout_benchmark(heldout: Sequence[TrainingQuery], tracks: Sequence[Track])
     )
 
 
+def paper_benchmarks(config: GateConfig) -> dict[str, Benchmark]:
+    """The gate benchmark's paper-protocol samples by name (``paper/<column>/seed<s>``), each column
+    on the same fixed random sample of ``max_rows`` rows."""
+    assert config.benchmark is not None
+    benchmarks: dict[str, Benchmark] = {}
+    for column in config.query_columns:
+        rows = load_mc_rows(config.benchmark, query_column=column)
+        if config.max_rows is not None and len(rows) > config.max_rows:
+            keep = sorted(random.Random(0).sample(range(len(rows)), config.max_rows))
+            rows = [rows[i] for i in keep]
+        for seed in config.seeds:
+            benchmarks[f"paper/{column}/seed{seed}"] = sample_paper_benchmark(rows, seed)
+    return benchmarks
+
+
 def gate_benchmarks(
     config: GateConfig, heldout: Sequence[TrainingQuery], tracks: Sequence[Track]
 ) -> dict[str, Benchmark]:
@@ -68,13 +102,7 @@ def gate_benchmarks(
     """
     benchmarks: dict[str, Benchmark] = {}
     if config.benchmark is not None:
-        for column in config.query_columns:
-            rows = load_mc_rows(config.benchmark, query_column=column)
-            if config.max_rows is not None and len(rows) > config.max_rows:
-                keep = sorted(random.Random(0).sample(range(len(rows)), config.max_rows))
-                rows = [rows[i] for i in keep]
-            for seed in config.seeds:
-                benchmarks[f"paper/{column}/seed{seed}"] = sample_paper_benchmark(rows, seed)
+        benchmarks |= paper_benchmarks(config)
     logged = heldout_benchmark(heldout, tracks)
     if logged is not None:
         benchmarks[HELDOUT_BENCHMARK] = logged
@@ -102,8 +130,24 @@ def score_encoder(
     return scores
 
 
+def worse_side(current: Mapping[str, float], candidate: Mapping[str, float], margin: float) -> str | None:
+    """With chat-turn scores beside the retrieval ones: the side whose mean does not rise by ``margin``
+    (chat first), said in words; None when both rise or there is only one side."""
+    chat = [name for name in current if name.startswith(CHAT_PREFIX)]
+    retrieval = [name for name in current if not name.startswith(CHAT_PREFIX)]
+    if not chat or not retrieval:
+        return None
+    for label, names in (("chat turn", chat), ("retrieval", retrieval)):
+        before = float(np.mean([current[n] for n in names]))
+        after = float(np.mean([candidate[n] for n in names]))
+        if after < before + margin:
+            return f"mean {label} score {after:.4f} vs current {before:.4f}; needs +{margin} on both sides"
+    return None
+
+
 def decide(current: Mapping[str, float], candidate: Mapping[str, float], config: GateConfig) -> GateResult:
-    """Accept the candidate only if it is better on average and not worse anywhere by much.
+    """Accept the candidate only if it is better on average (on the chat-turn and the retrieval side
+    each, when both are scored) and not worse anywhere by much.
 
     Raises:
         ValueError: the two score sets cover different benchmarks.
@@ -129,6 +173,8 @@ def decide(current: Mapping[str, float], candidate: Mapping[str, float], config:
                 f"(more than max_drop={config.max_drop})"
             ),
         )
+    elif (side := worse_side(current, candidate, config.min_improvement)) is not None:
+        accepted, reason = False, f"refused: {side}"
     elif candidate_mean < current_mean + config.min_improvement:
         accepted, reason = (
             False,

@@ -41,7 +41,7 @@ import gpl.teacher
 import gpl.train
 from gpl.config import GPLConfig
 from gpl.fusion import FusionRecord, choose_encoder_fusion
-from gpl.gate import GateResult, decide, gate_benchmarks, score_encoder
+from gpl.gate import GateResult, TurnScorer, decide, gate_benchmarks, score_encoder
 from gpl.manifest import RunManifest, fingerprint, plain
 from gpl.mining import build_triplets, mine_candidates
 from gpl.pseudo_label import label_triplets
@@ -158,6 +158,7 @@ class RunContext:
     tracks: list[Track]  # the training split: queries, negatives, gate and fusion
     encoder: SentenceEncoder  # the encoder being adapted (and the gate's "current")
     log: Path | None  # the interaction log, None when there is none to read
+    turn_scorer: TurnScorer | None = None  # the application's chat-turn scores for the gate
 
     @property
     def show_progress_bar(self) -> bool | None:
@@ -171,7 +172,7 @@ class RunContext:
         )
 
 
-def open_run(config: GPLConfig) -> RunContext:
+def open_run(config: GPLConfig, turn_scorer: TurnScorer | None = None) -> RunContext:
     """Load what the stages share: the catalogue (and its training split) and the current encoder.
 
     Raises:
@@ -196,6 +197,7 @@ def open_run(config: GPLConfig) -> RunContext:
         tracks=tracks,
         encoder=load_encoder(config.encoder, device=device),
         log=config.log if config.log is not None and config.log.is_file() else None,
+        turn_scorer=turn_scorer,
     )
 
 
@@ -450,6 +452,8 @@ def gate_key(run: RunContext) -> StageKey:
     }
     if run.config.gate.benchmark is not None:
         inputs["benchmark"] = run.config.gate.benchmark
+    if run.turn_scorer is not None:
+        inputs["turn_scorer"] = run.turn_scorer.name
     return StageKey(run.config.gate, inputs, (run.paths.gate,))
 
 
@@ -457,10 +461,12 @@ def write_gate(run: RunContext) -> GateResult:
     """Score both encoders and decide; the decision goes to ``gate.json``."""
     heldout = list(read_jsonl(run.paths.heldout, TrainingQuery))
     benchmarks = gate_benchmarks(run.config.gate, heldout, run.tracks)
+    new_encoder = load_encoder(str(run.paths.encoder), device=run.device)
     current = score_encoder(run.encoder, benchmarks, run.config.gate.k)
-    candidate = score_encoder(
-        load_encoder(str(run.paths.encoder), device=run.device), benchmarks, run.config.gate.k
-    )
+    candidate = score_encoder(new_encoder, benchmarks, run.config.gate.k)
+    if run.turn_scorer is not None:  # what the chat serves with each encoder, beside retrieval alone
+        current |= run.turn_scorer(run.encoder)
+        candidate |= run.turn_scorer(new_encoder)
     result = decide(current, candidate, run.config.gate)
     _write_json(run.paths.gate, asdict(result))
     return result
@@ -608,11 +614,12 @@ def run_stages(run: RunContext, stages: Sequence[Stage] = STAGES) -> tuple[Stage
     return tuple(outcomes)
 
 
-def run(config: GPLConfig) -> RunReport:
+def run(config: GPLConfig, *, turn_scorer: TurnScorer | None = None) -> RunReport:
     """Run (or resume) the whole adapt pipeline.
 
     Args:
         config: inputs, run directory, stage configs.
+        turn_scorer: the application's chat-turn scores, measured by the gate beside retrieval.
 
     Returns:
         The per-stage outcome, the gate's decision and, if the gate accepted and an index
@@ -626,7 +633,7 @@ def run(config: GPLConfig) -> RunReport:
     require_training_libraries()
     config.run_dir.mkdir(parents=True, exist_ok=True)
     with run_lock(config.run_dir):
-        context = open_run(config)
+        context = open_run(config, turn_scorer)
         return build_report(context, run_stages(context))
 
 

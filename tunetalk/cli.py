@@ -449,7 +449,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     home = paths.home()
     default_log = paths.log_path() or home / "interactions.jsonl"
-    return gpl_main(args.rest, home=home, default_log=default_log, benchmark_path=paths.mc_test_csv())
+    from tunetalk.chat_gate import chat_turn_scorer
+
+    return gpl_main(args.rest, home=home, default_log=default_log, benchmark_path=paths.mc_test_csv(),
+                    turn_scorer=chat_turn_scorer)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
