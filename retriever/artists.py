@@ -169,7 +169,8 @@ def profiles_from_tracks(tracks: Iterable[Track], vocabulary: Vocabulary | None 
     profiles: list[ArtistProfile] = []
     for artist, artist_tracks in songs.items():
         if not normalise_name(artist):
-            logger.warning("catalogue artist %r has no letters or digits; it gets no profile", artist)
+            if artist.strip():  # no artist at all is no mistake: the songs are simply nobody's to ask for
+                logger.warning("catalogue artist %r has no letters or digits; it gets no profile", artist)
             continue
         counts = Counter(d for track in artist_tracks for d in dict.fromkeys(track.descriptors))
         first_seen = {d: i for i, d in reversed(list(enumerate(d for t in artist_tracks for d in t.descriptors)))}

@@ -101,13 +101,15 @@ def test_train_builtin_switches_the_builtin_chat_and_status_reports_it(tmp_path:
         tiny = ("--max-queries", "60", "--teacher-queries", "12", "--teacher-batch-size", "8", "--max-steps", "4",
                 "--batch-size", "4", "--heldout-fraction", "0.3", "--no-gate-benchmark", "--min-improvement", "-1",
                 "--max-drop", "1", "--num-threads", "1", "--no-progress", "--quiet")
-        result = tunetalk("train", "--builtin", *tiny, env_home=home, timeout=600)
+        result = tunetalk("train", "--builtin", *tiny, env_home=home, timeout=1200)
         assert result.returncode == 0, result.stderr
         assert "gate: accepted" in result.stdout
         status = tunetalk("train", "--status", env_home=home)
         trained = builtin_trained_dir(home)
         assert status.returncode == 0 and str(trained) in status.stdout and "gate: accepted" in status.stdout
         assert "heldout-log" in status.stdout and "trained 20" in status.stdout
+        # the gate measured the chat turn too: the listener requests on the built-in catalogue
+        assert "chat/listener-requests" in result.stdout and "chat/listener-requests" in status.stdout
         answer = tunetalk("ask", "--json", "--no-log", "calm piano music", env_home=home)
         assert answer.returncode == 0, answer.stderr
         assert len(json.loads(answer.stdout.splitlines()[0])["results"]) == 10

@@ -63,6 +63,23 @@ def test_main_reports_errors_in_one_line(tmp_path: Path, capsys: pytest.CaptureF
     assert capsys.readouterr().err.strip().startswith("tunetalk train: error: catalogue")
 
 
+def test_the_chat_turn_scorer_is_built_for_the_gate_unless_switched_off(tmp_path: Path) -> None:
+    built: list[tuple[GPLConfig, bool]] = []
+
+    def factory(config: GPLConfig, builtin: bool):  # noqa: ANN202 - what tunetalk/cli.py passes
+        built.append((config, builtin))
+        return None
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    argv = [str(empty), "--format", "jsonl", "--no-log", "--quiet"]
+    common = dict(home=tmp_path, default_log=tmp_path / "log.jsonl", benchmark_path=None, turn_scorer=factory)
+    assert main(argv, **common) == 2  # the empty catalogue is found when the run opens, after the scorer is built
+    assert len(built) == 1 and built[0][1] is False and built[0][0].catalogue == empty
+    assert main([*argv, "--no-gate-chat"], **common) == 2
+    assert len(built) == 1  # --no-gate-chat: no scorer
+
+
 def test_tunetalk_train_help_lists_the_gpl_options(capsys: pytest.CaptureFixture[str]) -> None:
     from tunetalk.cli import main as tunetalk_main
 

@@ -81,3 +81,51 @@ def test_the_gate_needs_something_to_measure(tracks) -> None:  # noqa: ANN001
         gate_benchmarks(GateConfig(), [], tracks)
     with pytest.raises(ValueError, match="same benchmarks"):
         decide({"a": 1.0}, {"b": 1.0}, GateConfig())
+
+
+def test_with_chat_turn_scores_the_candidate_must_rise_on_both_sides() -> None:
+    config = GateConfig(min_improvement=0.01, max_drop=0.2)
+    current = {"paper/caption_writing/seed0": 0.80, "heldout-log": 0.50, "chat/listener-requests": 0.85}
+    # retrieval rises a lot, the chat turn not at all: refused, though the overall mean rises
+    candidate = {"paper/caption_writing/seed0": 0.90, "heldout-log": 0.60, "chat/listener-requests": 0.85}
+    result = decide(current, candidate, config)
+    assert not result.is_accepted and "chat turn" in result.reason
+    # the chat turn rises, retrieval does not
+    candidate = {"paper/caption_writing/seed0": 0.80, "heldout-log": 0.50, "chat/listener-requests": 0.95}
+    result = decide(current, candidate, config)
+    assert not result.is_accepted and "retrieval" in result.reason
+    candidate = {"paper/caption_writing/seed0": 0.85, "heldout-log": 0.55, "chat/listener-requests": 0.90}
+    assert decide(current, candidate, config).is_accepted
+    # without chat scores the rule is the mean alone
+    retrieval_only = {name: score for name, score in current.items() if not name.startswith("chat/")}
+    better = {"paper/caption_writing/seed0": 0.90, "heldout-log": 0.50}
+    assert decide(retrieval_only, better, config).is_accepted
+
+
+def test_the_chat_turn_scorer_measures_the_turn_on_the_gate_benchmark(keyword_encoder, tracks, tmp_path) -> None:  # noqa: ANN001
+    from tunetalk.chat_gate import ChatTurnScorer, chat_turn_scorer
+
+    config = GateConfig(benchmark=_paper_csv(tmp_path / "bench.csv", tracks), k=2, max_rows=None)
+    scorer = ChatTurnScorer(builtin=False, gate=config, k=2)
+    good = scorer(keyword_encoder)
+    assert set(good) == {"chat/paper/caption_writing/seed0"}
+    assert good["chat/paper/caption_writing/seed0"] > 0.5
+    blind = scorer(BlindKeyedEncoder(keyword_encoder))
+    assert blind["chat/paper/caption_writing/seed0"] <= good["chat/paper/caption_writing/seed0"]
+    assert "paper caption_writing" in scorer.name and "listener" not in scorer.name
+
+    class Run:  # what chat_turn_scorer reads of a GPLConfig
+        gate = GateConfig()
+
+    assert chat_turn_scorer(Run(), builtin=False) is None  # no benchmark, not the built-in catalogue
+    assert chat_turn_scorer(Run(), builtin=True).name.endswith("listener-requests")
+
+
+class BlindKeyedEncoder(BlindEncoder):
+    """The blind encoder with an identity, so a store can be built with it."""
+
+    def __init__(self, like) -> None:  # noqa: ANN001
+        from retriever import EncoderInfo
+
+        super().__init__(like.info.dimension)
+        self.info = EncoderInfo(name="blind-test-encoder", weights_sha256="1" * 64, dimension=like.info.dimension)
