@@ -11,7 +11,8 @@ The candidate is accepted when its mean Recall@k over the benchmarks rises by at
 ``min_improvement`` and no single benchmark falls by more than ``max_drop``.
 
 A ``TurnScorer`` given by the application (``gpl`` never imports the chat) adds what the product
-serves: scores of whole chat turns made with each encoder, named ``chat/...``. With such scores the
+serves: the same benchmarks (and the application's own) through whole chat turns made with each
+encoder, named ``chat/...``. With such scores the
 candidate must also be better on each side: the mean of the ``chat/`` scores and the mean of the
 others must each rise by at least ``min_improvement``.
 
@@ -43,15 +44,18 @@ CHAT_PREFIX = "chat/"  # scores a TurnScorer gives: what the chat turn serves wi
 
 
 class TurnScorer(Protocol):
-    """Scores an encoder through the product (a whole chat turn), given by the application.
+    """Scores an encoder through the product (whole chat turns), given by the application.
 
-    ``name`` identifies what it measures (it keys the stage manifest); calling it returns
-    benchmark name => score in [0, 1], every name starting with ``CHAT_PREFIX``.
+    ``name`` identifies what it measures (it keys the stage manifest). Called with an encoder, the
+    gate's benchmarks and the catalogue tracks they rank, it returns benchmark name => score in
+    [0, 1], every name starting with ``CHAT_PREFIX`` (the gate's own benchmarks through the chat
+    turn, and any of the application's).
     """
 
     name: str
 
-    def __call__(self, encoder: Encoder) -> dict[str, float]: ...
+    def __call__(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark],
+                 tracks: Sequence[Track]) -> dict[str, float]: ...
 
 
 @dataclass(frozen=True)

@@ -465,8 +465,8 @@ def write_gate(run: RunContext) -> GateResult:
     current = score_encoder(run.encoder, benchmarks, run.config.gate.k)
     candidate = score_encoder(new_encoder, benchmarks, run.config.gate.k)
     if run.turn_scorer is not None:  # what the chat serves with each encoder, beside retrieval alone
-        current |= run.turn_scorer(run.encoder)
-        candidate |= run.turn_scorer(new_encoder)
+        current |= run.turn_scorer(run.encoder, benchmarks, run.tracks)
+        candidate |= run.turn_scorer(new_encoder, benchmarks, run.tracks)
     result = decide(current, candidate, run.config.gate)
     _write_json(run.paths.gate, asdict(result))
     return result

@@ -3,20 +3,21 @@
 `gpl` never imports the chat, so `tunetalk train` hands a `ChatTurnScorer` to `gpl.pipeline.run`;
 the gate calls it once with the current encoder and once with the candidate, and accepts the
 candidate only if the mean of these scores rises as well as the retrieval side's
-(`gpl.gate.worse_side`). Every score is a whole chat turn (`chatbot.take_turn`, as `tunetalk ask`
-runs it) over an index built with that encoder:
+(`gpl.gate.worse_side`). Every score is whole chat turns (`chatbot.take_turn`, as `tunetalk ask`
+runs them) over an index built with that encoder:
 
+- ``chat/<benchmark>``: each of the gate's own benchmarks through the turn, Recall@10: the
+  held-out logged conversations' requests over the catalogue (``chat/heldout-log``: what the
+  chat itself would show the users the training never saw) and the MC sample's sentences as
+  one-turn conversations (``chat/paper/<column>/seed<s>``, as `tunetalk evaluate --systems chat`).
 - ``chat/listener-requests`` (when training the built-in catalogue): the listener-phrased requests
   of `assets/listener_requests.json` on the built-in catalogue, precision@10 (a result is relevant
   when it carries a descriptor of every group of its request).
-- ``chat/paper/<column>/seed<s>`` (when the gate has a benchmark): the benchmark's sentences (the
-  same rows the retrieval side samples) as one-turn conversations over the sampled descriptor
-  sets, Recall@10, as `tunetalk evaluate --systems chat` measures it.
 
 Example:
-    >>> scorer = ChatTurnScorer(builtin=True, gate=GateConfig(benchmark=Path("test.csv")))
-    >>> scorer(encoder)
-    {'chat/listener-requests': 0.9, 'chat/paper/caption_writing/seed0': 0.91}
+    >>> scorer = ChatTurnScorer(builtin=True)
+    >>> scorer(encoder, gate_benchmarks(config, heldout, tracks), tracks)
+    {'chat/heldout-log': 0.62, 'chat/listener-requests': 0.9}
 """
 
 from __future__ import annotations
@@ -24,18 +25,18 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gpl.config import GateConfig
-from gpl.gate import CHAT_PREFIX, paper_benchmarks
-from retriever import BUILTIN_CATALOGUE, Encoder, RetrievalConfig
-from retriever.evaluate import score_run
+from gpl.gate import CHAT_PREFIX
+from retriever import BUILTIN_CATALOGUE, Encoder, RetrievalConfig, Track
+from retriever.evaluate import Benchmark, score_run
 
 logger = logging.getLogger(__name__)
 
 LISTENER_REQUESTS = Path(__file__).resolve().parent.parent / "assets" / "listener_requests.json"
-SCORER_VERSION = 1  # raise when what the scorer measures changes (it keys the gate's manifest entry)
+SCORER_VERSION = 2  # raise when what the scorer measures changes (it keys the gate's manifest entry)
 
 
 def load_listener_requests(path: Path = LISTENER_REQUESTS) -> list[tuple[str, list[set[str]]]]:
@@ -54,25 +55,32 @@ class ChatTurnScorer:
     """Chat-turn scores of one encoder for the gate (see the module docstring)."""
 
     builtin: bool  # the run trains the built-in catalogue: the listener requests apply
-    gate: GateConfig  # the benchmark, columns, seeds and row sample the retrieval side uses
     k: int = 10
 
     @property
     def name(self) -> str:
-        parts = [f"chat-turn v{SCORER_VERSION}", f"k{self.k}"]
-        if self.builtin:
-            parts.append("listener-requests")
-        if self.gate.benchmark is not None:
-            parts.append(f"paper {','.join(self.gate.query_columns)} seeds {self.gate.seeds} rows {self.gate.max_rows}")
-        return " ".join(parts)
+        return f"chat-turn v{SCORER_VERSION} k{self.k}" + (" listener-requests" if self.builtin else "")
 
-    def __call__(self, encoder: Encoder) -> dict[str, float]:
-        scores: dict[str, float] = {}
+    def __call__(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark],
+                 tracks: Sequence[Track]) -> dict[str, float]:
+        scores = self.benchmark_recall(encoder, benchmarks, tracks)
         if self.builtin:
             scores[f"{CHAT_PREFIX}listener-requests"] = self.listener_precision(encoder)
-        if self.gate.benchmark is not None:
-            scores |= self.paper_recall(encoder)
         logger.info("chat-turn scores of %s: %s", encoder.info.fingerprint, scores)
+        return scores
+
+    def benchmark_recall(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark],
+                         tracks: Sequence[Track]) -> dict[str, float]:
+        """Recall@k of each gate benchmark through the chat turn (its corpus indexed with `encoder`;
+        the catalogue's own tracks, titles and artists included, where the corpus is theirs)."""
+        from tunetalk.evaluation import chat_run
+
+        scores: dict[str, float] = {}
+        for name, benchmark in benchmarks.items():
+            queries = {q: benchmark.queries[q] for q in benchmark.queries if q in benchmark.qrels}
+            run = chat_run(benchmark, queries, encoder, RetrievalConfig(), self.k, tracks)
+            qrels = {q: benchmark.qrels[q] for q in queries}
+            scores[f"{CHAT_PREFIX}{name}"] = score_run(qrels, run, self.k)[f"recall@{self.k}"]
         return scores
 
     def listener_precision(self, encoder: Encoder) -> float:
@@ -91,24 +99,9 @@ class ChatTurnScorer:
                 precision.append(sum(relevant(view.track.descriptors, groups) for view in results) / self.k)
         return sum(precision) / len(precision)
 
-    def paper_recall(self, encoder: Encoder) -> dict[str, float]:
-        """Recall@k through the chat turn on the gate benchmark's samples (the retrieval side's own)."""
-        from tunetalk.evaluation import chat_run
-
-        scores: dict[str, float] = {}
-        for name, benchmark in paper_benchmarks(self.gate).items():
-            queries = {q: benchmark.queries[q] for q in benchmark.queries if q in benchmark.qrels}
-            run = chat_run(benchmark, queries, encoder, RetrievalConfig(), self.k)
-            qrels = {q: benchmark.qrels[q] for q in queries}
-            scores[f"{CHAT_PREFIX}{name}"] = score_run(qrels, run, self.k)[f"recall@{self.k}"]
-        return scores
-
-
-def chat_turn_scorer(config, builtin: bool) -> ChatTurnScorer | None:  # noqa: ANN001 - a gpl GPLConfig
-    """The scorer `tunetalk train` gives the gate: None when there is nothing for it to measure."""
-    if not builtin and config.gate.benchmark is None:
-        return None
-    return ChatTurnScorer(builtin=builtin, gate=config.gate, k=config.gate.k)
+def chat_turn_scorer(config, builtin: bool) -> ChatTurnScorer:  # noqa: ANN001 - a gpl GPLConfig
+    """The scorer `tunetalk train` gives the gate."""
+    return ChatTurnScorer(builtin=builtin, k=config.gate.k)
 
 
 __all__ = ["ChatTurnScorer", "chat_turn_scorer", "load_listener_requests", "relevant"]

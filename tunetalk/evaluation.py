@@ -88,22 +88,27 @@ def evaluate_benchmark(benchmark: Benchmark, systems: list[str], encoder: Cached
 
 
 def benchmark_recommender(benchmark: Benchmark, encoder, config: RetrievalConfig,  # noqa: ANN001
-                          folder: Path, k: int = 10):  # noqa: ANN201 - a chatbot.Recommender, imported late
-    """A Recommender over the benchmark's documents, indexed in Chroma under `folder` as a catalogue
-    (each document a track whose descriptors are its comma-separated parts)."""
+                          folder: Path, k: int = 10, tracks=None):  # noqa: ANN001, ANN201 - Tracks; a Recommender
+    """A Recommender over the benchmark's documents, indexed in Chroma under `folder` as a catalogue:
+    the given tracks when the documents are theirs (ids and all), else each document a track whose
+    descriptors are its comma-separated parts."""
     from chatbot import Recommender
     from retriever import HybridSearcher, Track, TrackStore, index_tracks, load_vocabulary
     from retriever.rankers import split_document
 
-    tracks = [Track(id=doc_id, title=doc_id, artist="", descriptors=tuple(split_document(text)))
-              for doc_id, text in benchmark.corpus.items()]
+    by_id = {track.id: track for track in tracks or ()}
+    if by_id and all(doc_id in by_id for doc_id in benchmark.corpus):
+        tracks = [by_id[doc_id] for doc_id in benchmark.corpus]
+    else:
+        tracks = [Track(id=doc_id, title=doc_id, artist="", descriptors=tuple(split_document(text)))
+                  for doc_id, text in benchmark.corpus.items()]
     store = TrackStore.open(encoder.info, index_dir=folder, create=True)
     index_tracks(tracks, store, encoder, show_progress_bar=False)
     return Recommender(HybridSearcher(store, encoder, config), load_vocabulary(), k=k)
 
 
 def chat_run(benchmark: Benchmark, queries: dict[str, str], encoder, config: RetrievalConfig,  # noqa: ANN001
-             k: int) -> dict[str, list[str]]:
+             k: int, tracks=None) -> dict[str, list[str]]:  # noqa: ANN001 - the corpus's Tracks, if known
     """The benchmark through the chat turn: its documents indexed in Chroma as a catalogue, each
     request a one-turn conversation (`take_turn`, as `tunetalk ask` runs it), the listed ids its run."""
     import tempfile
@@ -111,7 +116,7 @@ def chat_run(benchmark: Benchmark, queries: dict[str, str], encoder, config: Ret
     from chatbot import DialogueState, take_turn
 
     with tempfile.TemporaryDirectory(prefix="tunetalk-eval-chat-") as folder:
-        recommender = benchmark_recommender(benchmark, encoder, config, Path(folder), k)
+        recommender = benchmark_recommender(benchmark, encoder, config, Path(folder), k, tracks)
         return {query_id: [view.track.id for view in take_turn(recommender, DialogueState(), text, k=k)[1].results]
                 for query_id, text in queries.items()}
 

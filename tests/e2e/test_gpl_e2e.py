@@ -110,6 +110,7 @@ def test_train_builtin_switches_the_builtin_chat_and_status_reports_it(tmp_path:
         assert "heldout-log" in status.stdout and "trained 20" in status.stdout
         # the gate measured the chat turn too: the listener requests on the built-in catalogue
         assert "chat/listener-requests" in result.stdout and "chat/listener-requests" in status.stdout
+        assert "chat/heldout-log" in status.stdout  # the held-out logged requests through the chat turn
         answer = tunetalk("ask", "--json", "--no-log", "calm piano music", env_home=home)
         assert answer.returncode == 0, answer.stderr
         assert len(json.loads(answer.stdout.splitlines()[0])["results"]) == 10

@@ -102,23 +102,24 @@ def test_with_chat_turn_scores_the_candidate_must_rise_on_both_sides() -> None:
     assert decide(retrieval_only, better, config).is_accepted
 
 
-def test_the_chat_turn_scorer_measures_the_turn_on_the_gate_benchmark(keyword_encoder, tracks, tmp_path) -> None:  # noqa: ANN001
+def test_the_chat_turn_scorer_runs_the_gate_benchmarks_through_the_turn(keyword_encoder, tracks, tmp_path) -> None:  # noqa: ANN001
     from tunetalk.chat_gate import ChatTurnScorer, chat_turn_scorer
 
     config = GateConfig(benchmark=_paper_csv(tmp_path / "bench.csv", tracks), k=2, max_rows=None)
-    scorer = ChatTurnScorer(builtin=False, gate=config, k=2)
-    good = scorer(keyword_encoder)
-    assert set(good) == {"chat/paper/caption_writing/seed0"}
+    benchmarks = gate_benchmarks(config, _heldout(), tracks)
+    scorer = ChatTurnScorer(builtin=False, k=2)
+    good = scorer(keyword_encoder, benchmarks, tracks)
+    assert set(good) == {"chat/paper/caption_writing/seed0", "chat/heldout-log"}
+    assert good["chat/heldout-log"] == 1.0  # "calm jazz piano for late night" finds t-jazz-piano, and so on
     assert good["chat/paper/caption_writing/seed0"] > 0.5
-    blind = scorer(BlindKeyedEncoder(keyword_encoder))
-    assert blind["chat/paper/caption_writing/seed0"] <= good["chat/paper/caption_writing/seed0"]
-    assert "paper caption_writing" in scorer.name and "listener" not in scorer.name
+    blind = scorer(BlindKeyedEncoder(keyword_encoder), benchmarks, tracks)
+    assert all(blind[name] <= good[name] for name in good)
+    assert "listener" not in scorer.name
 
     class Run:  # what chat_turn_scorer reads of a GPLConfig
-        gate = GateConfig()
+        gate = GateConfig(k=5)
 
-    assert chat_turn_scorer(Run(), builtin=False) is None  # no benchmark, not the built-in catalogue
-    assert chat_turn_scorer(Run(), builtin=True).name.endswith("listener-requests")
+    assert chat_turn_scorer(Run(), builtin=True).name.endswith("k5 listener-requests")
 
 
 class BlindKeyedEncoder(BlindEncoder):
