@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,6 +41,12 @@ FUZZY_MIN_SCORE = 88.0
 PARAPHRASE_MIN_SIMILARITY = 0.72
 
 _TOKEN = re.compile(r"[#\w][\w'&+\-]*", re.UNICODE)
+def _words(text: str) -> list[str]:
+    """A text's words as descriptors are looked up: lowercase, quotes and hyphens off their ends (a
+    token starts with a letter, digit or "#", so none is left empty)."""
+    return [token.lower().strip("'-") for token in _TOKEN.findall(text)]
+
+
 _PUNCTUATED = re.compile(r"[^\w' \-]")  # a character the tokens leave out ("drum & bass", "rock/pop")
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
@@ -213,11 +220,9 @@ class TurnParser:
         self.resolve_artist = resolve_artist
         self._surfaces = list(vocabulary.surface_forms)
         # "drum & bass", "singing/rapping" as the message's words read them ("drum bass", "singing rapping")
-        self._spelled_forms = {
-            key: name for form, name in vocabulary.surface_forms.items() if _PUNCTUATED.search(form)
-            and (key := " ".join(t for t in (w.lower().strip("'-") for w in _TOKEN.findall(form)) if t)) != form
-            and key not in vocabulary.surface_forms
-        }
+        spelled = {" ".join(_words(form)): name for form, name in vocabulary.surface_forms.items()
+                   if _PUNCTUATED.search(form)}
+        self._spelled_forms = {key: name for key, name in spelled.items() if key not in vocabulary.surface_forms}
         self._names = list(paraphrase_names if paraphrase_names is not None else vocabulary.descriptors)
         # Embedded once, up front, so no chat turn pays for it.
         self._name_vectors = embed(self._names) if embed is not None and self._names else None
@@ -256,8 +261,7 @@ class TurnParser:
 
     def extract(self, text: str, *, use_encoder: bool = True) -> list[str]:
         """Vocabulary descriptors mentioned in a text, longest match first, in order of mention."""
-        tokens = [t.lower().strip("'-") for t in _TOKEN.findall(text)]
-        tokens = [t for t in tokens if t]
+        tokens = _words(text)
         found: list[tuple[int, str]] = []
         used = [False] * len(tokens)
         for size in range(min(MAX_WORDS_PER_PHRASE, len(tokens)), 0, -1):
@@ -288,7 +292,7 @@ class TurnParser:
 
     def _negative_descriptors(self, clause: str) -> list[str]:
         """Descriptors starting with a negation that the clause names whole ("no percussion")."""
-        tokens = [t.lower().strip("'-") for t in _TOKEN.findall(clause)]
+        tokens = _words(clause)
         found: list[str] = []
         for start, token in enumerate(tokens):
             if token not in _NEGATIVE_STARTS:
@@ -426,11 +430,12 @@ class TurnParser:
                                                and m.intent == intent and m.profile is not None))
                    for intent in ("like", "by", "not")}
         seeds = tuple(dict.fromkeys(i for m in names if m.kind == "title" and m.intent != "not" for i in m.track_ids))
+        said = Counter(wanted) - Counter(intent_wants)  # wanted for what the message says, not only implied
         wants_new = bool(_WANTS_NEW.search(lowered_text)) and not (wanted or boosted or excluded or names)
         return ParsedTurn(
             text=", ".join(positives),
             wanted=tuple(dict.fromkeys(wanted)),
-            implied=tuple(d for d in dict.fromkeys(wanted) if d in intent_wants and wanted.count(d) == intent_wants.count(d)),
+            implied=tuple(d for d in dict.fromkeys(wanted) if d in intent_wants and d not in said),
             boosted=tuple(dict.fromkeys(boosted)),
             lowered=tuple(dict.fromkeys(lowered)),
             excluded=tuple(dict.fromkeys(excluded)),
