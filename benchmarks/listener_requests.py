@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tunetalk.chat_gate import load_listener_requests, relevant  # noqa: E402 - the requests and their rule
+from tunetalk.chat_gate import load_listener_requests, relevant, turn_precision  # noqa: E402 - as the gate scores them
 
 REQUESTS = load_listener_requests()  # assets/listener_requests.json
 
@@ -28,7 +28,6 @@ def measure(recommender, k: int = 10) -> dict[str, list[float]]:  # noqa: ANN001
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from chatbot import Conversation
     from retriever import SearchQuery
 
     tracks = list(recommender.searcher.tracks.values())
@@ -40,8 +39,7 @@ def measure(recommender, k: int = 10) -> dict[str, list[float]]:  # noqa: ANN001
         scores["tfidf"].append(sum(relevant(tracks[i].descriptors, groups) for i in ranked) / k)
         hits = recommender.searcher.search(SearchQuery(text, k=k))
         scores["hybrid"].append(sum(relevant(h.track.descriptors, groups) for h in hits) / k)
-        turn = Conversation(recommender).say(text, k=k)
-        scores["tunetalk"].append(sum(relevant(v.track.descriptors, groups) for v in turn.results) / k)
+        scores["tunetalk"].append(turn_precision(recommender, text, groups, k))
     return scores
 
 

@@ -195,8 +195,8 @@ def build_parser(
     check.add_argument(
         "--no-gate-chat",
         action="store_true",
-        help="gate on retrieval alone, without the chat-turn scores (listener requests on the built-in "
-        "catalogue with --builtin, the gate benchmark's requests through the turn)",
+        help="gate on retrieval alone, without the chat-turn scores (the gate's benchmarks through the "
+        "chat turn, and with --builtin the listener requests on the built-in catalogue)",
     )
     return parser
 

@@ -12,9 +12,9 @@ The candidate is accepted when its mean Recall@k over the benchmarks rises by at
 
 A ``TurnScorer`` given by the application (``gpl`` never imports the chat) adds what the product
 serves: the same benchmarks (and the application's own) through whole chat turns made with each
-encoder, named ``chat/...``. With such scores the
-candidate must also be better on each side: the mean of the ``chat/`` scores and the mean of the
-others must each rise by at least ``min_improvement``.
+encoder, named ``chat/...``. With such scores the candidate must also be better on each side: the
+mean of the ``chat/`` scores and the mean of the others must each rise by at least
+``min_improvement``.
 
 Example:
     >>> benchmarks = gate_benchmarks(GateConfig(benchmark=Path("test.csv")), heldout, tracks)
@@ -81,21 +81,6 @@ def heldout_benchmark(heldout: Sequence[TrainingQuery], tracks: Sequence[Track])
     )
 
 
-def paper_benchmarks(config: GateConfig) -> dict[str, Benchmark]:
-    """The gate benchmark's paper-protocol samples by name (``paper/<column>/seed<s>``), each column
-    on the same fixed random sample of ``max_rows`` rows."""
-    assert config.benchmark is not None
-    benchmarks: dict[str, Benchmark] = {}
-    for column in config.query_columns:
-        rows = load_mc_rows(config.benchmark, query_column=column)
-        if config.max_rows is not None and len(rows) > config.max_rows:
-            keep = sorted(random.Random(0).sample(range(len(rows)), config.max_rows))
-            rows = [rows[i] for i in keep]
-        for seed in config.seeds:
-            benchmarks[f"paper/{column}/seed{seed}"] = sample_paper_benchmark(rows, seed)
-    return benchmarks
-
-
 def gate_benchmarks(
     config: GateConfig, heldout: Sequence[TrainingQuery], tracks: Sequence[Track]
 ) -> dict[str, Benchmark]:
@@ -106,7 +91,13 @@ def gate_benchmarks(
     """
     benchmarks: dict[str, Benchmark] = {}
     if config.benchmark is not None:
-        benchmarks |= paper_benchmarks(config)
+        for column in config.query_columns:
+            rows = load_mc_rows(config.benchmark, query_column=column)
+            if config.max_rows is not None and len(rows) > config.max_rows:
+                keep = sorted(random.Random(0).sample(range(len(rows)), config.max_rows))
+                rows = [rows[i] for i in keep]
+            for seed in config.seeds:
+                benchmarks[f"paper/{column}/seed{seed}"] = sample_paper_benchmark(rows, seed)
     logged = heldout_benchmark(heldout, tracks)
     if logged is not None:
         benchmarks[HELDOUT_BENCHMARK] = logged

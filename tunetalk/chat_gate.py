@@ -85,23 +85,27 @@ class ChatTurnScorer:
 
     def listener_precision(self, encoder: Encoder) -> float:
         """Mean precision@k of the first chat turn on the built-in catalogue, indexed with `encoder`."""
-        from chatbot import Conversation, Recommender
-        from retriever import HybridSearcher, TrackStore, index_tracks, load_catalog, load_vocabulary
+        from retriever import load_catalog
+        from tunetalk.evaluation import indexed_recommender
 
         tracks = load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks
         with tempfile.TemporaryDirectory(prefix="tunetalk-gate-chat-") as folder:
-            store = TrackStore.open(encoder.info, index_dir=Path(folder), create=True)
-            index_tracks(tracks, store, encoder, show_progress_bar=False)
-            recommender = Recommender(HybridSearcher(store, encoder, RetrievalConfig()), load_vocabulary(), k=self.k)
-            precision = []
-            for text, groups in load_listener_requests():
-                results = Conversation(recommender).say(text, k=self.k).results
-                precision.append(sum(relevant(view.track.descriptors, groups) for view in results) / self.k)
+            recommender = indexed_recommender(tracks, encoder, RetrievalConfig(), Path(folder), self.k)
+            precision = [turn_precision(recommender, text, groups, self.k) for text, groups in load_listener_requests()]
         return sum(precision) / len(precision)
+
+
+def turn_precision(recommender, text: str, groups: list[set[str]], k: int) -> float:  # noqa: ANN001 - a Recommender
+    """Precision@k of the first chat turn for one listener request (a new conversation)."""
+    from chatbot import Conversation
+
+    results = Conversation(recommender).say(text, k=k).results
+    return sum(relevant(view.track.descriptors, groups) for view in results) / k
+
 
 def chat_turn_scorer(config, builtin: bool) -> ChatTurnScorer:  # noqa: ANN001 - a gpl GPLConfig
     """The scorer `tunetalk train` gives the gate."""
     return ChatTurnScorer(builtin=builtin, k=config.gate.k)
 
 
-__all__ = ["ChatTurnScorer", "chat_turn_scorer", "load_listener_requests", "relevant"]
+__all__ = ["ChatTurnScorer", "chat_turn_scorer", "load_listener_requests", "relevant", "turn_precision"]

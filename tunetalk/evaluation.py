@@ -92,8 +92,7 @@ def benchmark_recommender(benchmark: Benchmark, encoder, config: RetrievalConfig
     """A Recommender over the benchmark's documents, indexed in Chroma under `folder` as a catalogue:
     the given tracks when the documents are theirs (ids and all), else each document a track whose
     descriptors are its comma-separated parts."""
-    from chatbot import Recommender
-    from retriever import HybridSearcher, Track, TrackStore, index_tracks, load_vocabulary
+    from retriever import Track
     from retriever.rankers import split_document
 
     by_id = {track.id: track for track in tracks or ()}
@@ -102,6 +101,15 @@ def benchmark_recommender(benchmark: Benchmark, encoder, config: RetrievalConfig
     else:
         tracks = [Track(id=doc_id, title=doc_id, artist="", descriptors=tuple(split_document(text)))
                   for doc_id, text in benchmark.corpus.items()]
+    return indexed_recommender(tracks, encoder, config, folder, k)
+
+
+def indexed_recommender(tracks, encoder, config: RetrievalConfig, folder: Path,  # noqa: ANN001 - Tracks, an Encoder
+                        k: int = 10):  # noqa: ANN201 - a chatbot.Recommender, imported late
+    """A Recommender over `tracks`, indexed with `encoder` in a new Chroma index under `folder`."""
+    from chatbot import Recommender
+    from retriever import HybridSearcher, TrackStore, index_tracks, load_vocabulary
+
     store = TrackStore.open(encoder.info, index_dir=folder, create=True)
     index_tracks(tracks, store, encoder, show_progress_bar=False)
     return Recommender(HybridSearcher(store, encoder, config), load_vocabulary(), k=k)
