@@ -141,7 +141,8 @@ def normalise_message(message: object) -> tuple[str, list[str]]:
 class ParsedTurn:
     """What one message asks for, before it is applied to the state."""
 
-    text: str
+    text: str  # what the message asks for, in English: its positive clauses, without names or intent phrases
+    written: str = ""  # the message as written, in English, without names (negations and intent phrases kept)
     wanted: tuple[str, ...] = ()
     implied: tuple[str, ...] = ()  # of `wanted`, those only an intent phrase implies ("for a party": upbeat)
     boosted: tuple[str, ...] = ()  # relative refinements ("more upbeat")
@@ -434,6 +435,7 @@ class TurnParser:
         wants_new = bool(_WANTS_NEW.search(lowered_text)) and not (wanted or boosted or excluded or names)
         return ParsedTurn(
             text=", ".join(positives),
+            written=" ".join(unnamed.split()),
             wanted=tuple(dict.fromkeys(wanted)),
             implied=tuple(d for d in dict.fromkeys(wanted) if d in intent_wants and d not in said),
             boosted=tuple(dict.fromkeys(boosted)),

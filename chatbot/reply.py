@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from retriever import Hit, Track, Vocabulary
+from retriever import Hit, Track
 
 from chatbot.state import DialogueState
 
@@ -20,14 +20,11 @@ logger = logging.getLogger(__name__)
 
 RERANK_POOL = 30  # hits re-ranked per turn
 MORE_LIKE_POOL = 100  # a "more like #k" turn re-ranks a deeper pool by likeness to that song
-WANTED_COVERAGE_WEIGHT = 0.3
-LEAD_INSTRUMENT_WEIGHT = 0.15
-DIVERSITY = 0.5
-NEAR_COPY_SIMILARITY = 0.6  # descriptor Jaccard from which a song counts as a near-copy of one picked before
+WANTED_COVERAGE_WEIGHT = 0.15  # times the share of the wanted descriptors a song carries (calibrate_rerank.py)
 REFERENCE_WEIGHT = 8.0
-VAGUE_FILTER_WEIGHT = 0.1
-AVOIDED_WEIGHT = 0.3
-LIKED_WEIGHT = 0.3  # a song the user liked, when it fits the request again  # a song carrying a descriptor the user moved away from  # in the era of "something older", or the region of "k-pop"
+VAGUE_FILTER_WEIGHT = 0.1  # in the era of "something older", or the region of "k-pop"
+AVOIDED_WEIGHT = 0.3  # a song carrying a descriptor the user moved away from
+LIKED_WEIGHT = 0.3  # a song the user liked, when it fits the request again
 PLACE_LANGUAGE_WEIGHT = 0.5
 MAX_PER_ARTIST = 2  # songs by one artist in a list, unless the user asked for that artist
 
@@ -77,54 +74,27 @@ class TurnResult:
         }
 
 
-def lead_instrument(track: Track, vocabulary: Vocabulary) -> str | None:
-    """The first instrument descriptor of a track (catalogues list the lead instrument first)."""
-    for descriptor in track.descriptors:
-        if vocabulary.facet_of(descriptor) == "instrument":
-            return descriptor
-    return None
-
-
-def requested_lead(wanted: dict[str, float], vocabulary: Vocabulary) -> str | None:
-    """The instrument a request leads with: the first named of its most wanted instruments ("a steel drum
-    melody with bass": steel drums). Only it earns the lead bonus, so a request naming six instruments
-    does not lift every song led by any of them."""
-    instruments = [d for d in wanted if vocabulary.facet_of(d) == "instrument"]
-    if not instruments:
-        return None
-    strongest = max(wanted[d] for d in instruments)
-    return next(d for d in instruments if wanted[d] == strongest)
-
-
 def rerank(
     hits: list[Hit],
     state: DialogueState,
-    vocabulary: Vocabulary,
     *,
-    diversity: float = 0.0,
     reference: Track | None = None,
     free_artists: set[str] | frozenset[str] = frozenset(),
     max_per_artist: int = MAX_PER_ARTIST,
 ) -> list[tuple[Hit, float]]:
     """Re-order retrieved hits by how much of the explicit dialogue state they satisfy.
 
-    The retriever's fused score stays the base; on top, the weighted share of wanted
-    descriptors a track carries, and a bonus when its lead instrument is the one the request
-    leads with (`requested_lead`).
-    With `diversity` > 0 the list is then built greedily (maximal marginal relevance): each
-    pick loses `diversity` times its highest descriptor Jaccard similarity to the songs
-    already picked, counted only from `NEAR_COPY_SIMILARITY` up, so one list is not ten
-    near-copies of the same recording while songs that only share a genre or an instrument
-    keep the order the retriever gave them (the best match is always first). With a
-    `reference` track ("more like #2"), the share of its descriptors a candidate carries counts
-    most of all.
+    The retriever's fused score stays the base; on top, the weighted share of wanted descriptors a
+    track carries. With a `reference` track ("more like #2"), the share of its descriptors a
+    candidate carries counts most of all. Then at most `max_per_artist` songs of one artist and one
+    recording of a title (`cap_per_artist`): variety means other songs, not songs described
+    differently, so two songs with the same descriptors keep the order the retriever gave them.
     """
     reference_set = {d.lower() for d in reference.descriptors} if reference is not None else set()
     avoided = {d.lower() for d in state.avoided}
     liked = set(state.liked)
     wanted = {d.lower(): w for d, w in state.all_wanted.items() if w > 0}
     total = sum(wanted.values())
-    lead_wanted = requested_lead(wanted, vocabulary)
     scored = []
     for hit in hits:
         score = hit.score
@@ -134,9 +104,6 @@ def rerank(
             # ("piano" is carried by "mellow piano melody")
             covered = sum(w for d, w in wanted.items() if any(set(d.split()) <= words for words in carried))
             score += WANTED_COVERAGE_WEIGHT * covered / total
-            lead = lead_instrument(hit.track, vocabulary)
-            if lead is not None and lead.lower() == lead_wanted:
-                score += LEAD_INSTRUMENT_WEIGHT
         if hit.track.id in liked:
             score += LIKED_WEIGHT  # "I like #8": it stays, a little higher
         if avoided and avoided & {d.lower() for d in hit.track.descriptors}:
@@ -153,25 +120,7 @@ def rerank(
             score += PLACE_LANGUAGE_WEIGHT  # "from brazil" within latin america: portuguese first
         scored.append((hit, score))
     scored.sort(key=lambda pair: -pair[1])
-    scored = cap_per_artist(scored, max_per_artist, free_artists)
-    if diversity <= 0:
-        return scored
-    # Greedy MMR with each candidate's highest overlap so far kept up to date: one pass over the
-    # candidates per pick (a re-rank pool of 100 stays a few milliseconds).
-    sets = [{d.lower() for d in hit.track.descriptors} for hit, _ in scored]
-    overlap = [0.0] * len(scored)
-    remaining = list(range(len(scored)))
-    chosen: list[tuple[Hit, float]] = []
-    while remaining:
-        best = max(remaining, key=lambda i: scored[i][1] - diversity * overlap[i])
-        remaining.remove(best)
-        chosen.append((scored[best][0], scored[best][1] - diversity * overlap[best]))
-        for i in remaining:
-            union = len(sets[i] | sets[best])
-            similarity = len(sets[i] & sets[best]) / union if union else 0.0
-            if similarity >= NEAR_COPY_SIMILARITY:  # a song that merely shares a genre keeps its place
-                overlap[i] = max(overlap[i], similarity)
-    return cap_per_artist(chosen, max_per_artist, free_artists)
+    return cap_per_artist(scored, max_per_artist, free_artists)
 
 
 def cap_per_artist(

@@ -1,11 +1,11 @@
-"""`rerank`: the bonuses on top of the retriever's score, and diversity between near-copies only."""
+"""`rerank`: the bonuses on top of the retriever's score, and variety of songs and artists (not of descriptors)."""
 
 from __future__ import annotations
 
 import pytest
 
 from chatbot import DialogueState, TurnParser, apply_turn
-from chatbot.reply import DIVERSITY, requested_lead, rerank
+from chatbot.reply import rerank
 from retriever import Hit, Track, load_vocabulary
 
 
@@ -22,28 +22,29 @@ def state_for(message: str, vocabulary) -> DialogueState:  # noqa: ANN001
     return apply_turn(DialogueState(), TurnParser(vocabulary).parse(message))[0]
 
 
-def test_only_the_instrument_the_request_leads_with_earns_the_lead_bonus(vocabulary) -> None:  # noqa: ANN001
-    state = state_for("a steel drum melody with piano, bass guitar and drums", vocabulary)
-    assert requested_lead(state.all_wanted, vocabulary) == "steel drums"
-    hits = [Hit(track("bass-led", "bass guitar", "calm"), 0.9), Hit(track("steel-led", "steel drums", "calm"), 0.85)]
-    assert [h.track.id for h, _ in rerank(hits, state, vocabulary)] == ["steel-led", "bass-led"]
-    # a song led by another instrument the request names gets no lead bonus over an equal one
-    state = state_for("piano, bass guitar and drums", vocabulary)
-    hits = [Hit(track("drum-led", "drums", "calm"), 0.9), Hit(track("bass-led", "bass guitar", "calm"), 0.89)]
-    assert [h.track.id for h, _ in rerank(hits, state, vocabulary)] == ["drum-led", "bass-led"]
-
-
-def test_diversity_moves_a_near_copy_down_and_leaves_merely_similar_songs_in_place(vocabulary) -> None:  # noqa: ANN001
+def test_the_wanted_coverage_lifts_a_song_that_carries_what_was_asked(vocabulary) -> None:  # noqa: ANN001
     state = state_for("calm piano", vocabulary)
-    best = track("best", "calm", "piano", "ambient", "slow tempo")
-    copy = track("copy", "calm", "piano", "ambient", "slow tempo", "reverb")  # Jaccard 0.8 with the best
-    similar = track("similar", "calm", "piano", "jazz", "live", "vocals")  # shares two of eight: 0.25
-    other = track("other", "calm", "piano", "strings", "film score")
-    hits = [Hit(best, 1.0), Hit(copy, 0.99), Hit(similar, 0.98), Hit(other, 0.9)]
-    order = [h.track.id for h, _ in rerank(hits, state, vocabulary, diversity=DIVERSITY)]
-    assert order[0] == "best"  # the best match always comes first
-    assert order.index("similar") == 1 and order.index("copy") == 3
-    assert [h.track.id for h, _ in rerank(hits, state, vocabulary)] == ["best", "copy", "similar", "other"]
+    hits = [Hit(track("guitar", "calm", "acoustic guitar"), 0.9), Hit(track("piano", "calm", "mellow piano melody"), 0.85)]
+    # "piano" is carried by "mellow piano melody": every wanted word is in one of its descriptors
+    assert [h.track.id for h, _ in rerank(hits, state)] == ["piano", "guitar"]
+    far = [Hit(hits[0].track, 0.9), Hit(hits[1].track, 0.5)]  # the bonus is a nudge, not a rewrite
+    assert [h.track.id for h, _ in rerank(far, state)] == ["guitar", "piano"]
+
+
+def test_songs_described_alike_keep_their_order_while_copies_of_one_song_and_artist_move_down(
+    vocabulary,  # noqa: ANN001
+) -> None:
+    state = state_for("calm piano", vocabulary)
+    best = track("best", "calm", "piano", "ambient", artist="Ann")
+    alike = track("alike", "calm", "piano", "ambient", artist="Bo")  # same descriptors, another song
+    again = Track(id="again", title="best", artist="Ann", descriptors=("calm", "piano", "ambient"))  # the same song
+    third = track("third", "calm", "piano", artist="Ann")  # Ann's third song
+    other = track("other", "calm", "piano", "strings", artist="Cy")
+    hits = [Hit(best, 1.0), Hit(alike, 0.99), Hit(again, 0.98), Hit(track("second", "calm", "piano", artist="Ann"), 0.97),
+            Hit(third, 0.96), Hit(other, 0.9)]
+    order = [h.track.id for h, _ in rerank(hits, state)]
+    assert order[:2] == ["best", "alike"]  # the best match first, and an equally good song right after it
+    assert order.index("again") > order.index("other") and order.index("third") > order.index("other")
 
 
 def test_what_an_intent_implies_counts_less_than_what_was_said(vocabulary) -> None:  # noqa: ANN001
