@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from retriever import ArtistDirectory, ArtistProfile, SearchQuery, Track, TrackId, Vocabulary
 
-from chatbot.parse import ALL_VOCALS, VOCAL_WORDS
+from chatbot.parse import ALL_VOCALS, REQUEST_WORDS, VOCAL_WORDS
 from chatbot.state import MAX_REMEMBERED_TEXTS, MAX_SHOWN, DialogueState
 
 logger = logging.getLogger(__name__)
@@ -225,4 +225,5 @@ def literal_share(state: DialogueState) -> float:
 
 
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"[\w']+", text.lower()))
+    """The lowercase words of a text that describe (`REQUEST_WORDS` left out)."""
+    return set(re.findall(r"[\w']+", text.lower())) - REQUEST_WORDS

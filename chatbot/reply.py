@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 RERANK_POOL = 30  # hits re-ranked per turn
 MORE_LIKE_POOL = 100  # a "more like #k" turn re-ranks a deeper pool by likeness to that song
-WANTED_COVERAGE_WEIGHT = 0.15  # times the share of the wanted descriptors a song carries (calibrate_rerank.py)
+WANTED_COVERAGE_WEIGHT = 0.3  # times the share of the wanted descriptors a song carries (calibrate_rerank.py)
 REFERENCE_WEIGHT = 8.0
 VAGUE_FILTER_WEIGHT = 0.1  # in the era of "something older", or the region of "k-pop"
 AVOIDED_WEIGHT = 0.3  # a song carrying a descriptor the user moved away from
