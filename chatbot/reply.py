@@ -1,9 +1,9 @@
 """Hits -> the reply: re-rank by the explicit state, the result views, and the reply text.
 
 `rerank` keeps the retriever's fused score as the base and adds the share of wanted
-descriptors a track carries and a bonus for the lead instrument asked for; a light
-maximal-marginal-relevance step keeps a list from being ten near-copies. `format_reply`
-says what was understood and which wanted descriptors each result matches (always true).
+descriptors a track carries; at most two songs of an artist and one recording of a title keep
+a list from being ten copies of one song. `format_reply` says what was understood and which
+wanted descriptors each result matches (always true).
 """
 
 from __future__ import annotations
