@@ -1,17 +1,15 @@
-"""Calibrate the chat turn's search mix and re-rank bonus on MusicCaps *train* captions, never on the test split.
+"""Calibrate the chat turn's re-rank bonuses on MusicCaps *train* captions, never on the test split.
 
-The chat turn mixes the state's query with the request as written (`chatbot.turn.search`: the
-state's query weighs `STATE_WEIGHT` when every want is said literally) and adds to each hit's
-score a bonus for the share of the wanted descriptors it carries (`chatbot.reply.
-WANTED_COVERAGE_WEIGHT`). This script runs the paper protocol of `retriever.evaluate` on the
-2,663 MusicCaps train clips (human caption as the request, `aspect_list` as the descriptors; the
-same rows `benchmarks/tune_fusion.py` tunes the fusion on) through the chat turn, each sentence a
-one-turn conversation as `tunetalk evaluate --systems chat` runs it, for a grid of both weights,
-beside the hybrid searcher alone on the same queries.
+The chat turn (`chatbot.reply.rerank`) adds to each hit's fused score a bonus for the share of
+the wanted descriptors it carries (`WANTED_COVERAGE_WEIGHT`). This script runs the paper protocol of `retriever.evaluate`
+on the 2,663 MusicCaps train clips (human caption as the request, `aspect_list` as the
+descriptors; the same rows `benchmarks/tune_fusion.py` tunes the fusion on) through the chat
+turn, each sentence a one-turn conversation as `tunetalk evaluate --systems chat` runs it, for a
+grid of bonus weights, beside the hybrid searcher alone on the same queries.
 
-Run (about 10 minutes for 1,500 sentences of seed 0 on the 2-core machine; the index of the
+Run (about 8 minutes for every sentence of seed 0 on the 2-core machine; the index of the
 sampled corpus is kept under $TUNETALK_HOME for reruns):
-    .venv/bin/python benchmarks/calibrate_rerank.py --queries 1500 [--seeds 0 1]
+    .venv/bin/python benchmarks/calibrate_rerank.py [--queries 600] [--seeds 0 1]
 """
 
 from __future__ import annotations
@@ -29,8 +27,7 @@ import tune_fusion  # noqa: E402 - prepares the environment, reads the train row
 
 from tunetalk import paths  # noqa: E402
 
-STATE_WEIGHTS = (1.0, 0.5, 0.25, 0.0)  # 1.0: the state's query alone
-COVERAGE_WEIGHTS = (0.15, 0.3)
+COVERAGE_WEIGHTS = (0.0, 0.15, 0.3, 0.45)
 
 
 def main() -> None:
@@ -41,7 +38,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import chatbot.reply as reply
-    import chatbot.turn as turn
     from chatbot import DialogueState, Recommender, take_turn
     from retriever import HybridSearcher, SearchQuery, Track, TrackStore, index_tracks, load_encoder_backend, load_vocabulary
     from retriever.evaluate import sample_paper_benchmark
@@ -69,27 +65,26 @@ def main() -> None:
 
         hybrid = {q: [h.track.id for h in searcher.search(SearchQuery(bench.queries[q], k=10))] for q in query_ids}
         results.setdefault("hybrid searcher alone", []).append(recall(hybrid))
-        saved = (turn.STATE_WEIGHT, reply.WANTED_COVERAGE_WEIGHT)
+        saved = reply.WANTED_COVERAGE_WEIGHT
         try:
-            for state_weight, coverage in itertools.product(STATE_WEIGHTS, COVERAGE_WEIGHTS):
-                turn.STATE_WEIGHT, reply.WANTED_COVERAGE_WEIGHT = state_weight, coverage
+            for coverage in COVERAGE_WEIGHTS:
+                reply.WANTED_COVERAGE_WEIGHT = coverage
                 run = {q: [v.track.id for v in take_turn(recommender, DialogueState(), bench.queries[q], k=10)[1].results]
                        for q in query_ids}
-                results.setdefault((state_weight, coverage), []).append(recall(run))
-                print(f"seed {seed}: state weight {state_weight}, coverage {coverage}: "
-                      f"{results[(state_weight, coverage)][-1]:.2f}", file=sys.stderr, flush=True)
+                results.setdefault(coverage, []).append(recall(run))
+                print(f"seed {seed}: coverage {coverage}: {results[coverage][-1]:.2f}", file=sys.stderr, flush=True)
         finally:
-            turn.STATE_WEIGHT, reply.WANTED_COVERAGE_WEIGHT = saved
+            reply.WANTED_COVERAGE_WEIGHT = saved
     print(f"\nChat-turn Recall@10 on MusicCaps train captions (paper protocol, seeds {args.seeds}, "
           f"{len(query_ids)} sentences a seed), {time.perf_counter() - started:.0f} s\n")
-    print("| system | state weight | coverage weight | Recall@10 |\n|---|---|---|---|")
+    print("| system | coverage weight | Recall@10 |\n|---|---|---|")
     for key, values in results.items():
         mean = sum(values) / len(values)
         if isinstance(key, str):
-            print(f"| {key} | | | {mean:.2f} |")
+            print(f"| {key} | | {mean:.2f} |")
         else:
             current = " (current)" if key == saved else ""
-            print(f"| chat turn{current} | {key[0]} | {key[1]} | {mean:.2f} |")
+            print(f"| chat turn{current} | {key} | {mean:.2f} |")
 
 
 if __name__ == "__main__":

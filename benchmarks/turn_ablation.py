@@ -11,10 +11,8 @@ turn's steps one at a time, each row keeping the ones above it:
 3. `+ the turn's text`: the text the dialogue state keeps (`normalise_message`, recent texts).
 4. `+ wanted descriptors`: the parsed descriptors, weighted, in the dense text and the lexical score.
 5. `+ exclusions and filters`: "no vocals" and the like, the blocked ids, the hard filters.
-6. `+ mixed with the request as written`: the turn's search (`chatbot.turn.search`), the state's
-   query and the request as written (`as_written_query`) over the re-rank pool (`rerank_pool`).
-7. `+ re-rank = the chat turn`: `rerank` (wanted coverage, avoided descriptors, per-artist cap);
-   checked to equal `take_turn` itself on every query.
+6. `+ re-rank = the chat turn`: the re-rank pool (`rerank_pool`) and `rerank` (wanted coverage,
+   avoided descriptors, per-artist cap); checked to equal `take_turn` itself on every query.
 
 Measuring on MC test is fine; choosing a weight on it is not (use --data with MusicCaps train
 rows through `benchmarks/calibrate_rerank.py` for that).
@@ -50,7 +48,7 @@ def main() -> None:
     from chatbot import DialogueState, take_turn
     from chatbot.reply import rerank
     from chatbot.state import apply_turn
-    from chatbot.turn import keep_some_seen, rerank_pool, search, state_query
+    from chatbot.turn import keep_some_seen, rerank_pool, state_query
     from retriever import DEFAULT_ENCODER, SearchQuery, load_encoder_backend, retrieval_config_for
     from retriever.encoder import resolve_encoder
     from retriever.evaluate import load_mc_rows, sample_paper_benchmark
@@ -97,8 +95,7 @@ def main() -> None:
             }
             for label, step_query in steps.items():
                 runs.setdefault(label, {})[query_id] = ids(searcher.search(step_query))
-            hits = search(searcher, state, query, max(rerank_pool(state), 10))
-            runs.setdefault("+ mixed with the request as written", {})[query_id] = ids(hits[:10])
+            hits = searcher.search(dataclasses.replace(query, k=max(rerank_pool(state), 10)))
             full = [h.track.id for h, _ in keep_some_seen(rerank(hits, state), set(), set())][:10]
             runs.setdefault("+ re-rank = the chat turn", {})[query_id] = full
             turn = [view.track.id for view in take_turn(deps, DialogueState(), text, k=10)[1].results]

@@ -141,8 +141,7 @@ def normalise_message(message: object) -> tuple[str, list[str]]:
 class ParsedTurn:
     """What one message asks for, before it is applied to the state."""
 
-    text: str  # what the message asks for, in English: its positive clauses, without names or intent phrases
-    written: str = ""  # the message as written, in English, without names and REQUEST_WORDS (negations and intents kept)
+    text: str
     wanted: tuple[str, ...] = ()
     implied: tuple[str, ...] = ()  # of `wanted`, those only an intent phrase implies ("for a party": upbeat)
     boosted: tuple[str, ...] = ()  # relative refinements ("more upbeat")
@@ -245,7 +244,7 @@ class TurnParser:
     def _fuzzy(self, phrase: str) -> str | None:
         """A spelling variant of a surface form; words that are themselves known must be kept
         ("piano music" must not become "pan music")."""
-        if not self._surfaces or any(word in REQUEST_WORDS for word in phrase.split()):
+        if not self._surfaces or any(word in _STOPWORDS for word in phrase.split()):
             return None  # "any music" is not "pan music", "please" is not "pleasant"
         match = process.extractOne(phrase, self._surfaces, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
         if match is None:
@@ -270,7 +269,7 @@ class TurnParser:
                 if any(used[start : start + size]):
                     continue
                 phrase = " ".join(tokens[start : start + size])
-                if size == 1 and phrase in REQUEST_WORDS:
+                if size == 1 and phrase in _STOPWORDS:
                     continue  # a catalogue descriptor "me" or "music" is never read from those words
                 name = self.vocabulary.surface_forms.get(phrase) or self._spelled_forms.get(phrase)
                 if name is None and phrase.endswith("s"):
@@ -394,10 +393,10 @@ class TurnParser:
             intent_wants += [d for d in implied if not re.search(rf"\b{re.escape(d)}\b", phrases)]
             avoided |= {d for m in intents for d in m.avoided}
             positive = _blank(positive, [m.span for m in intents])
-            if any(w not in REQUEST_WORDS for w in re.findall(r"[\w']+", positive)):
+            if any(w not in _STOPWORDS for w in re.findall(r"[\w']+", positive)):
                 positives.append(positive.strip())
             if negative:
-                content = set(re.findall(r"[a-z]+", negative)) - REQUEST_WORDS
+                content = set(re.findall(r"[a-z]+", negative)) - _STOPWORDS
                 # "no vocals", "without singing": every vocal descriptor goes; "no male vocals" only that one.
                 if content and content <= VOCAL_WORDS:
                     excluded.append(ALL_VOCALS)
@@ -435,7 +434,6 @@ class TurnParser:
         wants_new = bool(_WANTS_NEW.search(lowered_text)) and not (wanted or boosted or excluded or names)
         return ParsedTurn(
             text=", ".join(positives),
-            written=" ".join(_REQUEST_WORD.sub(" ", unnamed).split()),
             wanted=tuple(dict.fromkeys(wanted)),
             implied=tuple(d for d in dict.fromkeys(wanted) if d in intent_wants and d not in said),
             boosted=tuple(dict.fromkeys(boosted)),
@@ -502,7 +500,7 @@ def credited_artists(message: str, found: list[NameMention], resolve: Callable[[
                 continue
             phrase = match.group(1).strip()
             profile = resolve(phrase)
-            if profile is None or phrase.lower() in REQUEST_WORDS:
+            if profile is None or phrase.lower() in _STOPWORDS:
                 continue
             extra.append(NameMention("artist", intent, phrase, span, profile, profile.track_ids, 0.9))
     return extra
@@ -531,11 +529,11 @@ def plausible_names(mentions: list[NameMention], message: str) -> list[NameMenti
             m.kind == "artist" and m.track_ids and set(m.track_ids) & set(mention.track_ids) for m in mentions
         ):
             continue
-        if mention.kind == "artist" and mention.phrase.strip().lower() in REQUEST_WORDS | {"do", "so", "go", "up"}:
+        if mention.kind == "artist" and mention.phrase.strip().lower() in _STOPWORDS | {"do", "so", "go", "up"}:
             continue
         following = _CAPITALISED_WORD.match(message, mention.span[1])
         if (mention.kind == "artist" and len(words) == 1 and following and not message.isupper()
-                and following.group(1).lower() not in REQUEST_WORDS and not message.istitle()):
+                and following.group(1).lower() not in _STOPWORDS and not message.istitle()):
             name = message[mention.span[0] : following.end()]
             kept.append(dataclasses.replace(mention, kind="unknown", phrase=name, profile=None, track_ids=(),
                                             span=(mention.span[0], following.end())))
@@ -589,21 +587,17 @@ def _split_negation(clause: str) -> tuple[str, str]:
     # that captures the angst": the negation ends where a "with" or a relative clause follows a negated
     # content word ("nothing with jam", "no songs that are sad" negate all of it).
     scope = re.search(r"\b(?:and\s+)?(?:with|that|which)\b", after)
-    if scope and set(re.findall(r"[a-z']+", after[: scope.start()])) - REQUEST_WORDS - _FILLER_NOUNS:
+    if scope and set(re.findall(r"[a-z']+", after[: scope.start()])) - _STOPWORDS - _FILLER_NOUNS:
         return before + " " + after[scope.start() :], after[: scope.start()]
     return before, after
 
 
-# The words of a request that ask rather than describe ("I'd love to hear some ... music"), and function words.
-REQUEST_WORDS = frozenset(
+_STOPWORDS = frozenset(
     "a an the and or of to for with in on at by some something music song songs track tracks tune tunes "
     "i i'd i'm id im me my want wanna would like love please could can you give play find recommend "
     "looking look need get just more less very really bit little kind sort type stuff that this it is "
     "are be sounds sound sounding feel feeling vibe vibes any all whatsoever think kinda sorta maybe mood".split()
 )
-
-_REQUEST_WORD = re.compile(r"(?<![\w'])(?:" + "|".join(sorted(map(re.escape, REQUEST_WORDS), key=len, reverse=True))
-                           + r")(?![\w'])", re.IGNORECASE)
 
 
 # Words that stand in for a noun without naming one: "nothing with jam" negates all of it (see _split_negation).
@@ -615,7 +609,7 @@ def _content_phrases(tokens: list[str], used: list[bool]) -> list[str]:
     phrases: list[str] = []
     run: list[str] = []
     for token, is_used in zip([*tokens, ""], [*used, True]):
-        if is_used or token in REQUEST_WORDS or not token or token.startswith("#"):
+        if is_used or token in _STOPWORDS or not token or token.startswith("#"):
             if run:
                 phrases.append(" ".join(run[-3:]))
                 if len(run) > 1:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from retriever import ArtistDirectory, ArtistProfile, SearchQuery, Track, TrackId, Vocabulary
 
-from chatbot.parse import ALL_VOCALS, REQUEST_WORDS, VOCAL_WORDS
+from chatbot.parse import ALL_VOCALS, VOCAL_WORDS
 from chatbot.state import MAX_REMEMBERED_TEXTS, MAX_SHOWN, DialogueState
 
 logger = logging.getLogger(__name__)
@@ -196,34 +196,3 @@ def build_query(
         disliked_ids=tuple(state.disliked[-3:]),
         allowed_ids=allowed_ids,
     )
-
-
-def as_written_query(state: DialogueState, query: SearchQuery) -> SearchQuery | None:
-    """The state's query with the requests as the user wrote them for its text, and as weighted phrases
-    only what the turn inferred beyond their words (same filters and feedback): the search the turn
-    mixes with the state's own. None when there is nothing written to search for, or when the request
-    names artists or songs ("like Bob Marley", "more like #2"): what they sound like is known to the
-    state, not to the wording."""
-    text = ". ".join(state.written[-MAX_REMEMBERED_TEXTS:])
-    if not text or state.artists_like or state.artists_by or state.references or state.more_like_turn:
-        return None
-    said = _words(text)
-    inferred = {d: w for d, w in query.weighted_phrases.items() if not _words(d) <= said}
-    return replace(query, text=text, weighted_phrases=inferred)
-
-
-def literal_share(state: DialogueState) -> float:
-    """The share of the state's wanted weight that the written requests say in so many words: every
-    word of the descriptor is in them ("slow tempo" in "the tempo is slow"). What the turn inferred
-    ("autotune" read as *auto-tuned vocals*, "for a party" as *danceable*) is not said literally."""
-    written = _words(" ".join(state.written[-MAX_REMEMBERED_TEXTS:]))
-    wanted = {d: w for d, w in state.all_wanted.items() if w > 0}
-    total = sum(wanted.values())
-    if not total:
-        return 1.0
-    return sum(w for d, w in wanted.items() if _words(d) <= written) / total
-
-
-def _words(text: str) -> set[str]:
-    """The lowercase words of a text that describe (`REQUEST_WORDS` left out)."""
-    return set(re.findall(r"[\w']+", text.lower())) - REQUEST_WORDS

@@ -43,7 +43,6 @@ class DialogueState:
     shown: tuple[TrackId, ...] = ()  # every track shown this session, oldest first
     last_results: tuple[TrackId, ...] = ()  # the list on screen: "#2" is last_results[1]
     texts: tuple[str, ...] = ()  # the recent free text of the request
-    written: tuple[str, ...] = ()  # the same requests as the user wrote them (in English)
     turns: int = 0
     more_like_turn: bool = False  # the latest turn asked for songs like a shown one
     artists_like: tuple[str, ...] = ()  # "like Bob Marley": steer towards them
@@ -123,9 +122,11 @@ def reset_state(state: DialogueState) -> DialogueState:
 
 
 def new_topic_state(state: DialogueState) -> DialogueState:
-    """A fresh request that keeps the user's feedback: likes, dislikes, what was shown."""
+    """A fresh request that keeps the user's feedback: likes, dislikes, what was shown, and what they
+    ruled out ("no vocals", "not Bob Marley" still hold for the new request; "start over" clears them)."""
     return DialogueState(shown=state.shown, liked=state.liked, disliked=state.disliked, turns=state.turns,
-                         last_results=state.last_results)
+                         last_results=state.last_results, excluded=state.excluded,
+                         artists_excluded=state.artists_excluded)
 
 
 def is_topic_shift(state: DialogueState, turn: ParsedTurn) -> bool:
@@ -207,10 +208,9 @@ def apply_turn(
         reference_wanted.pop(descriptor, None)
     disliked = _append_new(state.disliked, referred["disliked"])
     liked = tuple(i for i in _append_new(state.liked, referred["liked"]) if i not in disliked)
-    texts, written = state.texts, state.written
+    texts = state.texts
     if turn.text and (turn.wanted or turn.boosted or not (turn.liked_ranks or turn.more_like_ranks)):
         texts = (*texts, turn.text)[-MAX_REMEMBERED_TEXTS:]
-        written = (*written, turn.written or turn.text)[-MAX_REMEMBERED_TEXTS:]
     more_like = _append_new(state.more_like, referred["more_like"])
     if turn.seed_ids:  # "something like No Woman No Cry": that song is the reference
         more_like = _append_new(tuple(i for i in more_like if i not in turn.seed_ids), turn.seed_ids)
@@ -234,7 +234,6 @@ def apply_turn(
                                [*referred["more_like"], *turn.seed_ids]),
         reference_wanted=reference_wanted,
         texts=texts,
-        written=written,
         turns=state.turns + 1,
         more_like_turn=bool(turn.more_like_ranks or turn.seed_ids),
         artists_like=_merge_names(state.artists_like, turn.artists_like, excluded_artists),
@@ -353,8 +352,7 @@ def state_from_dict(data: object) -> DialogueState:
         if not isinstance(wanted, dict):
             return DialogueState()
         values: dict[str, object] = {"wanted": {str(d): float(w) for d, w in wanted.items()}}
-        for name in ("excluded", "liked", "disliked", "more_like", "shown", "last_results", "texts", "written",
-                     "avoided"):
+        for name in ("excluded", "liked", "disliked", "more_like", "shown", "last_results", "texts", "avoided"):
             items = data.get(name) or ()
             if not isinstance(items, list | tuple):
                 return DialogueState()

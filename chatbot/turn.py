@@ -47,8 +47,6 @@ from chatbot.query import (
     DescriptorIndex,
     QueryContext,
     artist_track_ids,
-    as_written_query,
-    literal_share,
     build_query,
     expand_exclusions,
     filter_ids,
@@ -74,8 +72,6 @@ from chatbot.state import (
 
 logger = logging.getLogger(__name__)
 
-STATE_WEIGHT = 0.25  # the state's query in the turn's search when the wording says all it wants
-CANDIDATES = 100  # hits asked of each search before they are mixed: the retriever's whole candidate pool
 PARAPHRASE_MIN_COUNT = 3  # a catalogue descriptor this common may be the target of a paraphrase
 ASK_FOR_MORE = "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."
 
@@ -213,11 +209,11 @@ def answer(
     if not (query.text or query.weighted_phrases or query.liked_ids or state.artists_by or allowed is not None):
         state = dataclasses.replace(state, last_results=())
         return state, TurnResult(state.turns, message, "\n".join([*notices, ASK_FOR_MORE]), [], state.snapshot(), notices)
-    hits = search(deps.searcher, state, query, max(rerank_pool(state), k))
+    hits = deps.searcher.search(dataclasses.replace(query, k=max(rerank_pool(state), k)))
     if not hits and state.wants_new_turn and state.shown:
         # Everything that fits was shown already: show it again rather than claim nothing fits.
         query = build_query(state, excluded, k=k, repeat_shown=True, context=deps.context, allowed_ids=allowed)
-        hits = search(deps.searcher, state, query, max(RERANK_POOL, k))
+        hits = deps.searcher.search(dataclasses.replace(query, k=max(RERANK_POOL, k)))
         if hits:
             notices = [*notices, "You've seen every song that fits this; here are the best of them again."]
     by_ids = artist_track_ids(state.artists_by, deps.context) - query.excluded_ids
@@ -250,29 +246,6 @@ def answer(
     reply = format_reply(results, state, notices, references)
     summary = format_summary(results, state, notices, references)
     return state, TurnResult(state.turns, message, reply, results, state.snapshot(), notices, summary)
-
-
-def search(searcher: Searcher, state: DialogueState, query: SearchQuery, pool: int) -> list[Hit]:
-    """The turn's search: the state's query mixed with the requests as written (`as_written_query`).
-
-    Each search returns the retriever's whole candidate pool with its fused score (min-max
-    normalised over those candidates, so a song outside one pool counts 0 there). The written
-    requests weigh 1 - `STATE_WEIGHT` times the share of the state's wants they say literally
-    (`literal_share`): a description keeps its own wording (a caption's rare words, a negation
-    that names its descriptor), while what the turn had to infer ("autotune", "cheer me up") is
-    known to the state's query alone. The best `pool` come back.
-    """
-    hits = searcher.search(dataclasses.replace(query, k=max(pool, CANDIDATES)))
-    written = as_written_query(state, query)
-    weight = (1 - STATE_WEIGHT) * literal_share(state) if written is not None else 0.0
-    if written is None or weight <= 0:
-        return hits[:pool]
-    mixed = {hit.track.id: dataclasses.replace(hit, score=(1 - weight) * hit.score) for hit in hits}
-    for hit in searcher.search(dataclasses.replace(written, k=max(pool, CANDIDATES))):
-        track_id = hit.track.id
-        mixed[track_id] = dataclasses.replace(mixed.get(track_id, hit), score=(
-            mixed[track_id].score if track_id in mixed else 0.0) + weight * hit.score)
-    return sorted(mixed.values(), key=lambda hit: -hit.score)[:pool]
 
 
 def rerank_pool(state: DialogueState) -> int:
@@ -363,8 +336,7 @@ def replace_disliked(
     state = give_feedback(deps, state, track_id, is_liked=False, session_id=session_id)
     keep = [i for i in state.last_results if i != track_id]
     query, *_ = state_query(deps, state, RERANK_POOL)
-    hits = search(deps.searcher, state, dataclasses.replace(query, excluded_ids=query.excluded_ids | set(keep)),
-                  RERANK_POOL)
+    hits = deps.searcher.search(dataclasses.replace(query, excluded_ids=query.excluded_ids | set(keep)))
     replacement = [hit.track.id for hit, _ in rerank(hits, state)][:1]
     state = record_results(state, [*keep, *replacement])
     return state, current_results(deps, state)

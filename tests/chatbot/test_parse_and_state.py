@@ -287,3 +287,14 @@ def test_a_catalogue_descriptor_with_punctuation_is_read_whole() -> None:
     parser = TurnParser(merge_vocabulary(load_vocabulary(), catalogue))
     assert parser.parse("male voice singing/rapping and drums").wanted == ("male voice singing/rapping", "drums")
     assert parser.parse("some drum & bass please").wanted == ("drum & bass",)
+
+
+def test_a_new_topic_keeps_what_the_user_ruled_out_and_start_over_clears_it(parser: TurnParser) -> None:
+    state, _ = apply_turn(DialogueState(), parser.parse("introspective piano music"))
+    state, _ = apply_turn(state, parser.parse("I don't want drums"))
+    assert "drums" in state.excluded
+    state, notices = apply_turn(state, parser.parse("give me music that's got heartbreak and some bittersweet"))
+    assert any(n.startswith("New search") for n in notices), notices
+    assert "piano" not in state.wanted and "drums" in state.excluded  # a new request; "no drums" still holds
+    state, _ = apply_turn(state, parser.parse("start over: upbeat reggae"))
+    assert state.excluded == ()

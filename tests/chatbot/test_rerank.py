@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot import DialogueState, TurnParser, apply_turn
+from chatbot import DialogueState, Recommender, TurnParser, apply_turn, take_turn
 from chatbot.reply import rerank
 from retriever import Hit, Track, load_vocabulary
 
@@ -56,3 +56,25 @@ def test_what_an_intent_implies_counts_less_than_what_was_said(vocabulary) -> No
     # said and implied at once: said wins
     turn = TurnParser(vocabulary).parse("upbeat songs for a party")
     assert "upbeat" in turn.wanted and "upbeat" not in turn.implied
+
+
+class ScriptedSearcher:
+    """Returns fixed scores whatever the query: the retriever's order, before the turn's re-rank."""
+
+    def __init__(self, tracks: list[Track], scores: dict[str, float]) -> None:
+        self.tracks = {t.id: t for t in tracks}
+        self.scores = scores
+
+    def search(self, query) -> list[Hit]:  # noqa: ANN001 - a SearchQuery
+        ranked = sorted(self.scores.items(), key=lambda pair: -pair[1])
+        return [Hit(self.tracks[i], score) for i, score in ranked if i not in query.excluded_ids][: query.k]
+
+
+def test_songs_described_alike_by_other_artists_all_stay_at_the_top_of_a_turn() -> None:
+    tracks = [Track(id=f"t{i}", title=f"Song {i}", artist=f"Artist {i}", descriptors=("calm", "piano", "ambient"))
+              for i in range(3)] + [Track(id="t-other", title="Other", artist="Z", descriptors=("calm", "guitar"))]
+    searcher = ScriptedSearcher(tracks, {"t0": 1.0, "t1": 0.95, "t2": 0.9, "t-other": 0.7})
+    recommender = Recommender(searcher, load_vocabulary(), k=3, use_encoder_for_parsing=False)
+    _, turn = take_turn(recommender, DialogueState(), "calm ambient piano")
+    # three songs carry every word asked for; one with the same descriptors is another song, not a copy
+    assert [view.track.id for view in turn.results] == ["t0", "t1", "t2"]
