@@ -1,21 +1,21 @@
 """Calibrate the chat turn's re-rank bonuses on MusicCaps *train* captions, never on the test split.
 
 The chat turn (`chatbot.reply.rerank`) adds to each hit's fused score a bonus for the share of
-the wanted descriptors it carries (`WANTED_COVERAGE_WEIGHT`). This script runs the paper protocol of `retriever.evaluate`
-on the 2,663 MusicCaps train clips (human caption as the request, `aspect_list` as the
+the wanted descriptors it carries (`WANTED_COVERAGE_WEIGHT`). This script runs the paper protocol
+of `retriever.evaluate` on the 2,663 MusicCaps train clips (human caption as the request, `aspect_list` as the
 descriptors; the same rows `benchmarks/tune_fusion.py` tunes the fusion on) through the chat
 turn, each sentence a one-turn conversation as `tunetalk evaluate --systems chat` runs it, for a
 grid of bonus weights, beside the hybrid searcher alone on the same queries.
 
-Run (about 8 minutes for every sentence of seed 0 on the 2-core machine; the index of the
-sampled corpus is kept under $TUNETALK_HOME for reruns):
+Run (every sentence of a seed by default: several minutes a weight on the 2-core machine, about
+14 for the first with the index build and other jobs beside it; --queries 600 for a quick look;
+the index of the sampled corpus is kept under $TUNETALK_HOME for reruns):
     .venv/bin/python benchmarks/calibrate_rerank.py [--queries 600] [--seeds 0 1]
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import random
 import sys
 import time
