@@ -41,13 +41,15 @@ FUZZY_MIN_SCORE = 88.0
 PARAPHRASE_MIN_SIMILARITY = 0.72
 
 _TOKEN = re.compile(r"[#\w][\w'&+\-]*", re.UNICODE)
+_PUNCTUATED = re.compile(r"[^\w' \-]")  # a character the tokens leave out ("drum & bass", "rock/pop")
+
+
 def _words(text: str) -> list[str]:
     """A text's words as descriptors are looked up: lowercase, quotes and hyphens off their ends (a
     token starts with a letter, digit or "#", so none is left empty)."""
     return [token.lower().strip("'-") for token in _TOKEN.findall(text)]
 
 
-_PUNCTUATED = re.compile(r"[^\w' \-]")  # a character the tokens leave out ("drum & bass", "rock/pop")
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
