@@ -29,28 +29,30 @@ Run (about 1-2 minutes on 2 CPU cores once the built-in index exists under $TUNE
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import random
-import re
 import statistics
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tunetalk.artist_requests import (  # noqa: E402 - the requests and the judging the GPL gate uses too
+    Request,
+    genres_of,
+    hits_target,
+    read_requests,
+    resolve,
+    target_genres,
+    wiki_title,
+)
+
 K = 10
 SPELLING_RATIO = 85  # rapidfuzz ratio of compact names above which a resolved artist is the named one, misspelt
-
-
-@dataclass
-class Request:
-    """One distinct request text and the Artist names its ground truth links in it."""
-
-    text: str
-    artists: list[tuple[str, str]] = field(default_factory=list)  # (mention, wiki name or "")
 
 
 @dataclass
@@ -63,56 +65,6 @@ class Outcome:
     read_as: str  # how the chat read the target artists: like / by / not / missed (comma-joined)
     titles: list[str]
     notices: list[str]
-
-
-def read_requests(ner_dir: Path) -> list[Request]:
-    """Distinct original texts that name at least one Artist, with those names (deduplicated)."""
-    by_text: dict[str, Request] = {}
-    for dataset in sorted(ner_dir.glob("dataset*")):
-        originals: dict[str, str] = {}
-        with (dataset / "queries.csv").open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                originals[row["preprocessed"]] = row["original"]
-        with (dataset / "ground-truth_linked.csv").open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                text = originals.get(row["query"])
-                if text is None or row["type"] != "Artist":
-                    continue
-                request = by_text.setdefault(text, Request(text))
-                name = (row["mention"], row.get("wiki_name") or "")
-                if name not in request.artists:
-                    request.artists.append(name)
-    return list(by_text.values())
-
-
-def wiki_title(wiki_name: str) -> str:
-    """'Nirvana_(band)' -> 'Nirvana'."""
-    return re.sub(r"\s*\([^)]*\)$", "", wiki_name.replace("_", " ")).strip()
-
-
-def resolve(directory, mention: str, wiki_name: str):  # noqa: ANN001, ANN201 - ArtistDirectory -> ArtistProfile | None
-    """The profile of a ground-truth artist: by its Wikipedia title or the mention, one with catalogue songs first.
-
-    The mentions are preprocessed text, so "radioheads" (from "Radiohead's") is also tried without its "s".
-    """
-    names = [wiki_title(wiki_name), mention.strip()]
-    if mention.strip().endswith("s"):
-        names.append(mention.strip()[:-1])
-    profiles = [p for p in (directory.resolve(n) for n in names if n) if p is not None]
-    return next((p for p in profiles if p.track_ids), profiles[0] if profiles else None)
-
-
-def genres_of(descriptors, vocabulary) -> set[str]:  # noqa: ANN001
-    out = set()
-    for descriptor in descriptors:
-        key = " ".join(descriptor.lower().split())
-        if vocabulary.facet_of(key) == "genre":
-            out.add(key)
-    return out
-
-
-def hits_target(track, target_ids: set[str], genres: set[str], vocabulary) -> bool:  # noqa: ANN001
-    return track.id in target_ids or bool(genres_of(track.descriptors, vocabulary) & genres)
 
 
 class TfidfBaseline:
@@ -160,13 +112,10 @@ def run_genre_measure(recommender, requests: list[tuple[Request, list]], tfidf: 
     outcomes: list[Outcome] = []
     random_shares, tfidf_shares = [], []
     for request, profiles in requests:
-        target_ids = {i for p in profiles for i in p.track_ids} if use_track_ids else set()
         if use_track_ids:
-            genres = set()
-            for track_id in target_ids:
-                genres |= genres_of(recommender.tracks[track_id].descriptors, vocabulary)
+            target_ids, genres = target_genres(recommender, profiles)
         else:
-            genres = {g for p in profiles for g in genres_of(p.descriptors, vocabulary)}
+            target_ids, genres = set(), {g for p in profiles for g in genres_of(p.descriptors, vocabulary)}
         turn = Conversation(recommender).say(request.text)
         top = [view.track for view in turn.results[:K]]
         share = sum(hits_target(t, target_ids, genres, vocabulary) for t in top) / K  # fewer than 10 counts as misses

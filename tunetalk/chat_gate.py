@@ -10,20 +10,29 @@ runs them) over an index built with that encoder:
   held-out logged conversations' requests over the catalogue (``chat/heldout-log``: what the
   chat itself would show the users the training never saw) and the MC sample's sentences as
   one-turn conversations (``chat/paper/<column>/seed<s>``, as `tunetalk evaluate --systems chat`).
-- ``chat/listener-requests`` (when training the built-in catalogue): the listener-phrased requests
-  of `assets/listener_requests.json` on the built-in catalogue, precision@10 (a result is relevant
-  when it carries a descriptor of every group of its request).
+- with ``builtin`` (training the built-in catalogue, indexed once per encoder and shared by the
+  scores below and by a gate benchmark over the same catalogue):
+
+  - ``chat/listener-requests``: the listener-phrased requests of `assets/listener_requests.json`,
+    precision@10 (a result is relevant when it carries a descriptor of every group of its request);
+  - ``chat/simulated-listener``: multi-turn conversations of the simulated listener
+    (`tunetalk.simulated_listener`) for a fixed sample of target songs, the share of turns whose
+    list holds the target;
+  - ``chat/reddit-artist-requests`` (when the MusicRecoNER folder is given): the real Reddit
+    requests naming a catalogue artist, the mean share of the top 10 by that artist or sharing a
+    genre with their songs (`tunetalk.artist_requests`).
 
 Example:
     >>> scorer = ChatTurnScorer(builtin=True)
     >>> scorer(encoder, gate_benchmarks(config, heldout, tracks), tracks)
-    {'chat/heldout-log': 0.62, 'chat/listener-requests': 0.9}
+    {'chat/heldout-log': 0.62, 'chat/listener-requests': 0.9, 'chat/simulated-listener': 0.66, ...}
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +45,9 @@ from retriever.evaluate import Benchmark, score_run
 logger = logging.getLogger(__name__)
 
 LISTENER_REQUESTS = Path(__file__).resolve().parent.parent / "assets" / "listener_requests.json"
-SCORER_VERSION = 2  # raise when what the scorer measures changes (it keys the gate's manifest entry)
+SCORER_VERSION = 3  # raise when what the scorer measures changes (it keys the gate's manifest entry)
+LISTENER_TARGETS = 100  # target songs of the simulated listener, a fixed sample (about 40 s an encoder on CPU)
+LISTENER_SEED = 0
 
 
 def load_listener_requests(path: Path = LISTENER_REQUESTS) -> list[tuple[str, list[set[str]]]]:
@@ -54,45 +65,92 @@ def relevant(descriptors: tuple[str, ...], groups: list[set[str]]) -> bool:
 class ChatTurnScorer:
     """Chat-turn scores of one encoder for the gate (see the module docstring)."""
 
-    builtin: bool  # the run trains the built-in catalogue: the listener requests apply
+    builtin: bool  # the run trains the built-in catalogue: the built-in chat's own measures apply
     k: int = 10
+    artist_requests: Path | None = None  # the MusicRecoNER folder (``music-reco-ner``), read with ``builtin``
+    listener_targets: int = LISTENER_TARGETS
 
     @property
     def name(self) -> str:
-        return f"chat-turn v{SCORER_VERSION} k{self.k}" + (" listener-requests" if self.builtin else "")
+        name = f"chat-turn v{SCORER_VERSION} k{self.k}"
+        if self.builtin:
+            name += f" listener-requests simulated-listener{self.listener_targets}"
+            name += " reddit-artist-requests" if self.artist_requests is not None else ""
+        return name
 
     def __call__(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark],
                  tracks: Sequence[Track]) -> dict[str, float]:
-        scores = self.benchmark_recall(encoder, benchmarks, tracks)
-        if self.builtin:
-            scores[f"{CHAT_PREFIX}listener-requests"] = self.listener_precision(encoder)
+        with tempfile.TemporaryDirectory(prefix="tunetalk-gate-chat-") as folder:
+            builtin = self.builtin_recommender(encoder, Path(folder)) if self.builtin else None
+            scores = self.benchmark_recall(encoder, benchmarks, tracks, builtin)
+            if builtin is not None:
+                scores.update(self.builtin_scores(builtin))
         logger.info("chat-turn scores of %s: %s", encoder.info.fingerprint, scores)
         return scores
 
-    def benchmark_recall(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark],
-                         tracks: Sequence[Track]) -> dict[str, float]:
+    def builtin_recommender(self, encoder: Encoder, folder: Path):  # noqa: ANN201 - a chatbot.Recommender
+        """A Recommender over the built-in catalogue, indexed with `encoder` under `folder`."""
+        from retriever import load_catalog
+        from tunetalk.evaluation import indexed_recommender
+
+        catalogue = load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks
+        return indexed_recommender(catalogue, encoder, RetrievalConfig(), folder, self.k)
+
+    def benchmark_recall(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark], tracks: Sequence[Track],
+                         builtin=None) -> dict[str, float]:  # noqa: ANN001 - a chatbot.Recommender
         """Recall@k of each gate benchmark through the chat turn (its corpus indexed with `encoder`;
-        the catalogue's own tracks, titles and artists included, where the corpus is theirs)."""
+        the catalogue's own tracks, titles and artists included, where the corpus is theirs; the
+        built-in recommender's index where the corpus is that catalogue)."""
+        from chatbot import DialogueState, take_turn
         from tunetalk.evaluation import chat_run
 
         scores: dict[str, float] = {}
         for name, benchmark in benchmarks.items():
             queries = {q: benchmark.queries[q] for q in benchmark.queries if q in benchmark.qrels}
-            run = chat_run(benchmark, queries, encoder, RetrievalConfig(), self.k, tracks)
+            if builtin is not None and set(benchmark.corpus) == set(builtin.tracks):
+                run = {q: [view.track.id for view in take_turn(builtin, DialogueState(), text, k=self.k)[1].results]
+                       for q, text in queries.items()}
+            else:
+                run = chat_run(benchmark, queries, encoder, RetrievalConfig(), self.k, tracks)
             qrels = {q: benchmark.qrels[q] for q in queries}
             scores[f"{CHAT_PREFIX}{name}"] = score_run(qrels, run, self.k)[f"recall@{self.k}"]
         return scores
 
-    def listener_precision(self, encoder: Encoder) -> float:
-        """Mean precision@k of the first chat turn on the built-in catalogue, indexed with `encoder`."""
-        from retriever import load_catalog
-        from tunetalk.evaluation import indexed_recommender
+    def builtin_scores(self, recommender) -> dict[str, float]:  # noqa: ANN001 - a chatbot.Recommender
+        """The built-in chat's own measures (listener requests, simulated listener, Reddit artist requests)."""
+        scores = {f"{CHAT_PREFIX}listener-requests": listener_precision(recommender, self.k),
+                  f"{CHAT_PREFIX}simulated-listener": simulated_listener_success(recommender, self.listener_targets)}
+        if self.artist_requests is not None:
+            scores[f"{CHAT_PREFIX}reddit-artist-requests"] = artist_request_share(recommender, self.artist_requests,
+                                                                                 self.k)
+        return scores
 
-        tracks = load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks
-        with tempfile.TemporaryDirectory(prefix="tunetalk-gate-chat-") as folder:
-            recommender = indexed_recommender(tracks, encoder, RetrievalConfig(), Path(folder), self.k)
-            precision = [turn_precision(recommender, text, groups, self.k) for text, groups in load_listener_requests()]
-        return sum(precision) / len(precision)
+
+def listener_precision(recommender, k: int) -> float:  # noqa: ANN001 - a chatbot.Recommender
+    """Mean precision@k of the first chat turn for each listener request."""
+    precision = [turn_precision(recommender, text, groups, k) for text, groups in load_listener_requests()]
+    return sum(precision) / len(precision)
+
+
+def simulated_listener_success(recommender, targets: int, seed: int = LISTENER_SEED) -> float:  # noqa: ANN001
+    """The share of the simulated listener's turns whose list holds its target, over a fixed sample
+    of `targets` catalogue songs (the same conversations for every encoder, as far as the lists agree)."""
+    from tunetalk.simulated_listener import at_turn_success, simulate_listener
+
+    catalogue = sorted(recommender.tracks.values(), key=lambda track: track.id)
+    sample = random.Random(seed).sample(catalogue, min(targets, len(catalogue)))
+    episodes = [simulate_listener(recommender, target, random.Random(f"{seed}-{index}"))
+                for index, target in enumerate(sample)]
+    return at_turn_success(episodes)
+
+
+def artist_request_share(recommender, ner_dir: Path, k: int) -> float:  # noqa: ANN001 - a chatbot.Recommender
+    """Mean share@k of the MusicRecoNER requests that name a catalogue artist (0 when none does)."""
+    from tunetalk.artist_requests import catalogue_artist_requests, catalogue_share, read_requests
+
+    judged = catalogue_artist_requests(recommender, read_requests(ner_dir))
+    shares = [catalogue_share(recommender, request.text, profiles, k) for request, profiles in judged]
+    return sum(shares) / len(shares) if shares else 0.0
 
 
 def turn_precision(recommender, text: str, groups: list[set[str]], k: int) -> float:  # noqa: ANN001 - a Recommender
@@ -103,9 +161,15 @@ def turn_precision(recommender, text: str, groups: list[set[str]], k: int) -> fl
     return sum(relevant(view.track.descriptors, groups) for view in results) / k
 
 
-def chat_turn_scorer(config, builtin: bool) -> ChatTurnScorer:  # noqa: ANN001 - a gpl GPLConfig
-    """The scorer `tunetalk train` gives the gate."""
-    return ChatTurnScorer(builtin=builtin, k=config.gate.k)
+def chat_turn_scorer(config, builtin: bool, *, data_dir: Path | None = None) -> ChatTurnScorer:  # noqa: ANN001
+    """The scorer `tunetalk train` gives the gate (a GPLConfig; `data_dir`: the public datasets, whose
+    MusicRecoNER requests are scored when they are there)."""
+    ner_dir = data_dir / "music-reco-ner" if data_dir is not None else None
+    if ner_dir is not None and not any(ner_dir.glob("dataset*/queries.csv")):
+        logger.info("no MusicRecoNER requests under %s: the gate scores the chat without them", ner_dir)
+        ner_dir = None
+    return ChatTurnScorer(builtin=builtin, k=config.gate.k, artist_requests=ner_dir)
 
 
-__all__ = ["ChatTurnScorer", "chat_turn_scorer", "load_listener_requests", "relevant", "turn_precision"]
+__all__ = ["ChatTurnScorer", "artist_request_share", "chat_turn_scorer", "listener_precision",
+           "load_listener_requests", "relevant", "simulated_listener_success", "turn_precision"]

@@ -451,8 +451,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     default_log = paths.log_path() or home / "interactions.jsonl"
     from tunetalk.chat_gate import chat_turn_scorer
 
+    data_dir = paths.data_dir()
     return gpl_main(args.rest, home=home, default_log=default_log, benchmark_path=paths.mc_test_csv(),
-                    turn_scorer=chat_turn_scorer)
+                    turn_scorer=lambda config, builtin: chat_turn_scorer(config, builtin, data_dir=data_dir))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

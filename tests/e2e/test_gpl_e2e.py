@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED_DATA
 from tests.test_cli import tunetalk
 
 pytestmark = pytest.mark.e2e
@@ -111,6 +112,9 @@ def test_train_builtin_switches_the_builtin_chat_and_status_reports_it(tmp_path:
         # the gate measured the chat turn too: the listener requests on the built-in catalogue
         assert "chat/listener-requests" in result.stdout and "chat/listener-requests" in status.stdout
         assert "chat/heldout-log" in status.stdout  # the held-out logged requests through the chat turn
+        assert "chat/simulated-listener" in status.stdout  # multi-turn conversations of the simulated listener
+        if (SHARED_DATA / "music-reco-ner").is_dir():  # real Reddit requests naming a catalogue artist
+            assert "chat/reddit-artist-requests" in status.stdout
         answer = tunetalk("ask", "--json", "--no-log", "calm piano music", env_home=home)
         assert answer.returncode == 0, answer.stderr
         assert len(json.loads(answer.stdout.splitlines()[0])["results"]) == 10

@@ -119,7 +119,7 @@ def test_the_chat_turn_scorer_runs_the_gate_benchmarks_through_the_turn(keyword_
     class Run:  # what chat_turn_scorer reads of a GPLConfig
         gate = GateConfig(k=5)
 
-    assert chat_turn_scorer(Run(), builtin=True).name.endswith("k5 listener-requests")
+    assert chat_turn_scorer(Run(), builtin=True).name.endswith("k5 listener-requests simulated-listener100")
 
 
 class BlindKeyedEncoder(BlindEncoder):
