@@ -192,6 +192,9 @@ def build_parser(
     check.add_argument("--gate-rows", type=int, default=gate.max_rows, help="0 for all rows")
     check.add_argument("--min-improvement", type=float, default=gate.min_improvement)
     check.add_argument("--max-drop", type=float, default=gate.max_drop)
+    check.add_argument("--training-seeds", type=int, default=gate.training_seeds,
+                       help="train the student this many times (seeds --seed, +1, ...); with 2 or more the "
+                       "gate needs each mean to rise by more than its spread over the seeds")
     check.add_argument(
         "--no-gate-chat",
         action="store_true",
@@ -223,9 +226,21 @@ def builtin_status(home: Path) -> str:
     if gate_file.is_file():
         gate = read_gate(gate_file)
         lines.append(f"  gate: {gate.reason}")
-        lines += [f"    {name:<36} base {100 * gate.current[name]:5.1f}  trained {100 * gate.candidate[name]:5.1f}"
-                  for name in gate.current]
+        lines += ["  " + line for line in gate_table(gate, "base", "trained")]
     return "\n".join(lines)
+
+
+def gate_table(gate, current: str, new: str) -> list[str]:  # noqa: ANN001 - a gpl.gate.GateResult
+    """One line per gate benchmark: the current and the new encoder's scores (and the new one's
+    other training seeds), then the rise each side needed."""
+    lines = []
+    for name in gate.current:
+        seeds = "".join(f"  seed+{i} {100 * scores[name]:5.1f}" for i, scores in enumerate(gate.other_seeds, 1))
+        lines.append(f"  {name:<36} {current} {100 * gate.current[name]:5.1f}  {new} {100 * gate.candidate[name]:5.1f}"
+                     + seeds)
+    if gate.other_seeds:
+        lines.append("  rise needed: " + ", ".join(f"{side} +{100 * m:.2f}" for side, m in gate.margins.items()))
+    return lines
 
 
 def current_encoder(explicit: str | None, index_dir: Path | None) -> str:
@@ -315,6 +330,7 @@ def config_from_args(
             max_rows=args.gate_rows or None,
             min_improvement=args.min_improvement,
             max_drop=args.max_drop,
+            training_seeds=args.training_seeds,
         ),
     )
 
@@ -399,10 +415,8 @@ def main(
         status = "ran" if stage.did_run else "skipped (manifest matches)"
         print(f"  {stage.name:<10} {status:<28} {stage.seconds:8.1f}s wall {stage.cpu_seconds:8.1f}s CPU")
     print("gate: " + report.gate.reason)
-    for name in report.gate.current:
-        print(
-            f"  {name:<36} current {100 * report.gate.current[name]:5.1f}  new {100 * report.gate.candidate[name]:5.1f}"
-        )
+    for line in gate_table(report.gate, "current", "new"):
+        print(line)
     if report.fusion is not None and report.fusion.dense_weight is not None:
         weight = report.fusion.dense_weight
         print(

@@ -225,6 +225,9 @@ class GateConfig:
         max_rows: score a fixed random sample of this many benchmark rows (None: all).
         min_improvement: the mean Recall@k over all gate benchmarks must rise by at least this.
         max_drop: no single gate benchmark may fall by more than this.
+        training_seeds: train the student this many times on the same labels (training seeds
+            ``TrainConfig.seed``, +1, ...); with 2 or more, each mean must rise by more than its
+            spread over the seeds too. The first seed's student is the one deployed.
     """
 
     benchmark: Path | None = None
@@ -234,9 +237,11 @@ class GateConfig:
     k: int = 10
     min_improvement: float = 0.005
     max_drop: float = 0.01
+    training_seeds: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "query_columns", tuple(self.query_columns))
+        _check_positive(training_seeds=self.training_seeds)
         object.__setattr__(self, "seeds", tuple(self.seeds))
         if not self.query_columns:
             raise ValueError("query_columns must name at least one column")

@@ -10,6 +10,10 @@ Both encoders rank the same benchmarks with dense retrieval alone (exact cosine)
 The candidate is accepted when its mean Recall@k over the benchmarks rises by at least
 ``min_improvement`` and no single benchmark falls by more than ``max_drop``.
 
+With ``training_seeds`` of 2 or more, the same student is also trained with other seeds on the
+same labels; the rise each mean needs is then the larger of ``min_improvement`` and the spread
+(max - min) of that mean over the seeds, so an encoder wins only by more than training noise.
+
 A ``TurnScorer`` given by the application (``gpl`` never imports the chat) adds what the product
 serves: the same benchmarks (and the application's own) through whole chat turns made with each
 encoder, named ``chat/...``. With such scores the candidate must also be better on each side: the
@@ -26,7 +30,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -66,6 +70,8 @@ class GateResult:
     reason: str
     current: dict[str, float]  # benchmark name => recall@k
     candidate: dict[str, float]
+    other_seeds: list[dict[str, float]] = field(default_factory=list)  # the candidate trained with other seeds
+    margins: dict[str, float] = field(default_factory=dict)  # side => the rise its mean needed
 
 
 def heldout_benchmark(heldout: Sequence[TrainingQuery], tracks: Sequence[Track]) -> Benchmark | None:
@@ -125,33 +131,61 @@ def score_encoder(
     return scores
 
 
-def worse_side(current: Mapping[str, float], candidate: Mapping[str, float], margin: float) -> str | None:
-    """With chat-turn scores beside the retrieval ones: the side whose mean does not rise by ``margin``
-    (chat first), said in words; None when both rise or there is only one side."""
-    chat = [name for name in current if name.startswith(CHAT_PREFIX)]
-    retrieval = [name for name in current if not name.startswith(CHAT_PREFIX)]
-    if not chat or not retrieval:
-        return None
-    for label, names in (("chat turn", chat), ("retrieval", retrieval)):
-        before = float(np.mean([current[n] for n in names]))
-        after = float(np.mean([candidate[n] for n in names]))
-        if after < before + margin:
-            return f"mean {label} score {after:.4f} vs current {before:.4f}; needs +{margin} on both sides"
+def sides(scores: Mapping[str, float]) -> dict[str, list[str]]:
+    """The benchmark names of each side whose mean must rise: "chat turn" and "retrieval" when
+    chat-turn scores are there, else one side, "all"."""
+    chat = [name for name in scores if name.startswith(CHAT_PREFIX)]
+    retrieval = [name for name in scores if not name.startswith(CHAT_PREFIX)]
+    if chat and retrieval:
+        return {"chat turn": chat, "retrieval": retrieval}
+    return {"all": list(scores)}
+
+
+def side_mean(scores: Mapping[str, float], names: Sequence[str]) -> float:
+    return float(np.mean([scores[name] for name in names]))
+
+
+def seed_margins(candidate: Mapping[str, float], other_seeds: Sequence[Mapping[str, float]],
+                 min_improvement: float) -> dict[str, float]:
+    """The rise each side's mean needs: ``min_improvement``, or the spread of that mean over the
+    training seeds (the candidate and ``other_seeds``) when that is larger."""
+    margins = {}
+    for label, names in sides(candidate).items():
+        means = [side_mean(scores, names) for scores in (candidate, *other_seeds)]
+        margins[label] = max(min_improvement, max(means) - min(means))
+    return margins
+
+
+def worse_side(current: Mapping[str, float], candidate: Mapping[str, float],
+               margins: Mapping[str, float]) -> str | None:
+    """The side whose mean does not rise by its margin (chat first), said in words; None when all rise."""
+    for label, names in sides(current).items():
+        before, after = side_mean(current, names), side_mean(candidate, names)
+        if after < before + margins[label]:
+            what = f"mean {label} score" if label != "all" else "mean Recall@k"
+            return f"{what} {after:.4f} vs current {before:.4f}; needs +{margins[label]:.4f}"
     return None
 
 
-def decide(current: Mapping[str, float], candidate: Mapping[str, float], config: GateConfig) -> GateResult:
+def decide(current: Mapping[str, float], candidate: Mapping[str, float], config: GateConfig,
+           other_seeds: Sequence[Mapping[str, float]] = ()) -> GateResult:
     """Accept the candidate only if it is better on average (on the chat-turn and the retrieval side
-    each, when both are scored) and not worse anywhere by much.
+    each, when both are scored) by more than its seeds' spread, and not worse anywhere by much.
+
+    Args:
+        current, candidate: benchmark name => score of the deployed and of the new encoder.
+        config: the margins.
+        other_seeds: the scores of the same student trained with other seeds (``training_seeds``).
 
     Raises:
-        ValueError: the two score sets cover different benchmarks.
+        ValueError: the score sets cover different benchmarks.
     """
-    if set(current) != set(candidate) or not current:
+    if set(current) != set(candidate) or not current or any(set(s) != set(current) for s in other_seeds):
         raise ValueError(
-            f"both encoders must be scored on the same benchmarks, got {sorted(current)} "
-            f"and {sorted(candidate)}"
+            f"every encoder must be scored on the same benchmarks, got {sorted(current)}, "
+            f"{sorted(candidate)} and {[sorted(s) for s in other_seeds]}"
         )
+    margins = seed_margins(candidate, other_seeds, config.min_improvement)
     current_mean = float(np.mean(list(current.values())))
     candidate_mean = float(np.mean(list(candidate.values())))
     drops = {
@@ -159,6 +193,8 @@ def decide(current: Mapping[str, float], candidate: Mapping[str, float], config:
         for name in current
         if current[name] - candidate[name] > config.max_drop
     }
+    seeds = (f" (the larger of +{config.min_improvement} and the spread of {len(other_seeds) + 1} training seeds)"
+             if other_seeds else "")
     if drops:
         worst = max(drops, key=drops.__getitem__)
         accepted, reason = (
@@ -168,8 +204,8 @@ def decide(current: Mapping[str, float], candidate: Mapping[str, float], config:
                 f"(more than max_drop={config.max_drop})"
             ),
         )
-    elif (side := worse_side(current, candidate, config.min_improvement)) is not None:
-        accepted, reason = False, f"refused: {side}"
+    elif (side := worse_side(current, candidate, margins)) is not None:
+        accepted, reason = False, f"refused: {side}{seeds}"
     elif candidate_mean < current_mean + config.min_improvement:
         accepted, reason = (
             False,
@@ -184,4 +220,4 @@ def decide(current: Mapping[str, float], candidate: Mapping[str, float], config:
             f"accepted: mean Recall@{config.k} {current_mean:.4f} -> {candidate_mean:.4f}",
         )
     logger.info("gate %s", reason)
-    return GateResult(accepted, reason, dict(current), dict(candidate))
+    return GateResult(accepted, reason, dict(current), dict(candidate), [dict(s) for s in other_seeds], margins)

@@ -1,6 +1,6 @@
 """The adapt pipeline, stage by stage: ``run(config)``.
 
-    queries -> candidates -> teacher -> triplets -> labels -> train -> gate -> fusion -> deploy
+    queries -> candidates -> teacher -> triplets -> labels -> train [-> seeds] -> gate -> fusion -> deploy
 
 Each stage is one function ``write_<artifact>(run) -> artifact`` that reads the artifacts of
 earlier stages from ``runs/<run_name>/`` (:class:`RunPaths`) and writes its own there, and
@@ -28,7 +28,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -39,7 +39,7 @@ import gpl.pseudo_label
 import gpl.queries
 import gpl.teacher
 import gpl.train
-from gpl.config import GPLConfig
+from gpl.config import GPLConfig, TrainConfig
 from gpl.fusion import FusionRecord, choose_encoder_fusion
 from gpl.gate import GateResult, TurnScorer, decide, gate_benchmarks, score_encoder
 from gpl.manifest import RunManifest, fingerprint, plain
@@ -50,6 +50,7 @@ from gpl.records import Candidates, LabeledTriplet, TrainingQuery, Triplet, read
 from gpl.teacher import CrossEncoderTeacher, teacher_pairs, train_teacher
 from gpl.train import require_training_libraries, resolve_device, train_encoder
 from retriever import (
+    Encoder,
     SentenceEncoder,
     Track,
     activate_generation,
@@ -127,6 +128,13 @@ class RunPaths:
     gate: Path  # gate.json: GateResult
     fusion: Path  # fusion.json: FusionRecord
     deploy: Path  # deploy.json: where the accepted encoder went
+
+    def seed_encoder(self, index: int) -> Path:
+        """The student trained with the ``index``-th extra seed (``GateConfig.training_seeds``)."""
+        return self.run_dir / f"encoder-seed{index}"
+
+    def seed_checkpoints(self, index: int) -> Path:
+        return self.run_dir / f"checkpoints-seed{index}"
 
     @classmethod
     def for_config(cls, config: GPLConfig) -> RunPaths:
@@ -415,12 +423,16 @@ def train_key(run: RunContext) -> StageKey:
 
 def write_encoder(run: RunContext) -> Path:
     """Fit the student, resuming from checkpoints of this same training run. Returns its directory."""
-    checkpoint_dir = run.paths.checkpoints
+    fit_student(run, run.config.training, run.paths.encoder, run.paths.checkpoints)
+    return run.paths.encoder
+
+
+def fit_student(run: RunContext, training: TrainConfig, output: Path, checkpoint_dir: Path) -> None:
+    """MarginMSE fit of the current encoder on the run's labels into `output`, resuming from
+    `checkpoint_dir` when its checkpoints come from this same config and these same labels."""
     # Checkpoints from a run with another config or other labels must not be resumed.
     inputs = RunManifest(run.paths.run_dir).hash_inputs(train_key(run).inputs)
-    key = hashlib.sha256(
-        json.dumps([plain(run.config.training), inputs], sort_keys=True).encode()
-    ).hexdigest()
+    key = hashlib.sha256(json.dumps([plain(training), inputs], sort_keys=True).encode()).hexdigest()
     key_file = checkpoint_dir / "CHECKPOINT_KEY"
     if checkpoint_dir.exists() and (not key_file.is_file() or key_file.read_text().strip() != key):
         logger.info("discarding checkpoints of an earlier, different training run")
@@ -430,13 +442,47 @@ def write_encoder(run: RunContext) -> Path:
     train_encoder(
         list(read_jsonl(run.paths.labels, LabeledTriplet)),
         run.encoder.path,
-        run.paths.encoder,
+        output,
         checkpoint_dir,
-        run.config.training,
+        training,
         device=run.device,
         show_progress_bar=run.show_progress_bar,
     )
-    return run.paths.encoder
+
+
+# --- seeds: the same student trained with other seeds, so the gate knows the training noise
+
+
+def trains_other_seeds(run: RunContext) -> bool:
+    return run.config.gate.training_seeds > 1
+
+
+def other_seed_configs(run: RunContext) -> list[TrainConfig]:
+    training = run.config.training
+    return [replace(training, seed=training.seed + index) for index in range(1, run.config.gate.training_seeds)]
+
+
+def seeds_key(run: RunContext) -> StageKey:
+    return StageKey(
+        other_seed_configs(run),
+        {"labels": run.paths.labels, "encoder": run.encoder.info.fingerprint, "code": code_hash(gpl.train)},
+        tuple(run.paths.seed_encoder(index) for index in range(1, run.config.gate.training_seeds)),
+    )
+
+
+def write_other_seeds(run: RunContext) -> list[Path]:
+    """Fit the student again with each other seed (each resumable like the first). Returns their directories."""
+    outputs = []
+    for index, training in enumerate(other_seed_configs(run), 1):
+        logger.info("training the student with seed %d (%d of %d)", training.seed, index + 1,
+                    run.config.gate.training_seeds)
+        fit_student(run, training, run.paths.seed_encoder(index), run.paths.seed_checkpoints(index))
+        outputs.append(run.paths.seed_encoder(index))
+    return outputs
+
+
+def other_seed_encoders(run: RunContext) -> list[Path]:
+    return [run.paths.seed_encoder(index) for index in range(1, run.config.gate.training_seeds)]
 
 
 # --- gate: the new encoder against the current one, on the benchmark and the held-out requests
@@ -454,6 +500,8 @@ def gate_key(run: RunContext) -> StageKey:
         inputs["benchmark"] = run.config.gate.benchmark
     if run.turn_scorer is not None:
         inputs["turn_scorer"] = run.turn_scorer.name
+    for index, path in enumerate(other_seed_encoders(run), 1):
+        inputs[f"seed{index}"] = path
     return StageKey(run.config.gate, inputs, (run.paths.gate,))
 
 
@@ -461,13 +509,17 @@ def write_gate(run: RunContext) -> GateResult:
     """Score both encoders and decide; the decision goes to ``gate.json``."""
     heldout = list(read_jsonl(run.paths.heldout, TrainingQuery))
     benchmarks = gate_benchmarks(run.config.gate, heldout, run.tracks)
-    new_encoder = load_encoder(str(run.paths.encoder), device=run.device)
-    current = score_encoder(run.encoder, benchmarks, run.config.gate.k)
-    candidate = score_encoder(new_encoder, benchmarks, run.config.gate.k)
-    if run.turn_scorer is not None:  # what the chat serves with each encoder, beside retrieval alone
-        current |= run.turn_scorer(run.encoder, benchmarks, run.tracks)
-        candidate |= run.turn_scorer(new_encoder, benchmarks, run.tracks)
-    result = decide(current, candidate, run.config.gate)
+
+    def scores(encoder: Encoder) -> dict[str, float]:
+        measured = score_encoder(encoder, benchmarks, run.config.gate.k)
+        if run.turn_scorer is not None:  # what the chat serves with the encoder, beside retrieval alone
+            measured |= run.turn_scorer(encoder, benchmarks, run.tracks)
+        return measured
+
+    current = scores(run.encoder)
+    candidate = scores(load_encoder(str(run.paths.encoder), device=run.device))
+    other_seeds = [scores(load_encoder(str(path), device=run.device)) for path in other_seed_encoders(run)]
+    result = decide(current, candidate, run.config.gate, other_seeds)
     _write_json(run.paths.gate, asdict(result))
     return result
 
@@ -585,6 +637,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("triplets", triplets_key, write_triplets),
     Stage("labels", labels_key, write_labels),
     Stage("train", train_key, write_encoder),
+    Stage("seeds", seeds_key, write_other_seeds, applies=trains_other_seeds),
     Stage("gate", gate_key, write_gate),
     Stage("fusion", fusion_key, write_fusion, applies=deploys),
     Stage("deploy", deploy_key, write_deploy, applies=deploys),

@@ -149,6 +149,7 @@ def artist_request_share(recommender, ner_dir: Path, k: int) -> float:  # noqa: 
     from tunetalk.artist_requests import catalogue_artist_requests, catalogue_share, read_requests
 
     judged = catalogue_artist_requests(recommender, read_requests(ner_dir))
+    logger.info("%d MusicRecoNER requests name a catalogue artist", len(judged))
     shares = [catalogue_share(recommender, request.text, profiles, k) for request, profiles in judged]
     return sum(shares) / len(shares) if shares else 0.0
 

@@ -31,11 +31,14 @@ def test_device_cuda_is_accepted(tiny_catalogue: Path, tmp_path: Path) -> None:
         "caption_writing,caption_summary",
         "--gate-seeds",
         "0,1",
+        "--training-seeds",
+        "2",
     )
     assert config.device == "cuda"
     assert config.run_dir == tmp_path / "r1"
     assert config.training.max_steps == 7
     assert config.gate.query_columns == ("caption_writing", "caption_summary") and config.gate.seeds == (0, 1)
+    assert config.gate.training_seeds == 2 and _config(tiny_catalogue).gate.training_seeds == 1
     assert _config(tiny_catalogue, "--device", "cuda:1").device == "cuda:1"
 
 
@@ -44,6 +47,8 @@ def test_bad_values_are_reported(tiny_catalogue: Path) -> None:
         _config(tiny_catalogue, "--device", "gpu")
     with pytest.raises(ValueError, match="batch_size must be > 0, got 0"):
         _config(tiny_catalogue, "--batch-size", "0")
+    with pytest.raises(ValueError, match="training_seeds must be > 0, got 0"):
+        _config(tiny_catalogue, "--training-seeds", "0")
     with pytest.raises(FileNotFoundError, match="no such file"):
         _config(tiny_catalogue.with_name("missing.jsonl"))
 
@@ -196,6 +201,13 @@ def test_status_names_the_base_encoder_then_the_switched_generation_with_its_gat
     out = capsys.readouterr().out
     assert str(generation / "encoder") in out and "gate: accepted: better" in out
     assert "heldout-log" in out and "base  50.0  trained  60.0" in out
+    # trained with two seeds: the other seed's scores and the rise the gate needed are shown too
+    (generation / "gate.json").write_text(json.dumps({
+        "is_accepted": True, "reason": "accepted: better", "current": {"heldout-log": 0.5},
+        "candidate": {"heldout-log": 0.6}, "other_seeds": [{"heldout-log": 0.58}], "margins": {"all": 0.02}}))
+    assert main(["--status"], home=tmp_path, default_log=tmp_path / "log.jsonl", benchmark_path=None) == 0
+    out = capsys.readouterr().out
+    assert "trained  60.0  seed+1  58.0" in out and "rise needed: all +2.00" in out
 
 
 def test_builtin_refuses_a_catalogue_and_a_missing_catalogue_is_an_error(tmp_path: Path) -> None:

@@ -102,6 +102,24 @@ def test_with_chat_turn_scores_the_candidate_must_rise_on_both_sides() -> None:
     assert decide(retrieval_only, better, config).is_accepted
 
 
+def test_with_other_training_seeds_each_side_must_rise_by_more_than_their_spread() -> None:
+    config = GateConfig(min_improvement=0.005, max_drop=0.2)
+    current = {"paper/caption_writing/seed0": 0.80, "chat/listener-requests": 0.90}
+    candidate = {"paper/caption_writing/seed0": 0.84, "chat/listener-requests": 0.93}
+    assert decide(current, candidate, config).is_accepted  # one seed: +0.005 on each side is enough
+    # a second seed lands 0.05 lower on retrieval: a rise of 0.04 is inside the training noise
+    noisy = {"paper/caption_writing/seed0": 0.79, "chat/listener-requests": 0.93}
+    result = decide(current, candidate, config, [noisy])
+    assert not result.is_accepted and "retrieval" in result.reason and "spread of 2 training seeds" in result.reason
+    assert result.margins == {"chat turn": 0.005, "retrieval": pytest.approx(0.05)}
+    assert result.other_seeds == [noisy]
+    # seeds that agree leave the margin at min_improvement
+    steady = {"paper/caption_writing/seed0": 0.835, "chat/listener-requests": 0.93}
+    assert decide(current, candidate, config, [steady]).is_accepted
+    with pytest.raises(ValueError, match="same benchmarks"):
+        decide(current, candidate, config, [{"heldout-log": 0.5}])
+
+
 def test_the_chat_turn_scorer_runs_the_gate_benchmarks_through_the_turn(keyword_encoder, tracks, tmp_path) -> None:  # noqa: ANN001
     from tunetalk.chat_gate import ChatTurnScorer, chat_turn_scorer
 

@@ -29,12 +29,17 @@ def test_run_deploys_then_skips_then_redoes_only_what_changed(
 ) -> None:
     config = tiny_run_config(
         tmp_path, tiny_encoder_dir, tiny_catalogue, tracks, num_sessions=30,
-        gate=GateConfig(min_improvement=-1.0, max_drop=1.0),  # accept anything: this test is about the plumbing
+        # accept anything: this test is about the plumbing (two training seeds: every stage runs)
+        gate=GateConfig(min_improvement=-1.0, max_drop=1.0, training_seeds=2),
     )
     first = run(config)
     assert [s.name for s in first.stages] == [stage.name for stage in STAGES]  # every stage (the order: test_gpl_stages)
     assert all(s.did_run for s in first.stages)
     assert first.gate.is_accepted and "heldout-log" in first.gate.current
+    # the second seed's student was trained and scored on the same benchmarks
+    assert (config.run_dir / "encoder-seed1" / "model.safetensors").is_file()
+    assert [set(scores) for scores in first.gate.other_seeds] == [set(first.gate.current)]
+    assert set(first.gate.margins) == {"all"}
     for artifact in (
         "queries.jsonl",
         "heldout.jsonl",
@@ -61,7 +66,7 @@ def test_run_deploys_then_skips_then_redoes_only_what_changed(
 
     third = run(dataclasses.replace(config, training=TrainConfig(max_steps=3, batch_size=4)))
     ran = {s.name for s in third.stages if s.did_run}
-    assert ran == {"train", "gate", "fusion", "deploy"}
+    assert ran == {"train", "seeds", "gate", "fusion", "deploy"}
     assert resolve_index_dir(config.index_dir) == third.generation / "index" != live
     assert live.is_dir()  # the previous generation stays on disk
 

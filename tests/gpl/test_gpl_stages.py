@@ -38,6 +38,7 @@ from gpl.pipeline import (
     read_gate,
     read_generation,
     run_stages,
+    trains_other_seeds,
     trains_teacher,
     write_candidates,
     write_deploy,
@@ -94,16 +95,19 @@ def test_the_stages_table_lists_the_stages_in_order() -> None:
         "triplets",
         "labels",
         "train",
+        "seeds",
         "gate",
         "fusion",
         "deploy",
     ]
     optional = {stage.name: stage.applies for stage in STAGES if stage.applies is not STAGES[0].applies}
-    assert optional == {"teacher": trains_teacher, "fusion": deploys, "deploy": deploys}
+    assert optional == {"teacher": trains_teacher, "seeds": trains_other_seeds, "fusion": deploys, "deploy": deploys}
 
 
 def test_every_stage_writes_under_the_run_dir(run_context: RunContext, tiny_encoder_dir: Path) -> None:
     _with_encoder(run_context, tiny_encoder_dir)
+    gate = dataclasses.replace(run_context.config.gate, training_seeds=2)  # the seeds stage has an artifact
+    run_context = dataclasses.replace(run_context, config=dataclasses.replace(run_context.config, gate=gate))
     write_jsonl(run_context.paths.heldout, QUERIES)
     (run_context.paths.gate).write_text("{}")
     for stage in STAGES:
