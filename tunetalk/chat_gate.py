@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 LISTENER_REQUESTS = Path(__file__).resolve().parent.parent / "assets" / "listener_requests.json"
 SCORER_VERSION = 3  # raise when what the scorer measures changes (it keys the gate's manifest entry)
-LISTENER_TARGETS = 100  # target songs of the simulated listener, a fixed sample (about 40 s an encoder on CPU)
+LISTENER_TARGETS = 100  # target songs of the simulated listener, a fixed sample (about 20 s an encoder on CPU)
 LISTENER_SEED = 0
 
 
@@ -101,15 +101,13 @@ class ChatTurnScorer:
         """Recall@k of each gate benchmark through the chat turn (its corpus indexed with `encoder`;
         the catalogue's own tracks, titles and artists included, where the corpus is theirs; the
         built-in recommender's index where the corpus is that catalogue)."""
-        from chatbot import DialogueState, take_turn
-        from tunetalk.evaluation import chat_run
+        from tunetalk.evaluation import chat_run, one_turn_run
 
         scores: dict[str, float] = {}
         for name, benchmark in benchmarks.items():
             queries = {q: benchmark.queries[q] for q in benchmark.queries if q in benchmark.qrels}
             if builtin is not None and set(benchmark.corpus) == set(builtin.tracks):
-                run = {q: [view.track.id for view in take_turn(builtin, DialogueState(), text, k=self.k)[1].results]
-                       for q, text in queries.items()}
+                run = one_turn_run(builtin, queries, self.k)
             else:
                 run = chat_run(benchmark, queries, encoder, RetrievalConfig(), self.k, tracks)
             qrels = {q: benchmark.qrels[q] for q in queries}

@@ -121,12 +121,16 @@ def chat_run(benchmark: Benchmark, queries: dict[str, str], encoder, config: Ret
     request a one-turn conversation (`take_turn`, as `tunetalk ask` runs it), the listed ids its run."""
     import tempfile
 
+    with tempfile.TemporaryDirectory(prefix="tunetalk-eval-chat-") as folder:
+        return one_turn_run(benchmark_recommender(benchmark, encoder, config, Path(folder), k, tracks), queries, k)
+
+
+def one_turn_run(recommender, queries: dict[str, str], k: int) -> dict[str, list[str]]:  # noqa: ANN001
+    """Each request a one-turn conversation with `recommender` (a chatbot.Recommender): query id => the listed ids."""
     from chatbot import DialogueState, take_turn
 
-    with tempfile.TemporaryDirectory(prefix="tunetalk-eval-chat-") as folder:
-        recommender = benchmark_recommender(benchmark, encoder, config, Path(folder), k, tracks)
-        return {query_id: [view.track.id for view in take_turn(recommender, DialogueState(), text, k=k)[1].results]
-                for query_id, text in queries.items()}
+    return {query_id: [view.track.id for view in take_turn(recommender, DialogueState(), text, k=k)[1].results]
+            for query_id, text in queries.items()}
 
 
 def run_evaluation(args: argparse.Namespace) -> int:
