@@ -16,7 +16,8 @@ same labels; the rise each mean needs is then the larger of ``min_improvement`` 
 
 A ``TurnScorer`` given by the application (``gpl`` never imports the chat) adds what the product
 serves: the same benchmarks (and the application's own) through whole chat turns made with each
-encoder, named ``chat/...``. With such scores the candidate must also be better on each side: the
+encoder, served with its own fusion (the new encoder with the weight the fusion stage chose),
+named ``chat/...``. With such scores the candidate must also be better on each side: the
 mean of the ``chat/`` scores and the mean of the others must each rise by at least
 ``min_improvement``.
 
@@ -37,7 +38,7 @@ import numpy as np
 
 from gpl.config import GateConfig
 from gpl.records import TrainingQuery
-from retriever import Encoder, Track
+from retriever import Encoder, RetrievalConfig, Track
 from retriever.evaluate import Benchmark, load_mc_rows, sample_paper_benchmark, score_run
 from retriever.rankers import dense_score_matrices
 
@@ -51,15 +52,15 @@ class TurnScorer(Protocol):
     """Scores an encoder through the product (whole chat turns), given by the application.
 
     ``name`` identifies what it measures (it keys the stage manifest). Called with an encoder, the
-    gate's benchmarks and the catalogue tracks they rank, it returns benchmark name => score in
-    [0, 1], every name starting with ``CHAT_PREFIX`` (the gate's own benchmarks through the chat
-    turn, and any of the application's).
+    gate's benchmarks, the catalogue tracks they rank and the fusion the chat would serve that
+    encoder with, it returns benchmark name => score in [0, 1], every name starting with
+    ``CHAT_PREFIX`` (the gate's own benchmarks through the chat turn, and any of the application's).
     """
 
     name: str
 
     def __call__(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark],
-                 tracks: Sequence[Track]) -> dict[str, float]: ...
+                 tracks: Sequence[Track], retrieval: RetrievalConfig) -> dict[str, float]: ...
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The adapt pipeline, stage by stage: ``run(config)``.
 
-    queries -> candidates -> teacher -> triplets -> labels -> train [-> seeds] -> gate -> fusion -> deploy
+    queries -> candidates -> teacher -> triplets -> labels -> train [-> seeds] -> fusion -> gate -> deploy
 
 Each stage is one function ``write_<artifact>(run) -> artifact`` that reads the artifacts of
 earlier stages from ``runs/<run_name>/`` (:class:`RunPaths`) and writes its own there, and
@@ -62,7 +62,7 @@ from retriever import (
     read_interactions,
     save_retrieval_config,
 )
-from retriever import Fusion, RetrievalConfig
+from retriever import Fusion, RetrievalConfig, retrieval_config_for
 
 logger = logging.getLogger(__name__)
 
@@ -485,54 +485,7 @@ def other_seed_encoders(run: RunContext) -> list[Path]:
     return [run.paths.seed_encoder(index) for index in range(1, run.config.gate.training_seeds)]
 
 
-# --- gate: the new encoder against the current one, on the benchmark and the held-out requests
-
-
-def gate_key(run: RunContext) -> StageKey:
-    inputs: dict[str, Path | str] = {
-        "candidate": run.paths.encoder,
-        "current": run.encoder.info.fingerprint,
-        "heldout": run.paths.heldout,
-        "catalogue": run.config.catalogue,
-        "code": code_hash(gpl.gate),
-    }
-    if run.config.gate.benchmark is not None:
-        inputs["benchmark"] = run.config.gate.benchmark
-    if run.turn_scorer is not None:
-        inputs["turn_scorer"] = run.turn_scorer.name
-    for index, path in enumerate(other_seed_encoders(run), 1):
-        inputs[f"seed{index}"] = path
-    return StageKey(run.config.gate, inputs, (run.paths.gate,))
-
-
-def write_gate(run: RunContext) -> GateResult:
-    """Score both encoders and decide; the decision goes to ``gate.json``."""
-    heldout = list(read_jsonl(run.paths.heldout, TrainingQuery))
-    benchmarks = gate_benchmarks(run.config.gate, heldout, run.tracks)
-
-    def scores(encoder: Encoder) -> dict[str, float]:
-        measured = score_encoder(encoder, benchmarks, run.config.gate.k)
-        if run.turn_scorer is not None:  # what the chat serves with the encoder, beside retrieval alone
-            measured |= run.turn_scorer(encoder, benchmarks, run.tracks)
-        return measured
-
-    current = scores(run.encoder)
-    candidate = scores(load_encoder(str(run.paths.encoder), device=run.device))
-    other_seeds = [scores(load_encoder(str(path), device=run.device)) for path in other_seed_encoders(run)]
-    result = decide(current, candidate, run.config.gate, other_seeds)
-    _write_json(run.paths.gate, asdict(result))
-    return result
-
-
-# --- fusion and deploy run only for an accepted encoder that has somewhere to go
-
-
-def deploys(run: RunContext) -> bool:
-    """Whether the gate accepted the new encoder and the run has an index or a save dir for it."""
-    config = run.config
-    return read_gate(run.paths.gate).is_accepted and (
-        config.index_dir is not None or config.save_encoder is not None
-    )
+# --- fusion: the dense weight the new encoder would be served with
 
 
 def fusion_key(run: RunContext) -> StageKey:
@@ -549,7 +502,8 @@ def fusion_key(run: RunContext) -> StageKey:
 
 
 def write_fusion(run: RunContext) -> FusionRecord:
-    """Choose the hybrid search's dense weight for the new encoder; the choice goes to ``fusion.json``."""
+    """Choose the hybrid search's dense weight for the new encoder; the choice goes to ``fusion.json``
+    (the gate scores the chat turn with it, and a deployed encoder is served with it)."""
     record = choose_encoder_fusion(
         load_encoder(str(run.paths.encoder), device=run.device),
         run.tracks,
@@ -558,6 +512,63 @@ def write_fusion(run: RunContext) -> FusionRecord:
     )
     _write_json(run.paths.fusion, asdict(record))
     return record
+
+
+# --- gate: the new encoder against the current one, on the benchmark and the held-out requests
+
+
+def gate_key(run: RunContext) -> StageKey:
+    inputs: dict[str, Path | str] = {
+        "candidate": run.paths.encoder,
+        "current": run.encoder.info.fingerprint,
+        "heldout": run.paths.heldout,
+        "catalogue": run.config.catalogue,
+        "code": code_hash(gpl.gate),
+    }
+    if run.config.gate.benchmark is not None:
+        inputs["benchmark"] = run.config.gate.benchmark
+    if run.turn_scorer is not None:
+        inputs["turn_scorer"] = run.turn_scorer.name
+        inputs["fusion"] = run.paths.fusion  # the chat turn serves the new encoder with its chosen weight
+    for index, path in enumerate(other_seed_encoders(run), 1):
+        inputs[f"seed{index}"] = path
+    return StageKey(run.config.gate, inputs, (run.paths.gate,))
+
+
+def write_gate(run: RunContext) -> GateResult:
+    """Score both encoders and decide; the decision goes to ``gate.json``."""
+    heldout = list(read_jsonl(run.paths.heldout, TrainingQuery))
+    benchmarks = gate_benchmarks(run.config.gate, heldout, run.tracks)
+    # The chat serves each encoder with its own fusion: the current one with the weight stored beside it
+    # (the default for the base), the new ones with the weight the fusion stage chose for them.
+    fusion = read_fusion(run.paths.fusion)
+    new_retrieval = (RetrievalConfig() if fusion.dense_weight is None
+                     else RetrievalConfig(fusion=Fusion.WEIGHTED, dense_weight=fusion.dense_weight))
+
+    def scores(encoder: Encoder, retrieval: RetrievalConfig) -> dict[str, float]:
+        measured = score_encoder(encoder, benchmarks, run.config.gate.k)
+        if run.turn_scorer is not None:  # what the chat serves with the encoder, beside retrieval alone
+            measured |= run.turn_scorer(encoder, benchmarks, run.tracks, retrieval)
+        return measured
+
+    current = scores(run.encoder, retrieval_config_for(run.encoder.path))
+    candidate = scores(load_encoder(str(run.paths.encoder), device=run.device), new_retrieval)
+    other_seeds = [scores(load_encoder(str(path), device=run.device), new_retrieval)
+                   for path in other_seed_encoders(run)]
+    result = decide(current, candidate, run.config.gate, other_seeds)
+    _write_json(run.paths.gate, asdict(result))
+    return result
+
+
+# --- deploy runs only for an accepted encoder that has somewhere to go
+
+
+def deploys(run: RunContext) -> bool:
+    """Whether the gate accepted the new encoder and the run has an index or a save dir for it."""
+    config = run.config
+    return read_gate(run.paths.gate).is_accepted and (
+        config.index_dir is not None or config.save_encoder is not None
+    )
 
 
 def generation_name(run: RunContext) -> str:
@@ -638,8 +649,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("labels", labels_key, write_labels),
     Stage("train", train_key, write_encoder),
     Stage("seeds", seeds_key, write_other_seeds, applies=trains_other_seeds),
+    Stage("fusion", fusion_key, write_fusion),
     Stage("gate", gate_key, write_gate),
-    Stage("fusion", fusion_key, write_fusion, applies=deploys),
     Stage("deploy", deploy_key, write_deploy, applies=deploys),
 )
 

@@ -4,7 +4,8 @@
 the gate calls it once with the current encoder and once with the candidate, and accepts the
 candidate only if the mean of these scores rises as well as the retrieval side's
 (`gpl.gate.worse_side`). Every score is whole chat turns (`chatbot.take_turn`, as `tunetalk ask`
-runs them) over an index built with that encoder:
+runs them) over an index built with that encoder, searched with the fusion the chat would serve it
+with (the gate passes the weight the fusion stage chose for a new encoder):
 
 - ``chat/<benchmark>``: each of the gate's own benchmarks through the turn, Recall@10: the
   held-out logged conversations' requests over the catalogue (``chat/heldout-log``: what the
@@ -45,7 +46,7 @@ from retriever.evaluate import Benchmark, score_run
 logger = logging.getLogger(__name__)
 
 LISTENER_REQUESTS = Path(__file__).resolve().parent.parent / "assets" / "listener_requests.json"
-SCORER_VERSION = 3  # raise when what the scorer measures changes (it keys the gate's manifest entry)
+SCORER_VERSION = 4  # raise when what the scorer measures changes (it keys the gate's manifest entry)
 LISTENER_TARGETS = 100  # target songs of the simulated listener, a fixed sample (about 20 s an encoder on CPU)
 LISTENER_SEED = 0
 
@@ -78,29 +79,33 @@ class ChatTurnScorer:
             name += " reddit-artist-requests" if self.artist_requests is not None else ""
         return name
 
-    def __call__(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark],
-                 tracks: Sequence[Track]) -> dict[str, float]:
+    def __call__(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark], tracks: Sequence[Track],
+                 retrieval: RetrievalConfig | None = None) -> dict[str, float]:
+        """The scores of `encoder`, its chat searching with `retrieval` (default: the base's fusion)."""
+        retrieval = retrieval or RetrievalConfig()
         with tempfile.TemporaryDirectory(prefix="tunetalk-gate-chat-") as folder:
-            builtin = self.builtin_recommender(encoder, Path(folder)) if self.builtin else None
-            scores = self.benchmark_recall(encoder, benchmarks, tracks, builtin)
+            builtin = self.builtin_recommender(encoder, retrieval, Path(folder)) if self.builtin else None
+            scores = self.benchmark_recall(encoder, benchmarks, tracks, retrieval, builtin)
             if builtin is not None:
                 scores.update(self.builtin_scores(builtin))
-        logger.info("chat-turn scores of %s: %s", encoder.info.fingerprint, scores)
+        logger.info("chat-turn scores of %s (dense weight %s): %s", encoder.info.fingerprint, retrieval.dense_weight,
+                    scores)
         return scores
 
-    def builtin_recommender(self, encoder: Encoder, folder: Path):  # noqa: ANN201 - a chatbot.Recommender
+    def builtin_recommender(self, encoder: Encoder, retrieval: RetrievalConfig,
+                            folder: Path):  # noqa: ANN201 - a chatbot.Recommender
         """A Recommender over the built-in catalogue, indexed with `encoder` under `folder`."""
         from retriever import load_catalog
         from tunetalk.evaluation import indexed_recommender
 
         catalogue = load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks
-        return indexed_recommender(catalogue, encoder, RetrievalConfig(), folder, self.k)
+        return indexed_recommender(catalogue, encoder, retrieval, folder, self.k)
 
     def benchmark_recall(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark], tracks: Sequence[Track],
-                         builtin=None) -> dict[str, float]:  # noqa: ANN001 - a chatbot.Recommender
+                         retrieval: RetrievalConfig, builtin=None) -> dict[str, float]:  # noqa: ANN001
         """Recall@k of each gate benchmark through the chat turn (its corpus indexed with `encoder`;
         the catalogue's own tracks, titles and artists included, where the corpus is theirs; the
-        built-in recommender's index where the corpus is that catalogue)."""
+        built-in recommender's index, `builtin`, where the corpus is that catalogue)."""
         from tunetalk.evaluation import chat_run, one_turn_run
 
         scores: dict[str, float] = {}
@@ -109,7 +114,7 @@ class ChatTurnScorer:
             if builtin is not None and set(benchmark.corpus) == set(builtin.tracks):
                 run = one_turn_run(builtin, queries, self.k)
             else:
-                run = chat_run(benchmark, queries, encoder, RetrievalConfig(), self.k, tracks)
+                run = chat_run(benchmark, queries, encoder, retrieval, self.k, tracks)
             qrels = {q: benchmark.qrels[q] for q in queries}
             scores[f"{CHAT_PREFIX}{name}"] = score_run(qrels, run, self.k)[f"recall@{self.k}"]
         return scores

@@ -96,12 +96,12 @@ def test_the_stages_table_lists_the_stages_in_order() -> None:
         "labels",
         "train",
         "seeds",
-        "gate",
         "fusion",
+        "gate",
         "deploy",
     ]
     optional = {stage.name: stage.applies for stage in STAGES if stage.applies is not STAGES[0].applies}
-    assert optional == {"teacher": trains_teacher, "seeds": trains_other_seeds, "fusion": deploys, "deploy": deploys}
+    assert optional == {"teacher": trains_teacher, "seeds": trains_other_seeds, "deploy": deploys}
 
 
 def test_every_stage_writes_under_the_run_dir(run_context: RunContext, tiny_encoder_dir: Path) -> None:
@@ -193,11 +193,37 @@ def test_train_stage_alone_discards_foreign_checkpoints(run_context: RunContext)
 def test_gate_stage_alone(run_context: RunContext, tiny_encoder_dir: Path) -> None:
     _with_encoder(run_context, tiny_encoder_dir)
     write_jsonl(run_context.paths.heldout, QUERIES)
+    run_context.paths.fusion.write_text(json.dumps(dataclasses.asdict(FusionRecord(None, "none", 0, {}, None, None))))
     result = write_gate(run_context)
     assert set(result.current) == {HELDOUT_BENCHMARK}
     assert result.candidate == result.current  # the same weights: no improvement
     assert not result.is_accepted and result.reason.startswith("refused")
     assert read_gate(run_context.paths.gate) == result
+
+
+def test_the_gate_scores_the_chat_of_the_new_encoder_with_the_weight_the_fusion_stage_chose(
+    run_context: RunContext, tiny_encoder_dir: Path
+) -> None:
+    from retriever import Fusion, RetrievalConfig
+
+    class RecordingScorer:
+        name = "recording"
+
+        def __init__(self) -> None:
+            self.retrieval: list[RetrievalConfig] = []
+
+        def __call__(self, encoder, benchmarks, tracks, retrieval):  # noqa: ANN001, ANN204
+            self.retrieval.append(retrieval)
+            return {"chat/x": 0.5}
+
+    _with_encoder(run_context, tiny_encoder_dir)
+    write_jsonl(run_context.paths.heldout, QUERIES)
+    run_context.paths.fusion.write_text(json.dumps(dataclasses.asdict(FusionRecord(0.3, "held-out", 3, {}, None, None))))
+    scorer = RecordingScorer()
+    write_gate(dataclasses.replace(run_context, turn_scorer=scorer))
+    current, new = scorer.retrieval
+    assert current == RetrievalConfig()  # the base encoder stores no fusion: the default
+    assert new.fusion is Fusion.WEIGHTED and new.dense_weight == 0.3  # as the deployed encoder would be served
     assert not deploys(run_context)
 
 
