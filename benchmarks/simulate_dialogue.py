@@ -2,10 +2,11 @@
 
 The listener (`tunetalk.simulated_listener`, which the GPL gate also plays) names two of the
 target's descriptors at turn 1, then adds one, excludes one it lacks, or asks for "more like #k";
-once the target is shown it says so and the list should keep it. Reported per turn: success@10 and success@5 by that turn (target shown in the top k at
-or before it), success@10 at that turn (the list shown then holds the target), mean turns to
-success, and constraint violations (a result carrying an excluded descriptor). The naive baseline, run beside it on
-the same conversations: TF-IDF over descriptor sets, queried with the concatenated turns.
+once the target is shown it says so and the list should keep it. Reported per turn: success@10
+and success@5 by that turn (target shown in the top k at or before it), success@10 at that turn
+(the list shown then holds the target), mean turns to success, and constraint violations (a
+result carrying an excluded descriptor). The naive baseline, on the same messages: TF-IDF over
+descriptor sets, queried with the concatenated turns.
 
 Run (MusicCaps: index all 5,521 clips, targets from the 2,858 test clips):
     .venv/bin/python benchmarks/simulate_dialogue.py --targets 300
