@@ -9,7 +9,7 @@ of turns whose list holds the target) and `chat/reddit-artist-requests` (MusicRe
 naming a catalogue artist, share@10) - see `tunetalk/chat_gate.py`.
 
 Run (about 2 minutes an encoder on the 2-core machine):
-    .venv/bin/python benchmarks/builtin_chat_scores.py [--encoder DIR ...] [--data ../shared/data]
+    .venv/bin/python benchmarks/builtin_chat_scores.py [--encoder DIR ...] [--dense-weight W] [--data ../shared/data]
 """
 
 from __future__ import annotations
@@ -32,9 +32,12 @@ def main() -> None:
     parser.add_argument("--encoder", action="append", default=[],
                         help="a sentence-transformers name or path, scored beside the base MiniLM (repeatable)")
     parser.add_argument("--data", type=Path, default=None, help="the public datasets (default ../shared/data)")
+    parser.add_argument("--dense-weight", type=float, default=None,
+                        help="serve the --encoder ones with this dense weight instead of their stored fusion "
+                        "(e.g. a run directory's encoder/, whose weight the fusion stage has not chosen yet)")
     args = parser.parse_args()
 
-    from retriever import DEFAULT_ENCODER, load_encoder, retrieval_config_for
+    from retriever import DEFAULT_ENCODER, Fusion, RetrievalConfig, load_encoder, retrieval_config_for
     from retriever.encoder import resolve_encoder
     from tunetalk.chat_gate import chat_turn_scorer
 
@@ -48,6 +51,8 @@ def main() -> None:
     for name in [DEFAULT_ENCODER, *args.encoder]:
         encoder = load_encoder(name)
         retrieval = retrieval_config_for(resolve_encoder(name)[1])
+        if args.dense_weight is not None and name != DEFAULT_ENCODER:
+            retrieval = RetrievalConfig(fusion=Fusion.WEIGHTED, dense_weight=args.dense_weight)
         began = time.perf_counter()
         rows[f"{name} (dense weight {retrieval.dense_weight})"] = scorer(encoder, {}, [], retrieval)
         print(f"{name}: {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
