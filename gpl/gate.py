@@ -153,7 +153,7 @@ def seed_margins(candidate: Mapping[str, float], other_seeds: Sequence[Mapping[s
     margins = {}
     for label, names in sides(candidate).items():
         means = [side_mean(scores, names) for scores in (candidate, *other_seeds)]
-        margins[label] = max(min_improvement, max(means) - min(means))
+        margins[label] = max(min_improvement, max(means) - min(means)) if other_seeds else min_improvement
     return margins
 
 

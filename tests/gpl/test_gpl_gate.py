@@ -118,6 +118,9 @@ def test_with_other_training_seeds_each_side_must_rise_by_more_than_their_spread
     assert decide(current, candidate, config, [steady]).is_accepted
     with pytest.raises(ValueError, match="same benchmarks"):
         decide(current, candidate, config, [{"heldout-log": 0.5}])
+    # one seed and a negative min_improvement ("accept anything"): no spread raises the bar to 0
+    anything = GateConfig(min_improvement=-1.0, max_drop=1.0)
+    assert decide(candidate, current, anything).is_accepted
 
 
 def test_the_chat_turn_scorer_runs_the_gate_benchmarks_through_the_turn(keyword_encoder, tracks, tmp_path) -> None:  # noqa: ANN001
