@@ -463,22 +463,16 @@ def other_seed_configs(run: RunContext) -> list[TrainConfig]:
 
 
 def seeds_key(run: RunContext) -> StageKey:
-    return StageKey(
-        other_seed_configs(run),
-        {"labels": run.paths.labels, "encoder": run.encoder.info.fingerprint, "code": code_hash(gpl.train)},
-        tuple(run.paths.seed_encoder(index) for index in range(1, run.config.gate.training_seeds)),
-    )
+    return StageKey(other_seed_configs(run), train_key(run).inputs, tuple(other_seed_encoders(run)))
 
 
 def write_other_seeds(run: RunContext) -> list[Path]:
     """Fit the student again with each other seed (each resumable like the first). Returns their directories."""
-    outputs = []
     for index, training in enumerate(other_seed_configs(run), 1):
         logger.info("training the student with seed %d (%d of %d)", training.seed, index + 1,
                     run.config.gate.training_seeds)
         fit_student(run, training, run.paths.seed_encoder(index), run.paths.seed_checkpoints(index))
-        outputs.append(run.paths.seed_encoder(index))
-    return outputs
+    return other_seed_encoders(run)
 
 
 def other_seed_encoders(run: RunContext) -> list[Path]:
