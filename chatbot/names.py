@@ -108,6 +108,7 @@ _AFTER_LIKE = frozenset(("vibes", "vibe", "esque", "type", "style", "inspired", 
 _LIKE_SUFFIXES = ("-esque", "esque", "-like", "-ish", "-inspired", "-type", "-style")
 _CONNECTORS = frozenset(("of", "the", "and", "&", "de", "la", "le", "y", "n", "a", "on", "in", "da", "del", "van", "von"))
 _PRONOUNS = frozenset(("i", "im", "ive", "id", "ill", "me", "my", "you", "we", "it"))
+_DETERMINERS = frozenset(("my", "your", "our", "his", "her", "their"))  # possessive determiners
 
 _TOKEN = re.compile(r"\w+(?:['’´./\-]\w+)*['’]?|&|\+")
 _QUOTED = re.compile(r"[\"“”]([^\"“”\n]{1,100})[\"“”]|(?:(?<=\s)|^)['‘]([^'’\n]{1,100})['’](?=[\s.,!?;:)]|$)")
@@ -462,6 +463,8 @@ class _Finder:
         framed_after = self.tokens[stop - 1].like_suffix or next_word in _AFTER_LIKE
         if all(w.isdigit() for w in words):
             return quoted
+        if start > 0 and self.tokens[start - 1].key in _DETERMINERS and not (quoted or capitalised):
+            return False  # "my grandson's birthday", "our jam": a person's noun, not the band of that name
         if (common or len(words) == 1) and (self.in_partial_quote(start, stop) or next_word == "by"):
             return False  # a word of a quoted title ("Prom Queen"), or a title itself ("Waves by the Bahamas")
         if descriptor:
@@ -472,7 +475,7 @@ class _Finder:
             return True
         if not common:
             # A one-word name from the knowledge files ("Intro", "Psycho"): 22k names hold many plain words.
-            return quoted or strong or candidate.is_possessive or framed_after or capitalised
+            return quoted or strong or self.is_named_possessive(candidate) or framed_after or capitalised
         if is_catalogue and len([w for w in words if w != "the"]) >= 3:
             return True  # "Rage Against the Machine": three ordinary words in that order are a name
         if quoted or (strong and (capitalised or not self.capitals_informative)):
@@ -480,6 +483,14 @@ class _Finder:
         if is_catalogue and (capitalised or (framed_after and not self.is_descriptor((*words, next_word or "")))):
             return True
         return False
+
+    def is_named_possessive(self, candidate: _Candidate) -> bool:
+        """A possessive that names its artist: "Radiohead's", "radioheads" (an apostrophe lost), but not a
+        plain plural ("slow jams" is no "The Jam's", "blues" no "Blue's")."""
+        if not candidate.is_possessive:
+            return False
+        last = self.tokens[candidate.stop - 1]
+        return last.raw.endswith(("'s", "’s")) or not self.lexicon.is_plain(last.key[:-1])
 
     def artist_nearby(self, track_ids: tuple[TrackId, ...], start: int, stop: int) -> bool:
         outside = [t.key for t in self.tokens[:start]] + ["|"] + [t.key for t in self.tokens[stop:]]

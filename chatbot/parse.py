@@ -110,6 +110,13 @@ _REJECT_ALL = re.compile(
     r"[^.!?]{0,30}\b(?:aren't|are not|don't|do not|not|isn't|boring|bad|wrong|meh)\b"
     r"|\bi (?:don't|do not|didn't) (?:really )?like (?:any|these|those|them|this)\b|\bnone of (?:these|them|those)\b"
 )
+# Everyday phrases whose words are descriptors in another sense: "running errands" is no running
+# music, "driving home from work" asks for no focus music, "cross country skiing" for no country
+# (read after intent phrases, so "cross country trip" is still a road trip; assets/intents.json
+# lists them as "not_intents" too).
+_NOT_DESCRIPTORS = re.compile(
+    r"\brunning (?:errands|late|out|around|low)\b|\bcross[- ]country\b|\b(?:from|after) work\b"
+)
 # Descriptors starting with one of these are negative as written ("no percussion", "without drums").
 _NEGATIVE_STARTS = frozenset({"no", "without", "non", "not"})
 # Words that, alone after a negation ("no vocals", "without singing"), rule out every vocal descriptor.
@@ -221,9 +228,10 @@ class TurnParser:
         self.find_names = find_names
         self.resolve_artist = resolve_artist
         self._surfaces = list(vocabulary.surface_forms)
-        # "drum & bass", "singing/rapping" as the message's words read them ("drum bass", "singing rapping")
-        spelled = {" ".join(_words(form)): name for form, name in vocabulary.surface_forms.items()
-                   if _PUNCTUATED.search(form)}
+        # "drum & bass", "singing/rapping", "R & B" as the message's words read them ("drum bass",
+        # "singing rapping", "r b"; "r&b" is one word but "r & b" two)
+        spelled = {" ".join(_words(spelling)): name for form, name in vocabulary.surface_forms.items()
+                   if _PUNCTUATED.search(form) for spelling in (form, _PUNCTUATED.sub(" ", form))}
         self._spelled_forms = {key: name for key, name in spelled.items() if key not in vocabulary.surface_forms}
         self._names = list(paraphrase_names if paraphrase_names is not None else vocabulary.descriptors)
         # Embedded once, up front, so no chat turn pays for it.
@@ -239,8 +247,11 @@ class TurnParser:
         found = {}
         for i, phrase in enumerate(phrases):
             name = self._names[int(best[i])]
-            if similarity[i, best[i]] >= PARAPHRASE_MIN_SIMILARITY and not _is_partial_match(phrase, name):
-                found[phrase] = name
+            if similarity[i, best[i]] < PARAPHRASE_MIN_SIMILARITY or _is_partial_match(phrase, name):
+                continue
+            if self.vocabulary.facet_of(name) == "genre" and name in english_words() and not phrase.startswith(name):
+                continue  # a genre named by a plain word is read when said ("jazzy" too): "home" is no house music
+            found[phrase] = name
         return found
 
     def _fuzzy(self, phrase: str) -> str | None:
@@ -395,6 +406,7 @@ class TurnParser:
             intent_wants += [d for d in implied if not re.search(rf"\b{re.escape(d)}\b", phrases)]
             avoided |= {d for m in intents for d in m.avoided}
             positive = _blank(positive, [m.span for m in intents])
+            positive = _NOT_DESCRIPTORS.sub(lambda m: " " * len(m.group()), positive)
             if any(w not in _STOPWORDS for w in re.findall(r"[\w']+", positive)):
                 positives.append(positive.strip())
             if negative:

@@ -21,7 +21,15 @@ with (the gate passes the weight the fusion stage chose for a new encoder):
     list holds the target;
   - ``chat/reddit-artist-requests`` (when the MusicRecoNER folder is given): the real Reddit
     requests naming a catalogue artist, the mean share of the top 10 by that artist or sharing a
-    genre with their songs (`tunetalk.artist_requests`).
+    genre with their songs (`tunetalk.artist_requests`);
+  - ``chat/cpcd-dialogs`` (when the CPCD folder is given): real playlist conversations, the first
+    `CPCD_TURNS` user messages of a fixed sample of `CPCD_DIALOGS` dialogs said in order, each list's
+    share of the top 10 by a goal-playlist artist or carrying a genre most goal artists carry
+    (`tunetalk.cpcd_dialogs`), a turn that shows no list counting 0.
+
+  The built-in chat is built as `tunetalk chat` builds it: the artist profiles of
+  `assets/artists.jsonl` and the artist-knowledge files given (Spotify genres, Last.fm tags) let it
+  read the artists listeners name, and resolve the artists the real requests are judged by.
 
 Example:
     >>> scorer = ChatTurnScorer(builtin=True)
@@ -46,9 +54,11 @@ from retriever.evaluate import Benchmark, score_run
 logger = logging.getLogger(__name__)
 
 LISTENER_REQUESTS = Path(__file__).resolve().parent.parent / "assets" / "listener_requests.json"
-SCORER_VERSION = 4  # raise when what the scorer measures changes (it keys the gate's manifest entry)
+SCORER_VERSION = 5  # raise when what the scorer measures changes (it keys the gate's manifest entry)
 LISTENER_TARGETS = 100  # target songs of the simulated listener, a fixed sample (about 20 s an encoder on CPU)
 LISTENER_SEED = 0
+CPCD_DIALOGS = 200  # CPCD dialogs of the fixed sample (about 40 s an encoder on CPU)
+CPCD_TURNS = 3  # user messages said per dialog
 
 
 def load_listener_requests(path: Path = LISTENER_REQUESTS) -> list[tuple[str, list[set[str]]]]:
@@ -69,6 +79,8 @@ class ChatTurnScorer:
     builtin: bool  # the run trains the built-in catalogue: the built-in chat's own measures apply
     k: int = 10
     artist_requests: Path | None = None  # the MusicRecoNER folder (``music-reco-ner``), read with ``builtin``
+    cpcd_dialogs: Path | None = None  # the CPCD folder (``cpcd``), read with ``builtin``
+    artist_knowledge: tuple[Path, ...] = ()  # knowledge files the built-in chat loads, read with ``builtin``
     listener_targets: int = LISTENER_TARGETS
 
     @property
@@ -77,6 +89,8 @@ class ChatTurnScorer:
         if self.builtin:
             name += f" listener-requests simulated-listener{self.listener_targets}"
             name += " reddit-artist-requests" if self.artist_requests is not None else ""
+            name += f" cpcd-dialogs{CPCD_DIALOGS}x{CPCD_TURNS}" if self.cpcd_dialogs is not None else ""
+            name += "".join(f" {path.name}" for path in self.artist_knowledge)
         return name
 
     def __call__(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark], tracks: Sequence[Track],
@@ -94,12 +108,16 @@ class ChatTurnScorer:
 
     def builtin_recommender(self, encoder: Encoder, retrieval: RetrievalConfig,
                             folder: Path):  # noqa: ANN201 - a chatbot.Recommender
-        """A Recommender over the built-in catalogue, indexed with `encoder` under `folder`."""
+        """A Recommender over the built-in catalogue, indexed with `encoder` under `folder`, with the
+        artist profiles and knowledge `tunetalk chat` loads."""
         from retriever import load_catalog
+        from retriever.artists import DEFAULT_PROFILES, load_profiles
+        from tunetalk.cli import load_knowledge
         from tunetalk.evaluation import indexed_recommender
 
         catalogue = load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks
-        return indexed_recommender(catalogue, encoder, retrieval, folder, self.k)
+        knowledge = (load_profiles() if DEFAULT_PROFILES.is_file() else []) + load_knowledge(list(self.artist_knowledge))
+        return indexed_recommender(catalogue, encoder, retrieval, folder, self.k, artist_knowledge=knowledge)
 
     def benchmark_recall(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark], tracks: Sequence[Track],
                          retrieval: RetrievalConfig, builtin=None) -> dict[str, float]:  # noqa: ANN001
@@ -126,6 +144,8 @@ class ChatTurnScorer:
         if self.artist_requests is not None:
             scores[f"{CHAT_PREFIX}reddit-artist-requests"] = artist_request_share(recommender, self.artist_requests,
                                                                                  self.k)
+        if self.cpcd_dialogs is not None:
+            scores[f"{CHAT_PREFIX}cpcd-dialogs"] = cpcd_dialog_share(recommender, self.cpcd_dialogs, self.k)
         return scores
 
 
@@ -157,6 +177,22 @@ def artist_request_share(recommender, ner_dir: Path, k: int) -> float:  # noqa: 
     return sum(shares) / len(shares) if shares else 0.0
 
 
+def cpcd_dialog_share(recommender, cpcd_dir: Path, k: int, dialogs: int = CPCD_DIALOGS,  # noqa: ANN001
+                      turns: int = CPCD_TURNS, seed: int = LISTENER_SEED) -> float:
+    """Mean share@k over a fixed sample of the judged CPCD dialogs, each the mean over its first
+    `turns` user messages said in order (0 for a turn that shows no list; 0 when none is judged)."""
+    from tunetalk.cpcd_dialogs import dialog_shares, judged_dialogs, read_dialogs
+
+    judged = sorted(judged_dialogs(recommender, read_dialogs(cpcd_dir)), key=lambda pair: pair[0].id)
+    sample = random.Random(seed).sample(judged, min(dialogs, len(judged)))
+    logger.info("%d CPCD dialogs judged, %d sampled", len(judged), len(sample))
+    means = []
+    for dialog, goal in sample:
+        shares = dialog_shares(recommender, dialog, goal, k=k, max_turns=turns)
+        means.append(sum(share or 0.0 for share in shares) / len(shares))
+    return sum(means) / len(means) if means else 0.0
+
+
 def turn_precision(recommender, text: str, groups: list[set[str]], k: int) -> float:  # noqa: ANN001 - a Recommender
     """Precision@k of the first chat turn for one listener request (a new conversation)."""
     from chatbot import Conversation
@@ -167,13 +203,23 @@ def turn_precision(recommender, text: str, groups: list[set[str]], k: int) -> fl
 
 def chat_turn_scorer(config, builtin: bool, *, data_dir: Path | None = None) -> ChatTurnScorer:  # noqa: ANN001
     """The scorer `tunetalk train` gives the gate (a GPLConfig; `data_dir`: the public datasets, whose
-    MusicRecoNER requests are scored when they are there)."""
-    ner_dir = data_dir / "music-reco-ner" if data_dir is not None else None
-    if ner_dir is not None and not any(ner_dir.glob("dataset*/queries.csv")):
+    MusicRecoNER requests and CPCD dialogs are scored, and whose artist knowledge is loaded, when
+    they are there)."""
+    if data_dir is None:
+        return ChatTurnScorer(builtin=builtin, k=config.gate.k)
+    ner_dir: Path | None = data_dir / "music-reco-ner"
+    if not any(ner_dir.glob("dataset*/queries.csv")):
         logger.info("no MusicRecoNER requests under %s: the gate scores the chat without them", ner_dir)
         ner_dir = None
-    return ChatTurnScorer(builtin=builtin, k=config.gate.k, artist_requests=ner_dir)
+    cpcd_dir: Path | None = data_dir / "cpcd"
+    if not any(cpcd_dir.rglob("cpcd_v1.dialogs.*.jsonl")):
+        logger.info("no CPCD dialogs under %s: the gate scores the chat without them", cpcd_dir)
+        cpcd_dir = None
+    knowledge = tuple(path for path in (data_dir / "artist-knowledge" / "spotify_artist_genres.csv",
+                                        data_dir / "artist-knowledge" / "lastfm_artist_tags.csv") if path.is_file())
+    return ChatTurnScorer(builtin=builtin, k=config.gate.k, artist_requests=ner_dir, cpcd_dialogs=cpcd_dir,
+                          artist_knowledge=knowledge)
 
 
-__all__ = ["ChatTurnScorer", "artist_request_share", "chat_turn_scorer", "listener_precision",
+__all__ = ["ChatTurnScorer", "artist_request_share", "chat_turn_scorer", "cpcd_dialog_share", "listener_precision",
            "load_listener_requests", "relevant", "simulated_listener_success", "turn_precision"]

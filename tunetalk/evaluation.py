@@ -105,14 +105,15 @@ def benchmark_recommender(benchmark: Benchmark, encoder, config: RetrievalConfig
 
 
 def indexed_recommender(tracks, encoder, config: RetrievalConfig, folder: Path,  # noqa: ANN001 - Tracks, an Encoder
-                        k: int = 10):  # noqa: ANN201 - a chatbot.Recommender, imported late
-    """A Recommender over `tracks`, indexed with `encoder` in a new Chroma index under `folder`."""
+                        k: int = 10, *, artist_knowledge=()):  # noqa: ANN001, ANN201 - ArtistProfiles; a Recommender
+    """A Recommender over `tracks`, indexed with `encoder` in a new Chroma index under `folder`
+    (`artist_knowledge`: profiles of artists the catalogue may lack, as `tunetalk chat` loads them)."""
     from chatbot import Recommender
     from retriever import HybridSearcher, TrackStore, index_tracks, load_vocabulary
 
     store = TrackStore.open(encoder.info, index_dir=folder, create=True)
     index_tracks(tracks, store, encoder, show_progress_bar=False)
-    return Recommender(HybridSearcher(store, encoder, config), load_vocabulary(), k=k)
+    return Recommender(HybridSearcher(store, encoder, config), load_vocabulary(), k=k, artist_knowledge=artist_knowledge)
 
 
 def chat_run(benchmark: Benchmark, queries: dict[str, str], encoder, config: RetrievalConfig,  # noqa: ANN001
