@@ -61,6 +61,13 @@ def logged_turns(log: Path) -> dict[str, list[int]]:
     return turns
 
 
+def _is_record(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
 def test_kill_9_while_logging_keeps_every_acknowledged_turn(tmp_path: Path) -> None:
     log = tmp_path / "interactions.jsonl"
     acknowledged: dict[str, list[int]] = {}
@@ -83,8 +90,14 @@ def test_kill_9_while_logging_keeps_every_acknowledged_turn(tmp_path: Path) -> N
         assert set(acks) <= set(turns[name]), name  # nothing acknowledged was lost
         assert turns[name] == list(range(len(turns[name])))  # in order, no duplicates, no gaps
     assert "torn" not in turns
-    lines = log.read_bytes().split(b"\n")
-    assert sum(1 for line in lines if line) == sum(map(len, turns.values())) + 1  # + the torn line
+    lines = [line for line in log.read_bytes().split(b"\n") if line]
+    torn = [line for line in lines if not _is_record(line)]
+    assert len(lines) == sum(map(len, turns.values())) + len(torn)
+    # The torn line written above, and at most one a kill: SIGKILL can stop the kernel between the pages
+    # of a 6 KB write, cutting the record being written, never an acknowledged one (checked above); the
+    # next writer starts on a fresh line, so no other record is touched.
+    kills = len(acknowledged)
+    assert 1 <= len(torn) <= 1 + kills and any(line.startswith(b'{"session_id":"torn"') for line in torn), torn
     assert log.stat().st_mode & 0o777 == 0o600
 
 
