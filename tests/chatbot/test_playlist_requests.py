@@ -62,6 +62,10 @@ def test_a_spaced_r_and_b_is_rnb(parser: TurnParser) -> None:
         ("hello, i'm having a girls sleep over, can you make a playlist for me", "party", "sleep"),
         ("a playlist that makes me feel like I'm at a rave", "edm", None),
         ("I want to create a sex playlist for some cozy time with my partner", "sensual", None),
+        ("How about some 80's head banging music", "heavy metal", None),
+        ("I'm looking for a playlist that has some uplifting music by my bible study.", "gospel", "study"),
+        ("a playlist to listen to when camping with friends and family", None, "kids"),
+        ("family friendly songs please", "kids", None),
     ],
 )
 def test_everyday_phrases_read_as_meant(parser: TurnParser, message: str, wanted: str | None,
