@@ -167,6 +167,18 @@ def mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else float("nan")
 
 
+def open_builtin_chat(data: Path):  # noqa: ANN201 - a chatbot.Recommender
+    """The built-in chat as `tunetalk chat` opens it, with the artist knowledge of the datasets under `data`."""
+    from tunetalk import paths
+
+    paths.prepare_environment()
+    from tunetalk.cli import build_parser, knowledge_files, open_recommender
+
+    cli_args = build_parser().parse_args(["ask", "x"])
+    cli_args.artist_knowledge = [str(path) for path in knowledge_files(data)] or ["none"]
+    return open_recommender(cli_args, log_disabled=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -178,17 +190,9 @@ def main() -> int:
         print(f"no MusicRecoNER data under {ner_dir}; pass --data", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    from tunetalk import paths
-
-    paths.prepare_environment()
+    recommender = open_builtin_chat(args.data)
     from retriever.artists import normalise_name
-    from tunetalk.cli import build_parser, open_recommender
 
-    cli_args = build_parser().parse_args(["ask", "x"])
-    cli_args.artist_knowledge = [str(args.data / "artist-knowledge" / f)
-                                 for f in ("spotify_artist_genres.csv", "lastfm_artist_tags.csv")
-                                 if (args.data / "artist-knowledge" / f).is_file()] or ["none"]
-    recommender = open_recommender(cli_args, log_disabled=True)
     loaded = time.perf_counter() - start
     directory = recommender.artists
     vocabulary = recommender.vocabulary

@@ -15,7 +15,6 @@ Run (about 2-3 minutes on 2 CPU cores once the built-in index exists under $TUNE
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from artist_requests import TfidfBaseline  # noqa: E402 - the same baseline as the Reddit requests
+from artist_requests import TfidfBaseline, mean, open_builtin_chat  # noqa: E402 - as the Reddit requests run
 
 from tunetalk.cpcd_dialogs import (  # noqa: E402 - the judging the GPL gate uses too
     chance_share,
@@ -37,10 +36,6 @@ K = 10
 BY_TURN = 5  # the per-turn table's columns
 
 
-def mean(values: list[float]) -> float:
-    return statistics.mean(values) if values else float("nan")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="the public datasets")
@@ -52,17 +47,9 @@ def main() -> int:
         print(f"no CPCD dialogs under {cpcd_dir}; pass --data", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    from tunetalk import paths
-
-    paths.prepare_environment()
+    recommender = open_builtin_chat(args.data)
     from chatbot import Conversation
-    from tunetalk.cli import build_parser, open_recommender
 
-    cli_args = build_parser().parse_args(["ask", "x"])
-    cli_args.artist_knowledge = [str(args.data / "artist-knowledge" / f)
-                                 for f in ("spotify_artist_genres.csv", "lastfm_artist_tags.csv")
-                                 if (args.data / "artist-knowledge" / f).is_file()] or ["none"]
-    recommender = open_recommender(cli_args, log_disabled=True)
     vocabulary = recommender.vocabulary
     dialogs = read_dialogs(cpcd_dir)
     judged = judged_dialogs(recommender, dialogs)

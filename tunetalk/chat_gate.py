@@ -215,10 +215,10 @@ def chat_turn_scorer(config, builtin: bool, *, data_dir: Path | None = None) -> 
     if not any(cpcd_dir.rglob("cpcd_v1.dialogs.*.jsonl")):
         logger.info("no CPCD dialogs under %s: the gate scores the chat without them", cpcd_dir)
         cpcd_dir = None
-    knowledge = tuple(path for path in (data_dir / "artist-knowledge" / "spotify_artist_genres.csv",
-                                        data_dir / "artist-knowledge" / "lastfm_artist_tags.csv") if path.is_file())
+    from tunetalk.cli import knowledge_files
+
     return ChatTurnScorer(builtin=builtin, k=config.gate.k, artist_requests=ner_dir, cpcd_dialogs=cpcd_dir,
-                          artist_knowledge=knowledge)
+                          artist_knowledge=tuple(knowledge_files(data_dir)))
 
 
 __all__ = ["ChatTurnScorer", "artist_request_share", "chat_turn_scorer", "cpcd_dialog_share", "listener_precision",

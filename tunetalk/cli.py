@@ -64,7 +64,12 @@ def _knowledge_files(values: list[str] | None) -> list[Path]:
             if not path.is_file():
                 raise CliError(f"--artist-knowledge {path}: no such file")
         return files
-    folder = paths.data_dir() / "artist-knowledge"
+    return knowledge_files(paths.data_dir())
+
+
+def knowledge_files(data_dir: Path) -> list[Path]:
+    """The artist-knowledge files of the public datasets under `data_dir` that are there."""
+    folder = data_dir / "artist-knowledge"
     return [f for f in (folder / "spotify_artist_genres.csv", folder / "lastfm_artist_tags.csv") if f.is_file()]
 
 

@@ -115,6 +115,8 @@ def test_train_builtin_switches_the_builtin_chat_and_status_reports_it(tmp_path:
         assert "chat/simulated-listener" in status.stdout  # multi-turn conversations of the simulated listener
         if (SHARED_DATA / "music-reco-ner").is_dir():  # real Reddit requests naming a catalogue artist
             assert "chat/reddit-artist-requests" in status.stdout
+        if (SHARED_DATA / "cpcd").is_dir():  # real playlist conversations, judged by their goal playlists
+            assert "chat/cpcd-dialogs" in status.stdout
         answer = tunetalk("ask", "--json", "--no-log", "calm piano music", env_home=home)
         assert answer.returncode == 0, answer.stderr
         assert len(json.loads(answer.stdout.splitlines()[0])["results"]) == 10
