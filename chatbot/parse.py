@@ -445,9 +445,11 @@ class TurnParser:
                    for intent in ("like", "by", "not")}
         seeds = tuple(dict.fromkeys(i for m in names if m.kind == "title" and m.intent != "not" for i in m.track_ids))
         said = Counter(wanted) - Counter(intent_wants)  # wanted for what the message says, not only implied
-        wants_new = bool(_WANTS_NEW.search(lowered_text)) and not (wanted or boosted or excluded or names)
+        # "more please", "Amazing! Some more please", "More like it. Some more please": new songs, the state kept
+        wants_new = (any(_WANTS_NEW.search(clause) for clause in _clauses(lowered_text))
+                     and not (wanted or boosted or excluded or names))
         return ParsedTurn(
-            text=", ".join(positives),
+            text="" if wants_new else ", ".join(positives),  # "more like these" is no text to search for
             wanted=tuple(dict.fromkeys(wanted)),
             implied=tuple(d for d in dict.fromkeys(wanted) if d in intent_wants and d not in said),
             boosted=tuple(dict.fromkeys(boosted)),
@@ -480,7 +482,7 @@ class TurnParser:
 _WANTS_NEW = re.compile(
     r"^(?:(?:ok|okay|cool|nice|thanks|great)[, ]+)?(?:(?:show|give|play|find) me |can i (?:get|have|hear) |got any )?"
     r"(?:some |a few )?(?:more|others?|other ones|other songs|next|next ones|something else|different ones|new ones|"
-    r"fresh ones)\b(?: (?:ones|songs|tracks|please|of (?:these|those|this|that)|like (?:these|those|this|that)))*\W*$"
+    r"fresh ones)\b(?: (?:ones|songs|tracks|please|of (?:these|those|this|that)|like (?:these|those|this|that|it|them)))*\W*$"
 )
 # A message that refines the current request instead of starting a new one.
 _REFINEMENT_CUE = re.compile(

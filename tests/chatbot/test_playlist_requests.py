@@ -97,3 +97,22 @@ def test_a_paraphrase_never_makes_a_plain_word_a_genre() -> None:
     assert "house" in parser.parse("some house music").wanted
     assert "sad" in parser.parse("i am heartbroken").wanted
     assert "jazz" in parser.parse("something jazzy").wanted  # the genre's own word, with an ending
+
+
+@pytest.mark.parametrize("message", ["More like it. Some more please", "more like these", "Amazing! Some more please",
+                                     "ok, more like that"])
+def test_asking_for_more_in_a_sentence_of_its_own_gives_new_songs(parser: TurnParser, message: str) -> None:
+    turn = parser.parse(message)
+    assert turn.wants_new and turn.text == ""  # never a search for the words "more like these"
+    assert not parser.parse("more like #2").wants_new and not parser.parse("more upbeat").wants_new
+
+
+def test_more_like_it_after_a_list_keeps_the_request_with_new_songs(builtin_recommender) -> None:  # noqa: ANN001
+    from chatbot import Conversation
+
+    conversation = Conversation(builtin_recommender)
+    first = conversation.say("some hip hop please")
+    more = conversation.say("More like it. Some more please")
+    assert len(more.results) == 10  # was "Tell me what you'd like to hear." and no list
+    assert not {v.track.id for v in first.results} & {v.track.id for v in more.results}
+    assert sum("hip hop" in v.track.descriptors for v in more.results) >= 8
