@@ -463,8 +463,9 @@ class _Finder:
         framed_after = self.tokens[stop - 1].like_suffix or next_word in _AFTER_LIKE
         if all(w.isdigit() for w in words):
             return quoted
-        if start > 0 and self.tokens[start - 1].key in _DETERMINERS and not (quoted or capitalised):
-            return False  # "my grandson's birthday", "our jam": a person's noun, not the band of that name
+        if (start > 0 and self.tokens[start - 1].key in _DETERMINERS and not (quoted or capitalised)
+                and all(self.lexicon.is_plain(word) for word in words)):
+            return False  # "my grandson's birthday", "our jam": a person's noun, not the band ("my radiohead cds" is)
         if (common or len(words) == 1) and (self.in_partial_quote(start, stop) or next_word == "by"):
             return False  # a word of a quoted title ("Prom Queen"), or a title itself ("Waves by the Bahamas")
         if descriptor:

@@ -38,6 +38,7 @@ def test_my_grandsons_birthday_names_no_band(builtin_names) -> None:  # noqa: AN
     assert find_names(message, knowledge, tracks) == []
     assert [m.profile.name for m in find_names("songs like grandson's", knowledge, tracks)] == ["grandson"]
     assert [m.profile.name for m in find_names("play my Radiohead favourites", directory, tracks)] == ["Radiohead"]
+    assert [m.profile.name for m in find_names("play my radiohead favourites", directory, tracks)] == ["Radiohead"]
 
 
 def test_a_spaced_r_and_b_is_rnb(parser: TurnParser) -> None:
