@@ -172,7 +172,8 @@ def open_builtin_chat(data: Path):  # noqa: ANN201 - a chatbot.Recommender
     from tunetalk import paths
 
     paths.prepare_environment()
-    from tunetalk.cli import build_parser, knowledge_files, open_recommender
+    from tunetalk.artist_knowledge import knowledge_files
+    from tunetalk.cli import build_parser, open_recommender
 
     cli_args = build_parser().parse_args(["ask", "x"])
     cli_args.artist_knowledge = [str(path) for path in knowledge_files(data)] or ["none"]

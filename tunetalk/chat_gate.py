@@ -112,7 +112,7 @@ class ChatTurnScorer:
         artist profiles and knowledge `tunetalk chat` loads."""
         from retriever import load_catalog
         from retriever.artists import DEFAULT_PROFILES, load_profiles
-        from tunetalk.cli import load_knowledge
+        from tunetalk.artist_knowledge import load_knowledge
         from tunetalk.evaluation import indexed_recommender
 
         catalogue = load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks
@@ -215,7 +215,7 @@ def chat_turn_scorer(config, builtin: bool, *, data_dir: Path | None = None) -> 
     if not any(cpcd_dir.rglob("cpcd_v1.dialogs.*.jsonl")):
         logger.info("no CPCD dialogs under %s: the gate scores the chat without them", cpcd_dir)
         cpcd_dir = None
-    from tunetalk.cli import knowledge_files
+    from tunetalk.artist_knowledge import knowledge_files
 
     return ChatTurnScorer(builtin=builtin, k=config.gate.k, artist_requests=ner_dir, cpcd_dialogs=cpcd_dir,
                           artist_knowledge=tuple(knowledge_files(data_dir)))
