@@ -176,6 +176,7 @@ class ParsedTurn:
     hinted_languages: tuple[str, ...] = ()  # "from brazil": portuguese songs first, within the region
     wants_new: bool = False  # "more", "other ones", "next": songs not shown yet
     is_refinement: bool = False  # "more upbeat", "but from the 80s", "add piano": keeps the state
+    is_switch: bool = False  # "let's switch to something calm", "change direction": a new topic, whatever it names
     language: str = "en"  # the language the message was written in (translated before parsing)
 
     @property
@@ -445,6 +446,7 @@ class TurnParser:
                    for intent in ("like", "by", "not")}
         seeds = tuple(dict.fromkeys(i for m in names if m.kind == "title" and m.intent != "not" for i in m.track_ids))
         said = Counter(wanted) - Counter(intent_wants)  # wanted for what the message says, not only implied
+        is_switch = bool(_SWITCH_CUE.search(lowered_text)) and not is_reset
         # "more please", "Amazing! Some more please", "More like it. Some more please": new songs, the state kept
         wants_new = (any(_WANTS_NEW.search(clause) for clause in _clauses(lowered_text))
                      and not (wanted or boosted or excluded or names))
@@ -474,7 +476,8 @@ class TurnParser:
             hinted_languages=tuple(lang for m in places.mentions if m.kind == "place" for lang in m.languages),
             wants_new=wants_new,
             is_refinement=bool(_REFINEMENT_CUE.search(english.lower()) or is_comparative or liked or disliked
-                               or more_like or wants_new),
+                               or more_like or wants_new) and not is_switch,
+            is_switch=is_switch,
             language=translation.language,
         )
 
@@ -485,6 +488,12 @@ _WANTS_NEW = re.compile(
     r"fresh ones)\b(?: (?:ones|songs|tracks|please|of (?:these|those|this|that)|like (?:these|those|this|that|it|them)))*\W*$"
 )
 # A message that refines the current request instead of starting a new one.
+# "ok lets switch to something calm", "let's change direction", "time for something else: jazz": what follows is
+# a new request (the state's exclusions kept, as for any new topic), however little it names.
+_SWITCH_CUE = re.compile(
+    r"\b(?:switch|change) (?:it )?(?:over |up )?to\b|\bswitch(?:ing)? (?:gears|it up|things up)\b"
+    r"|\bchange (?:of )?directions?\b|\bchange (?:it|things) up\b|\btime for something (?:else|different)\b"
+)
 _REFINEMENT_CUE = re.compile(
     r"^(?:and|but|also|plus|now|then|maybe|make it|make them|add|with|without|no|not|less|more|only|just|except|"
     r"instead|rather|same|similar|even|a bit|bit|slightly|a little|too|what about|how about|from|in|ideally|"

@@ -135,10 +135,14 @@ def is_topic_shift(state: DialogueState, turn: ParsedTurn) -> bool:
     A new request names at least two things (descriptors, artists, songs, an era, a place or a
     language), has no refinement cue ("more", "but", "also", "add", "without"...) and shares no
     descriptor or artist with what the state asks for. "japanese chill beats" after "dark 90s
-    music" is one; "more upbeat", "add piano", "but from the 80s", "no vocals" are not.
+    music" is one; "more upbeat", "add piano", "but from the 80s", "no vocals" are not. A turn that
+    says it switches ("let's switch to something calm") is one whatever it names.
     """
     if not state.has_request or turn.is_reset or turn.is_refinement:
         return False
+    if turn.is_switch:  # "let's switch to something calm": new, even when it names one thing
+        return bool(turn.wanted or turn.artists_like or turn.artists_by or turn.seed_ids or turn.era
+                    or turn.regions or turn.languages)
     named = [*turn.wanted, *turn.artists_like, *turn.artists_by, *turn.seed_ids]
     size = len(named) + bool(turn.era) + bool(turn.regions or turn.languages)
     if size < 2 or not (turn.wanted or turn.artists_like or turn.artists_by or turn.seed_ids):

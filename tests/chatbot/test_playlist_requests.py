@@ -117,3 +117,19 @@ def test_more_like_it_after_a_list_keeps_the_request_with_new_songs(builtin_reco
     assert len(more.results) == 10  # was "Tell me what you'd like to hear." and no list
     assert not {v.track.id for v in first.results} & {v.track.id for v in more.results}
     assert sum("hip hop" in v.track.descriptors for v in more.results) >= 8
+
+
+def test_lets_switch_to_starts_a_new_request_that_keeps_the_exclusions(parser: TurnParser) -> None:
+    from chatbot import DialogueState, apply_turn
+    from chatbot.state import is_topic_shift
+
+    state, _ = apply_turn(DialogueState(), parser.parse("upbeat afrobeat for a party, no vocals"))
+    for message in ("Amazing. Ok lets switch to something calm", "can you change it to something calm",
+                    "Actually, let's change directions: something calm"):
+        turn = parser.parse(message)
+        assert turn.is_switch and not turn.is_refinement and is_topic_shift(state, turn), message
+        new, _ = apply_turn(state, turn)
+        assert "calm" in new.wanted and "afrobeat" not in new.wanted and "vocals" in new.excluded, new
+    assert not is_topic_shift(state, parser.parse("more calm"))  # a refinement, as before
+    assert not is_topic_shift(state, parser.parse("something calm"))  # one word alone refines
+    assert not parser.parse("songs to go to sleep to").is_switch
