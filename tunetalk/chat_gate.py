@@ -57,7 +57,7 @@ LISTENER_REQUESTS = Path(__file__).resolve().parent.parent / "assets" / "listene
 SCORER_VERSION = 5  # raise when what the scorer measures changes (it keys the gate's manifest entry)
 LISTENER_TARGETS = 100  # target songs of the simulated listener, a fixed sample (about 20 s an encoder on CPU)
 LISTENER_SEED = 0
-CPCD_DIALOGS = 200  # CPCD dialogs of the fixed sample (about 40 s an encoder on CPU)
+CPCD_DIALOGS = 100  # CPCD dialogs of the fixed sample (about 20 s an encoder on CPU)
 CPCD_TURNS = 3  # user messages said per dialog
 
 
