@@ -140,11 +140,10 @@ def is_topic_shift(state: DialogueState, turn: ParsedTurn) -> bool:
     """
     if not state.has_request or turn.is_reset or turn.is_refinement:
         return False
-    if turn.is_switch:  # "let's switch to something calm": new, even when it names one thing
-        return bool(turn.wanted or turn.artists_like or turn.artists_by or turn.seed_ids or turn.era
-                    or turn.regions or turn.languages)
     named = [*turn.wanted, *turn.artists_like, *turn.artists_by, *turn.seed_ids]
     size = len(named) + bool(turn.era) + bool(turn.regions or turn.languages)
+    if turn.is_switch:  # "let's switch to something calm": new, even when it names one thing
+        return size > 0
     if size < 2 or not (turn.wanted or turn.artists_like or turn.artists_by or turn.seed_ids):
         return False
     current = {d.lower() for d, w in state.wanted.items() if w > 0} | {a.lower() for a in (*state.artists_like,

@@ -50,3 +50,11 @@ def load_knowledge(files: list[Path]):  # noqa: ANN201 - list[ArtistProfile]
     partial.write_bytes(pickle.dumps(profiles))
     os.replace(partial, cache)
     return profiles
+
+
+def chat_artist_profiles(files: list[Path]):  # noqa: ANN201 - list[ArtistProfile]
+    """What the chat knows of artists beyond its catalogue: our own profiles (assets/artists.jsonl) first,
+    they win over the public knowledge files for the same name, then those `files`."""
+    from retriever.artists import DEFAULT_PROFILES, load_profiles
+
+    return (load_profiles() if DEFAULT_PROFILES.is_file() else []) + load_knowledge(files)

@@ -111,12 +111,11 @@ class ChatTurnScorer:
         """A Recommender over the built-in catalogue, indexed with `encoder` under `folder`, with the
         artist profiles and knowledge `tunetalk chat` loads."""
         from retriever import load_catalog
-        from retriever.artists import DEFAULT_PROFILES, load_profiles
-        from tunetalk.artist_knowledge import load_knowledge
+        from tunetalk.artist_knowledge import chat_artist_profiles
         from tunetalk.evaluation import indexed_recommender
 
         catalogue = load_catalog(BUILTIN_CATALOGUE, "jsonl").tracks
-        knowledge = (load_profiles() if DEFAULT_PROFILES.is_file() else []) + load_knowledge(list(self.artist_knowledge))
+        knowledge = chat_artist_profiles(list(self.artist_knowledge))
         return indexed_recommender(catalogue, encoder, retrieval, folder, self.k, artist_knowledge=knowledge)
 
     def benchmark_recall(self, encoder: Encoder, benchmarks: Mapping[str, Benchmark], tracks: Sequence[Track],

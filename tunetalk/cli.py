@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from tunetalk import paths
-from tunetalk.artist_knowledge import knowledge_files, load_knowledge
+from tunetalk.artist_knowledge import chat_artist_profiles, knowledge_files
 from tunetalk.paths import BACKEND_ENV, CHROMA_URL_ENV, LOG_ENV
 
 logger = logging.getLogger("tunetalk")
@@ -251,11 +251,7 @@ def _open_recommender(args: argparse.Namespace, *, log_disabled: bool):  # noqa:
     snapshot = index_dir / SNAPSHOT_FILE if index_dir is not None and not args.chroma_url else None
     searcher = HybridSearcher(store, encoder, _retrieval_config(encoder.info.name), snapshot=snapshot,
                               current=current)
-    from retriever.artists import DEFAULT_PROFILES, load_profiles
-
-    # Our own profiles first (they win over the public knowledge files for the same name).
-    knowledge = load_profiles() if DEFAULT_PROFILES.is_file() else []
-    knowledge += load_knowledge(_knowledge_files(getattr(args, "artist_knowledge", None)))
+    knowledge = chat_artist_profiles(_knowledge_files(getattr(args, "artist_knowledge", None)))
     vectors = VectorCache(encoder, paths.home() / "parse-vectors" / f"{encoder.info.weights_sha256[:16]}.npz")
     recommender = Recommender(searcher, load_vocabulary(), log=log, artist_knowledge=knowledge, encoder=vectors)
     vectors.save()  # the parser embedded every descriptor name once: kept for the next start
