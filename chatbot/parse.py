@@ -56,6 +56,9 @@ _ORDINALS = {
     "6th": 6, "7th": 7, "8th": 8, "9th": 9, "10th": 10, "one": 1, "two": 2, "three": 3, "four": 4,
     "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }
+# what may follow "the second" when it points at a result: a noun for it, a verb, a conjunction
+_RANK_FOLLOWERS = (r"(?:one|song|track|result|pick|option|tune|recommendation|of|is|was|sounds|and|but|or|with|"
+                   r"without|please|too|again|more|though|on|in|a|best|better|most|the)\b")
 _NEGATION_CUES = (
     "anything but", "anything except", "instead of", "rather than", "other than", "get rid of",
     "don't want", "dont want", "do not want", "don't like", "dont like", "no more", "not so", "not too",
@@ -326,10 +329,13 @@ class TurnParser:
     # -- references --------------------------------------------------------------------------
     @staticmethod
     def _ranks(text: str) -> list[int]:
-        ranks = [int(m) for m in re.findall(r"#\s*(\d{1,4})", text)]
-        ranks += [int(m) for m in re.findall(r"\b(?:number|no\.|track|song|result|option)\s*(\d{1,4})\b", text)]
+        # "#1 hits", "number one hits" are chart toppers, not the first result
+        ranks = [int(m) for m in re.findall(r"#\s*(\d{1,4})\b(?! hits?\b)", text)]
+        ranks += [int(m) for m in re.findall(r"\b(?:number|no\.|track|song|result|option)\s*(\d{1,4})\b(?! hits?\b)", text)]
         for word, rank in _ORDINALS.items():
-            if re.search(rf"\bthe {word}\b|\b{word} one\b|\b{word} song\b", text) and not word.isdigit():
+            # "the second", "the second is great", but not "the eighth time", "the first verse", "the one I love"
+            if re.search(rf"\bthe {word}\b(?!\s+(?!{_RANK_FOLLOWERS})[a-z])|\b{word} one\b|\b{word} song\b"
+                         rf"|\b(?:number|no\.|#) ?{word}\b(?! hits?\b)", text):
                 ranks.append(rank)
         if re.search(r"\b(?:the )?last one\b", text):
             ranks.append(-1)

@@ -73,10 +73,33 @@ def test_mixed_turn_refines_and_excludes(parser: TurnParser) -> None:
         ("not #4", "disliked_ranks", (4,)),
         ("I don't like the first one", "disliked_ranks", (1,)),
         ("not the first one", "disliked_ranks", (1,)),
+        ("I like number two", "liked_ranks", (2,)),
+        ("more like the third but faster", "more_like_ranks", (3,)),
     ],
 )
 def test_references_to_results(parser: TurnParser, message: str, field: str, ranks: tuple[int, ...]) -> None:
     assert getattr(parser.parse(message), field) == ranks
+
+
+@pytest.mark.parametrize("message", [
+    "a string bend on the eighth time",  # a time, a verse, a half: no result is meant
+    "the first verse is quiet and the second half explodes",
+    "the one I love has a saxophone",
+    "number one hits from the 80s",  # chart toppers
+    "#1 hits",
+])
+def test_ordinals_that_point_at_no_result(parser: TurnParser, message: str) -> None:
+    turn = parser.parse(message)
+    assert turn.liked_ranks == turn.disliked_ranks == turn.more_like_ranks == ()
+    assert turn.text  # the words are still the request
+
+
+def test_sound_in_the_background_is_no_background_music(parser: TurnParser) -> None:
+    """"a guitar plays chords in the background" describes a sound; "something on in the background
+    while I work" asks for background music."""
+    assert "calm" not in parser.parse("a guitar plays chords in the background").wanted
+    assert "calm" in parser.parse("something to put on in the background while I work").wanted
+    assert "calm" in parser.parse("I like to play bard music in the background").wanted
 
 
 def test_reference_to_missing_result_is_a_notice_not_a_crash(parser: TurnParser) -> None:
