@@ -120,6 +120,46 @@ _REJECT_ALL = re.compile(
 _NOT_DESCRIPTORS = re.compile(
     r"\brunning (?:errands|late|out|around|low)\b|\bcross[- ]country\b|\b(?:from|after) work\b"
 )
+# Small talk: a message made only of these asks for no songs ("hello", "thanks!", "ok cool", "bye").
+_SMALL_TALK_KINDS = {
+    "thanks": r"(?:thanks?(?: (?:so|very) much| a lot| again| in advance)?|thank you(?: (?:so|very) much| again)?|thx|"
+              r"(?:much )?appreciated|i appreciate it|appreciate it|cheers)(?: for (?:the|these|those|this|that|your|"
+              r"all the|all your) (?:songs|tracks|recommendations|suggestions|music|list|playlist|picks|help))?",
+    "farewell": r"bye(?: bye)?|goodbye|good night|goodnight|see you(?: later| soon)?|see ya|talk (?:to you )?later|"
+                r"have a (?:good|nice|great) (?:day|night|one|evening)",
+    "greeting": r"hi|hello|hey|hiya|howdy|greetings|yo|good (?:morning|afternoon|evening|day)|"
+                r"how are you(?: doing)?(?: today)?|how's it going|how is it going|what's up|whats up|sup|"
+                r"nice to meet you|(?:can|could) you help me(?: out)?|i need (?:your|some) help|help me|"
+                r"(?:can|could) you (?:help me )?(?:make|create|build) (?:me )?(?:a |my )?(?:new )?playlist",
+    "ack": r"ok|okay|k|cool|great|awesome|nice|perfect|sounds good|good|got it|alright|all right|sure|"
+           r"that's (?:great|cool|nice|perfect|awesome)|that is (?:great|cool|nice|perfect|awesome)",
+}
+_SMALL_TALK_FILLER = r"(?:\s|[,.!?;:)(]|\b(?:there|again|everyone|all|guys|man|mate|friend|so|and|then|oh|very|much|"
+_SMALL_TALK_FILLER += r"tunetalk|bot)\b)*"
+_SMALL_TALK = {kind: re.compile(rf"(?:{phrases})") for kind, phrases in _SMALL_TALK_KINDS.items()}
+_SMALL_TALK_ONLY = re.compile(
+    rf"^{_SMALL_TALK_FILLER}(?:(?:{'|'.join(_SMALL_TALK_KINDS.values())})\b{_SMALL_TALK_FILLER})+$"
+)
+# A greeting that opens a request, thanks that close one: not words of the request ("Hi! upbeat reggae, thanks")
+# ("hi i want reggae"; but "good morning music" asks for morning music: a longer greeting needs its comma)
+_GREETING_LEAD = re.compile(r"^\s*(?:(?:hi|hello|hey|hiya|howdy|greetings|yo)\b(?: there| again| everyone| all)?[\s,!.]*"
+                            rf"|(?:{_SMALL_TALK_KINDS['greeting']})(?: there| again| everyone| all)?\s*[,!.?]+\s*)+",
+                            re.IGNORECASE)
+_THANKS_TAIL = re.compile(rf"[\s,!.]*\b(?:{_SMALL_TALK_KINDS['thanks']})[\s!.]*$", re.IGNORECASE)
+
+
+def small_talk(text: str) -> str:
+    """The kind of small talk a message is only made of ("thanks", "farewell", "greeting", "ack"),
+    "" when it asks for something."""
+    lowered = " ".join(text.lower().replace("’", "'").split())
+    if not lowered or not _SMALL_TALK_ONLY.match(lowered):
+        return ""
+    for kind, pattern in _SMALL_TALK.items():  # "thanks, bye" is a farewell's thanks: thanks first
+        if pattern.search(lowered):
+            return kind
+    return ""
+
+
 # Descriptors starting with one of these are negative as written ("no percussion", "without drums").
 _NEGATIVE_STARTS = frozenset({"no", "without", "non", "not"})
 # Words that, alone after a negation ("no vocals", "without singing"), rule out every vocal descriptor.
@@ -180,6 +220,7 @@ class ParsedTurn:
     wants_new: bool = False  # "more", "other ones", "next": songs not shown yet
     is_refinement: bool = False  # "more upbeat", "but from the 80s", "add piano": keeps the state
     is_switch: bool = False  # "let's switch to something calm", "change direction": a new topic, whatever it names
+    small_talk: str = ""  # "greeting", "thanks", "farewell", "ack": the message asks for no songs
     language: str = "en"  # the language the message was written in (translated before parsing)
 
     @property
@@ -356,6 +397,9 @@ class TurnParser:
             return ParsedTurn(text="", notices=(*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."))
         translation = to_english(text)  # "sin voces por favor" -> "no vocals please"; English is unchanged
         english = translation.text
+        kind = small_talk(english)
+        if kind:
+            return ParsedTurn(text="", notices=tuple(notices), small_talk=kind, language=translation.language)
         # "Beach House/Slowdive", "Eminem/Slaughterhouse": a slash between names is a list (same length,
         # so the spans still point into the message; "AC/DC" keeps its slash)
         listed = _SLASH_LIST.sub(" ", english)
@@ -368,6 +412,10 @@ class TurnParser:
             names = [m for m in names if not any(_overlaps(m.span, span) for span in place_spans)]
         # Names are not descriptors ("Radiohead" is no "radio" request); their words leave the text.
         unnamed = _blank(english, [m.span for m in names])
+        # "Hi! upbeat reggae, thanks": the greeting and the thanks are no words of the request ("Hey Jude" is
+        # a name, blanked above, so its "hey" stays)
+        for pattern in (_GREETING_LEAD, _THANKS_TAIL):
+            unnamed = pattern.sub(lambda m: " " * len(m.group()), unnamed)
         is_reset = any(cue in english.lower() for cue in _RESET_CUES)
         if is_reset:  # "start over: upbeat reggae" asks for upbeat reggae, not for the words "start over"
             unnamed = _RESET_PATTERN.sub(lambda m: " " * len(m.group()), unnamed)

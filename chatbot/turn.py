@@ -74,6 +74,15 @@ logger = logging.getLogger(__name__)
 
 PARAPHRASE_MIN_COUNT = 3  # a catalogue descriptor this common may be the target of a paraphrase
 ASK_FOR_MORE = "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."
+REFINE_HINT = "Say \"more\" for new songs, refine the list (\"more upbeat\", \"no vocals\"), or ask for something else."
+# What small talk gets back: before any list, and once a list is on screen (which stays as it is).
+SMALL_TALK_REPLIES = {
+    "greeting": ("Hi! Tell me what you'd like to hear: a genre, a mood, an artist or an occasion, "
+                 "e.g. \"calm piano music to study to\".", "Hi again! " + REFINE_HINT),
+    "thanks": ("You're welcome! " + ASK_FOR_MORE, "You're welcome! " + REFINE_HINT),
+    "farewell": ("Bye! Come back when you want some music.", "Enjoy the music! Come back any time."),
+    "ack": (ASK_FOR_MORE, REFINE_HINT),
+}
 
 
 class Searcher(Protocol):
@@ -169,6 +178,11 @@ def take_turn(
     """One user turn: the state after it and the reply. `state` itself is never changed."""
     k = k or deps.k
     parsed = deps.parser.parse(message, num_results=max(len(state.last_results), k))
+    if parsed.small_talk:  # "hello", "thanks!", "bye": a reply, no search; the list on screen stays
+        before, after = SMALL_TALK_REPLIES[parsed.small_talk]
+        results = current_results(deps, state)
+        return state, TurnResult(state.turns, normalise_message(message)[0], after if results else before,
+                                 results, state.snapshot(), list(parsed.notices))
     if parsed.is_empty:
         reply = parsed.notices[-1] if parsed.notices else "Tell me what you'd like to hear."
         return state, TurnResult(state.turns, "", reply, [], state.snapshot(), list(parsed.notices))

@@ -105,3 +105,29 @@ def test_more_like_shows_one_reference_chip_not_every_descriptor(recommender: Re
     assert filter_chips(state, recommender.tracks) == [chip] and "like:" in turn.summary
     cleared = remove_filter(state, chip, recommender.tracks)
     assert cleared.references == () and cleared.reference_wanted == {}
+
+
+@pytest.mark.parametrize("message", ["hello", "Hi there! Can you help me make a playlist?", "hey, how are you?"])
+def test_a_greeting_gets_a_greeting_back_and_no_songs(recommender: Recommender, searcher: FakeSearcher,
+                                                      message: str) -> None:
+    searched = len(searcher.queries)
+    state, turn = take_turn(recommender, DialogueState(), message)
+    assert turn.results == [] and turn.reply.startswith("Hi!") and "what you'd like to hear" in turn.reply
+    assert state == DialogueState() and len(searcher.queries) == searched  # nothing was searched
+
+
+def test_thanks_and_ok_keep_the_list_on_screen(recommender: Recommender) -> None:
+    state, first = take_turn(recommender, DialogueState(), "upbeat music")
+    for message in ["thanks!", "ok cool", "Thank you for the recommendations"]:
+        after, turn = take_turn(recommender, state, message)
+        assert after == state  # "#2" still means the same song, and no words were added to the request
+        assert [v.track.id for v in turn.results] == [v.track.id for v in first.results]
+    assert take_turn(recommender, state, "bye")[1].reply.startswith("Enjoy the music")
+
+
+def test_a_greeting_or_thanks_around_a_request_is_not_searched_for(recommender: Recommender) -> None:
+    parsed = recommender.parser.parse("Hi! upbeat reggae please, thanks!")
+    assert parsed.text.strip(" ,") == "upbeat reggae please" and not parsed.small_talk
+    morning = recommender.parser.parse("good morning music")  # a request, not a greeting
+    assert not morning.small_talk and "morning" in morning.wanted
+    assert recommender.parser.parse("cool jazz").small_talk == ""
