@@ -131,3 +131,11 @@ def test_a_greeting_or_thanks_around_a_request_is_not_searched_for(recommender: 
     morning = recommender.parser.parse("good morning music")  # a request, not a greeting
     assert not morning.small_talk and "morning" in morning.wanted
     assert recommender.parser.parse("cool jazz").small_talk == ""
+
+
+@pytest.mark.parametrize(("message", "reply"), [("hola", "Hi!"), ("Bonjour !", "Hi!"), ("muchas gracias", "You're welcome"),
+                                                ("tschüss", "Bye!"), ("grazie mille", "You're welcome")])
+def test_small_talk_in_other_languages(recommender: Recommender, message: str, reply: str) -> None:
+    _, turn = take_turn(recommender, DialogueState(), message)
+    assert turn.results == [] and turn.reply.startswith(reply)
+    assert recommender.parser.parse("hola, quiero reggae").wanted == ("reggae",)  # the greeting tips the language
