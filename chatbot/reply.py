@@ -190,8 +190,9 @@ def describe_list(count: int, wanted: list[str], excluded: list[str], state: Dia
     head = f"Here are {count} songs"
     asked = [*wanted, *(f"like {label}" for label in references)]
     asked += [f"like {a}" for a in state.artists_like] + [f"by {a}" for a in state.artists_by]
-    if state.era_label:
-        asked.append(("from the " if state.years_explicit else "leaning to the ") + state.era_label)
+    if state.era_label:  # "from the 1980s", "from 1985-1990", "leaning to before 1990"
+        the = "the " if state.era_label.endswith("s") else ""
+        asked.append(("from " if state.years_explicit else "leaning to ") + the + state.era_label)
     asked += [f"from {r}" for r in state.regions] + [f"in {lang}" for lang in state.languages]
     if asked:
         head += " for " + ", ".join(asked)

@@ -67,7 +67,13 @@ CASES = [
     ("for my kids", "for my kids", {"kids"}, {"sensual"}),
     ("I'm stressed out", "I'm stressed", {"calm"}, {"aggressive"}),
     ("CHEER ME UP", "CHEER ME UP", {"uplifting"}, {"sad"}),
+    ("music for a rainy sunday morning", "rainy sunday morning", {"rainy day", "mellow"}, {"festive"}),
+    ("I like to play bard music in the background", "music in the background", {"calm"}, set()),
 ]
+
+
+def test_a_rainy_morning_is_rain_not_a_cheerful_morning() -> None:
+    assert [m.phrase for m in find_intents("music for a rainy sunday morning")] == ["rainy sunday morning"]
 
 
 @pytest.mark.parametrize(("text", "phrase", "wanted", "avoided"), CASES)

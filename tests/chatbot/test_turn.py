@@ -139,3 +139,14 @@ def test_small_talk_in_other_languages(recommender: Recommender, message: str, r
     _, turn = take_turn(recommender, DialogueState(), message)
     assert turn.results == [] and turn.reply.startswith(reply)
     assert recommender.parser.parse("hola, quiero reggae").wanted == ("reggae",)  # the greeting tips the language
+
+
+@pytest.mark.parametrize(("years", "explicit", "said"), [
+    ((1980, 1989), True, "from the 1980s"), ((1985, 1990), True, "from 1985-1990"),
+    ((1900, 1989), False, "leaning to before 1990"), ((1900, 1999), True, "from before 2000"),
+])
+def test_a_list_header_names_its_era_in_english(years: tuple[int, int], explicit: bool, said: str) -> None:
+    from chatbot.reply import describe_list
+
+    state = DialogueState(years=years, years_explicit=explicit)
+    assert describe_list(10, [], [], state) == f"Here are 10 songs for {said}"
