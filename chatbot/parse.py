@@ -68,7 +68,8 @@ _NEGATION_CUES = (
 _NOT_NEGATIONS = re.compile(
     r"\blose (?:yourself|myself|ourselves|themselves|oneself|your ?self|my ?self)\b|\bnothing short of\b|"
     r"\bnot only\b|\bno doubt\b|\bno wonder\b|\bnon-? ?stop\b|\b(?:can't|cant|cannot|won't|wont|don't|dont|never) stop\b|"
-    r"\b(?:bass|beat|drum) drops?\b|\bdrops? the (?:beat|bass)\b|\bless is more\b|\bmore or less\b"
+    r"\b(?:bass|beat|drum) drops?\b|\bdrops? the (?:beat|bass)\b|\bless is more\b|\bmore or less\b|"
+    r"\b(?:a|an|the|double|triple|abrupt|sudden|full|hard|quick|short|big) (?:stop|drop)\b"  # a noun, no "stop playing"
 )
 _RESET_CUES = (
     "start over", "start again", "restart", "reset", "something completely different",

@@ -278,12 +278,15 @@ def test_a_plain_english_word_is_never_read_as_a_misspelt_descriptor(parser: Tur
         ("non-stop upbeat reggae", "reggae"),
         ("not only sad but also calm", "sad"),
         ("edm with a massive bass drop and upbeat synths", "upbeat"),
+        ("a guitar plays a double stop over the piano", "piano"),  # a noun, not "stop playing"
+        ("after a sudden stop the drums come back", "drums"),
     ],
 )
 def test_idioms_with_a_negation_word_negate_nothing(parser: TurnParser, message: str, wanted: str) -> None:
     turn = parser.parse(message)
     assert wanted in turn.wanted and not turn.excluded
     assert parser.parse("lose the vocals").excluded == (ALL_VOCALS,)  # "lose" still negates a thing
+    assert parser.parse("stop playing jazz").excluded == ("jazz",)
 
 
 @pytest.mark.parametrize(
