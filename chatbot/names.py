@@ -89,6 +89,8 @@ _REQUEST_WORDS = frozenset(
     "songs song music tracks looking recommend recommendations suggestions suggest similar something anything "
     "playlist stuff want need please genre".split()
 )
+# After a descriptor word, these make it a genre, not a band ("Rock music", "Soul songs").
+_GENRE_NOUNS = frozenset("music songs song tunes tracks playlist playlists stuff genre".split())
 _LIST_GAP = re.compile(r"\s*(?:,|/|&|\+|\band\b|\bor\b|\bnor\b)(?:[\s,/&+]|\band\b|\bor\b)*", re.IGNORECASE)
 _HARD_BREAK = re.compile(r"[.!?;|\n]")
 _CREDIT_DASH = re.compile(r"\s[-–—]+\s*|\s*[-–—]+\s|(?<=\w)[–—](?=\w)")
@@ -469,7 +471,11 @@ class _Finder:
         if (common or len(words) == 1) and (self.in_partial_quote(start, stop) or next_word == "by"):
             return False  # a word of a quoted title ("Prom Queen"), or a title itself ("Waves by the Bahamas")
         if descriptor:
-            return quoted or (capitalised and cue is not None)
+            # "Play me some Rock music", "any Jazz songs": a genre, even capitalised after a cue
+            said = (" ".join(words), " ".join(t.key for t in self.tokens[start:stop]))
+            as_genre = any(normalise_name(form) in self.lexicon.surface_forms for form in said) and (
+                next_word in _GENRE_NOUNS or (start > 0 and self.tokens[start - 1].key in {"some", "any"}))
+            return quoted or (capitalised and cue is not None and not as_genre)
         if candidate.is_fuzzy:
             return not common and (capitalised or strong or quoted)
         if not common and (is_catalogue or len(words) >= 2):

@@ -119,7 +119,8 @@ _REJECT_ALL = re.compile(
 # (read after intent phrases, so "cross country trip" is still a road trip; assets/intents.json
 # lists them as "not_intents" too).
 _NOT_DESCRIPTORS = re.compile(
-    r"\brunning (?:errands|late|out|around|low)\b|\bcross[- ]country\b|\b(?:from|after) work\b"
+    r"\brunning (?:errands|late|out|around|low)\b|\bcross[- ]country\b|\b(?:from|after) work\b|"
+    r"\baround the house\b"
 )
 # Small talk: a message made only of these asks for no songs ("hello", "thanks!", "ok cool", "bye").
 _SMALL_TALK_KINDS = {

@@ -65,7 +65,12 @@ def test_a_spaced_r_and_b_is_rnb(parser: TurnParser) -> None:
         ("I want to create a sex playlist for some cozy time with my partner", "sensual", None),
         ("How about some 80's head banging music", "heavy metal", None),
         ("I'm looking for a playlist that has some uplifting music by my bible study.", "gospel", "study"),
-        ("a playlist to listen to when camping with friends and family", None, "kids"),
+        ("a playlist to listen to when camping with friends and family", "folk", "kids"),
+        ("i want to create a playlist for hiking", "acoustic", None),
+        ("hello, i want to do laundry, can you make me a playlist", "upbeat", None),
+        ("a playlist I can listen to while I clean out my basement", "upbeat", None),
+        ("a playlist for cleaning/working around the house", "upbeat", "house"),
+        ("Hey! Play me some Rock music", "rock", None),
         ("family friendly songs please", "kids", None),
     ],
 )
@@ -133,3 +138,14 @@ def test_lets_switch_to_starts_a_new_request_that_keeps_the_exclusions(parser: T
     assert not is_topic_shift(state, parser.parse("more calm"))  # a refinement, as before
     assert not is_topic_shift(state, parser.parse("something calm"))  # one word alone refines
     assert not parser.parse("songs to go to sleep to").is_switch
+
+
+def test_a_capitalised_genre_before_music_is_the_genre_not_a_band(builtin_names) -> None:  # noqa: ANN001
+    """"Play me some Rock music" was the band Rock; "play some Heart songs" is still Heart."""
+    directory, tracks = builtin_names
+    knowledge = ArtistDirectory([*directory.profiles, ArtistProfile("Rock", descriptors=("hip hop",)),
+                                 ArtistProfile("Heart", descriptors=("hard rock",))])
+    assert find_names("Hey! Play me some Rock music", knowledge, tracks) == []
+    assert find_names("I want some Blues songs", knowledge, tracks) == []
+    assert [m.profile.name for m in find_names("play some Heart songs", knowledge, tracks)] == ["Heart"]
+    assert [m.profile.name for m in find_names("play songs by Rock", knowledge, tracks)] == ["Rock"]
