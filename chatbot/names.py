@@ -459,7 +459,8 @@ class _Finder:
         quoted = self.is_quoted(start, stop)
         capitalised = self.is_capitalised(start, stop) and not self.in_capitalised_run(start, stop)
         strong = self.is_strong_cue(cue, start) and cue is not None and cue[2] == 0
-        descriptor = self.is_descriptor(words) or self.is_descriptor(tuple(t.key for t in self.tokens[start:stop]))
+        keys = tuple(t.key for t in self.tokens[start:stop])
+        descriptor = self.is_descriptor(words) or self.is_descriptor(keys)
         common = self.is_common(words)
         next_word = self.after(stop)
         framed_after = self.tokens[stop - 1].like_suffix or next_word in _AFTER_LIKE
@@ -472,8 +473,7 @@ class _Finder:
             return False  # a word of a quoted title ("Prom Queen"), or a title itself ("Waves by the Bahamas")
         if descriptor:
             # "Play me some Rock music", "any Jazz songs": a genre, even capitalised after a cue
-            said = (" ".join(words), " ".join(t.key for t in self.tokens[start:stop]))
-            as_genre = any(normalise_name(form) in self.lexicon.surface_forms for form in said) and (
+            as_genre = any(normalise_name(" ".join(form)) in self.lexicon.surface_forms for form in (words, keys)) and (
                 next_word in _GENRE_NOUNS or (start > 0 and self.tokens[start - 1].key in {"some", "any"}))
             return quoted or (capitalised and cue is not None and not as_genre)
         if candidate.is_fuzzy:

@@ -123,29 +123,31 @@ _NOT_DESCRIPTORS = re.compile(
     r"\baround the house\b"
 )
 # Small talk: a message made only of these asks for no songs ("hello", "thanks!", "ok cool", "bye").
+_GREETING_WORDS = r"hi|hello|hey|hiya|howdy|greetings|yo"  # also open a request: "hi i want reggae"
+_GREETING_TAIL = r"(?: there| again| everyone| all)?"
 _SMALL_TALK_KINDS = {
     "thanks": r"(?:thanks?(?: (?:so|very) much| a lot| again| in advance)?|thank you(?: (?:so|very) much| again)?|thx|"
               r"(?:much )?appreciated|i appreciate it|appreciate it|cheers)(?: for (?:the|these|those|this|that|your|"
               r"all the|all your) (?:songs|tracks|recommendations|suggestions|music|list|playlist|picks|help))?",
     "farewell": r"bye(?: bye)?|goodbye|good night|goodnight|see you(?: later| soon)?|see ya|talk (?:to you )?later|"
                 r"have a (?:good|nice|great) (?:day|night|one|evening)",
-    "greeting": r"hi|hello|hey|hiya|howdy|greetings|yo|good (?:morning|afternoon|evening|day)|"
+    "greeting": rf"{_GREETING_WORDS}|good (?:morning|afternoon|evening|day)|"
                 r"how are you(?: doing)?(?: today)?|how's it going|how is it going|what's up|whats up|sup|"
                 r"nice to meet you|(?:can|could) you help me(?: out)?|i need (?:your|some) help|help me|"
                 r"(?:can|could) you (?:help me )?(?:make|create|build) (?:me )?(?:a |my )?(?:new )?playlist",
     "ack": r"ok|okay|k|cool|great|awesome|nice|perfect|sounds good|good|got it|alright|all right|sure|"
            r"that's (?:great|cool|nice|perfect|awesome)|that is (?:great|cool|nice|perfect|awesome)",
 }
-_SMALL_TALK_FILLER = r"(?:\s|[,.!?;:)(]|\b(?:there|again|everyone|all|guys|man|mate|friend|so|and|then|oh|very|much|"
-_SMALL_TALK_FILLER += r"tunetalk|bot)\b)*"
+_SMALL_TALK_FILLER = (r"(?:\s|[,.!?;:)(]|\b(?:there|again|everyone|all|guys|man|mate|friend|so|and|then|oh|very|much|"
+                      r"tunetalk|bot)\b)*")
 _SMALL_TALK = {kind: re.compile(rf"(?:{phrases})") for kind, phrases in _SMALL_TALK_KINDS.items()}
 _SMALL_TALK_ONLY = re.compile(
     rf"^{_SMALL_TALK_FILLER}(?:(?:{'|'.join(_SMALL_TALK_KINDS.values())})\b{_SMALL_TALK_FILLER})+$"
 )
 # A greeting that opens a request, thanks that close one: not words of the request ("Hi! upbeat reggae, thanks")
 # ("hi i want reggae"; but "good morning music" asks for morning music: a longer greeting needs its comma)
-_GREETING_LEAD = re.compile(r"^\s*(?:(?:hi|hello|hey|hiya|howdy|greetings|yo)\b(?: there| again| everyone| all)?[\s,!.]*"
-                            rf"|(?:{_SMALL_TALK_KINDS['greeting']})(?: there| again| everyone| all)?\s*[,!.?]+\s*)+",
+_GREETING_LEAD = re.compile(rf"^\s*(?:(?:{_GREETING_WORDS})\b{_GREETING_TAIL}[\s,!.]*"
+                            rf"|(?:{_SMALL_TALK_KINDS['greeting']}){_GREETING_TAIL}\s*[,!.?]+\s*)+",
                             re.IGNORECASE)
 _THANKS_TAIL = re.compile(rf"[\s,!.]*\b(?:{_SMALL_TALK_KINDS['thanks']})[\s!.]*$", re.IGNORECASE)
 
