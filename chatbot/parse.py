@@ -215,6 +215,7 @@ class ParsedTurn:
     artists_by: tuple[str, ...] = ()  # "by X", "play X", "X songs"
     artists_excluded: tuple[str, ...] = ()  # "not X", "anything but X"
     seed_ids: tuple[TrackId, ...] = ()  # songs named by title: "like Karma Police"
+    named_genres: tuple[str, ...] = ()  # the genres of the artists and songs it names ("like Metallica": heavy metal)
     unknown_names: tuple[str, ...] = ()  # named, but known to neither the catalogue nor the knowledge
     era: EraMatch | None = None
     regions: tuple[str, ...] = ()  # "from brazil", "japanese artists": a filter on the track's region
@@ -526,6 +527,9 @@ class TurnParser:
             artists_by=artists["by"],
             artists_excluded=artists["not"],
             seed_ids=seeds,
+            named_genres=tuple(dict.fromkeys(
+                d for m in names if m.intent != "not" and m.profile is not None
+                for d in m.profile.descriptors if self.vocabulary.facet_of(d) == "genre")),
             unknown_names=tuple(dict.fromkeys(m.phrase for m in names if m.kind == "unknown")),
             era=era,
             regions=places.place_regions,

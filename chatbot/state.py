@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from retriever import Track, TrackId
+from retriever import Track, TrackId, Vocabulary
 
 from chatbot.parse import ParsedTurn
 
@@ -129,17 +130,23 @@ def new_topic_state(state: DialogueState) -> DialogueState:
                          artists_excluded=state.artists_excluded)
 
 
-def is_topic_shift(state: DialogueState, turn: ParsedTurn) -> bool:
+def is_topic_shift(state: DialogueState, turn: ParsedTurn, vocabulary: Vocabulary | None = None) -> bool:
     """Is the turn a new standalone request rather than a refinement of the current one?
 
     A new request names at least two things (descriptors, artists, songs, an era, a place or a
     language), has no refinement cue ("more", "but", "also", "add", "without"...) and shares no
     descriptor or artist with what the state asks for. "japanese chill beats" after "dark 90s
     music" is one; "more upbeat", "add piano", "but from the 80s", "no vocals" are not. A turn that
-    says it switches ("let's switch to something calm") is one whatever it names.
+    says it switches ("let's switch to something calm") is one whatever it names. So is a turn that
+    only names an artist or song whose genres share no word with the genres the state wants
+    ("something like Metallica" after "chill electronic music"; with the `vocabulary` to tell genres):
+    "like Bob Marley" after "upbeat reggae" refines, and "like Adele" after "sad songs" (no genre) too.
     """
     if not state.has_request or turn.is_reset or turn.is_refinement:
         return False
+    if vocabulary is not None and turn.named_genres and not turn.wanted and is_other_genre(
+            turn.named_genres, [d for d, w in state.all_wanted.items() if w > 0 and vocabulary.facet_of(d) == "genre"]):
+        return True
     named = [*turn.wanted, *turn.artists_like, *turn.artists_by, *turn.seed_ids]
     size = len(named) + bool(turn.era) + bool(turn.regions or turn.languages)
     if turn.is_switch:  # "let's switch to something calm": new, even when it names one thing
@@ -151,18 +158,27 @@ def is_topic_shift(state: DialogueState, turn: ParsedTurn) -> bool:
     return not current & {n.lower() for n in named}
 
 
+def is_other_genre(named: Sequence[str], current: Sequence[str]) -> bool:
+    """Do the genres of a named artist share no word with the genres wanted so far (and are there any)?
+    "vocal jazz" shares one with "jazz", "synth-pop" with "pop"; "heavy metal" none with "electronic"."""
+    words = {w for genre in current for w in re.findall(r"[a-z0-9&]+", genre.lower())}
+    return bool(words) and not words & {w for genre in named for w in re.findall(r"[a-z0-9&]+", genre.lower())}
+
+
 def apply_turn(
-    state: DialogueState, turn: ParsedTurn, tracks: Mapping[TrackId, Track] | None = None
+    state: DialogueState, turn: ParsedTurn, tracks: Mapping[TrackId, Track] | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[DialogueState, list[str]]:
     """The state after a parsed turn, and notices for the user (e.g. a reference to a missing result).
 
     Older wants decay; exclusions win over wants of earlier turns and lose to wants of this
-    one; "more like #k" adds that song's descriptors as wants of this turn.
+    one; "more like #k" adds that song's descriptors as wants of this turn. With the `vocabulary`,
+    an artist of another genre starts a new request (`is_topic_shift`).
     """
     notices = list(turn.notices)
     if turn.is_reset:
         state = reset_state(state)
-    elif is_topic_shift(state, turn):
+    elif is_topic_shift(state, turn, vocabulary):
         state = new_topic_state(state)
         notices.append("New search (say \"also ...\" or \"but ...\" to refine the previous one instead).")
     # Older wants fade when the turn asks for something new; "I like #3" alone makes nothing older.

@@ -189,10 +189,10 @@ def take_turn(
     text = normalise_message(message)[0]
     if parsed.has_only_references and not state.has_reference(parsed):
         # "#42" alone: say so and keep the current list, so "#2" still means the same song.
-        state, notices = apply_turn(state, parsed, deps.tracks)
+        state, notices = apply_turn(state, parsed, deps.tracks, deps.vocabulary)
         reply = "\n".join([*notices, "Your current results are unchanged."])
         return state, TurnResult(state.turns, text, reply, current_results(deps, state), state.snapshot(), notices)
-    state, notices = apply_turn(state, parsed, deps.tracks)
+    state, notices = apply_turn(state, parsed, deps.tracks, deps.vocabulary)
     notices += unknown_name_notices(parsed.unknown_names, state)
     return answer(deps, state, notices, text, session_id=session_id, k=k)
 

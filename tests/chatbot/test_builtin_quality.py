@@ -73,3 +73,22 @@ def test_listener_phrasing_does_at_least_as_well_as_tfidf(builtin_recommender) -
     mean = {system: sum(values) / len(values) for system, values in scores.items()}
     assert mean["hybrid"] >= mean["tfidf"], mean
     assert mean["tunetalk"] >= mean["tfidf"], mean
+
+
+def test_an_artist_of_another_genre_starts_a_new_request(builtin_recommender) -> None:  # noqa: ANN001
+    """"something like Metallica" after chill electronic kept the electronic wants and the Vegyn song as
+    references, so the list mixed downtempo electronica with two Metallica songs."""
+    conversation = Conversation(builtin_recommender)
+    conversation.say("chill electronic music")
+    conversation.say("more like #1")
+    turn = conversation.say("something like Metallica")
+    assert turn.notices and turn.notices[0].startswith("New search"), turn.notices
+    assert not turn.state["references"] and "electronic" not in turn.state["wanted"], turn.state
+    metal = [v for v in turn.results if any("metal" in d for d in v.track.descriptors)]
+    assert len(metal) >= 8, [(v.track.title, v.track.descriptors[:2]) for v in turn.results]
+    # an artist of the genre already wanted refines the request
+    conversation = Conversation(builtin_recommender)
+    conversation.say("upbeat reggae")
+    turn = conversation.say("like Bob Marley")
+    assert not any(n.startswith("New search") for n in turn.notices)
+    assert {"upbeat", "reggae"} <= set(turn.state["wanted"]) and turn.state["artists"]["like"]

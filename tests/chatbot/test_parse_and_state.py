@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from chatbot import ALL_VOCALS, DialogueState, TurnParser, apply_turn, expand_exclusions, normalise_message
@@ -324,3 +326,23 @@ def test_a_new_topic_keeps_what_the_user_ruled_out_and_start_over_clears_it(pars
     assert "piano" not in state.wanted and "drums" in state.excluded  # a new request; "no drums" still holds
     state, _ = apply_turn(state, parser.parse("start over: upbeat reggae"))
     assert state.excluded == ()
+
+
+def test_a_named_artist_of_another_genre_is_a_new_request() -> None:
+    from chatbot import DialogueState, ParsedTurn, apply_turn
+    from chatbot.state import is_other_genre, is_topic_shift
+
+    vocabulary = load_vocabulary()
+    state, _ = apply_turn(DialogueState(), ParsedTurn(text="chill electronic", wanted=("electronic", "calm")))
+    metallica = ParsedTurn(text="", artists_like=("Metallica",), named_genres=("heavy metal", "thrash metal"))
+    assert is_topic_shift(state, metallica, vocabulary)
+    assert not is_topic_shift(state, metallica)  # without the vocabulary genres are unknown: one name refines
+    new, notices = apply_turn(state, metallica, vocabulary=vocabulary)
+    assert notices[0].startswith("New search") and not new.wanted and new.artists_like == ("Metallica",)
+    # the same genre word ("house, electronic"), a refinement cue, or a state with no genre: it refines
+    assert not is_topic_shift(state, dataclasses.replace(metallica, named_genres=("house", "electronic")), vocabulary)
+    assert not is_topic_shift(state, dataclasses.replace(metallica, is_refinement=True), vocabulary)
+    sad, _ = apply_turn(DialogueState(), ParsedTurn(text="sad songs", wanted=("sad",)))
+    assert not is_topic_shift(sad, dataclasses.replace(metallica, named_genres=("pop", "soul")), vocabulary)
+    assert not is_other_genre(["vocal jazz"], ["jazz"]) and not is_other_genre(["synth-pop"], ["pop"])
+    assert is_other_genre(["heavy metal"], ["electronic"]) and not is_other_genre(["heavy metal"], [])
