@@ -87,6 +87,9 @@ _DISLIKE_CUES = (
     "not that", "not this", "not like", "don't like", "dont like", "didn't like", "dislike", "hate", "no to",
     "not a fan", "bad", "skip", "remove", "drop", "worse", "boring", "not #", "not number", "not the ",
 )
+# "older"/"newer" -> the production it raises; with a list on screen that has years, the state reads them
+# as an era relative to that list instead (`state.relative_era`)
+ERA_COMPARATIVES = {"older": "vintage recording", "newer": "modern production"}
 # comparative word -> (descriptor it raises, descriptor words it names)
 _COMPARATIVES = {
     "upbeat": "upbeat", "faster": "fast tempo", "quicker": "fast tempo", "slower": "slow tempo",
@@ -95,7 +98,7 @@ _COMPARATIVES = {
     "louder": "high energy", "harder": "aggressive", "mellower": "mellow", "chiller": "laid-back",
     "dreamier": "dreamy", "groovier": "groovy", "funkier": "funk", "energetic": "high energy",
     "danceable": "danceable", "higher": "high register vocals", "lower": "low register vocals",
-    "deeper": "low register vocals", "older": "vintage recording", "newer": "modern production",
+    "deeper": "low register vocals", **ERA_COMPARATIVES,
     "acoustic": "acoustic", "electronic": "electronic production", "intense": "dramatic",
     "romantic": "romantic", "relaxed": "laid-back", "relaxing": "relaxation",
 }

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from retriever import Track, TrackId, Vocabulary
 
-from chatbot.parse import ParsedTurn
+from chatbot.eras import EraMatch
+from chatbot.parse import ERA_COMPARATIVES, ParsedTurn
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +166,23 @@ def is_other_genre(named: Sequence[str], current: Sequence[str]) -> bool:
     return bool(words) and not words & {w for genre in named for w in re.findall(r"[a-z0-9&]+", genre.lower())}
 
 
+MIN_RELATIVE_YEARS = 3  # songs of the list on screen with a year, for "older"/"newer" to be read against it
+
+
+def relative_era(era: EraMatch | None, shown: Sequence[TrackId],
+                 tracks: Mapping[TrackId, Track] | None) -> tuple[int, int] | None:
+    """The years "older" or "newer" mean after a list: before or after the median year of the songs on
+    screen ("older" after a list from 1959-2021 is up to the 1990s, not the 1950s); None for any other
+    era, or when the list has too few songs with a year (the vague era and its production stay)."""
+    if era is None or era.is_explicit or era.phrase.lower() not in ERA_COMPARATIVES or not tracks:
+        return None
+    years = sorted(tracks[i].year for i in shown if i in tracks and tracks[i].year)
+    if len(years) < MIN_RELATIVE_YEARS:
+        return None
+    median = years[(len(years) - 1) // 2]
+    return (era.start, median - 1) if era.phrase.lower() == "older" else (median + 1, max(era.end, median + 1))
+
+
 def apply_turn(
     state: DialogueState, turn: ParsedTurn, tracks: Mapping[TrackId, Track] | None = None,
     vocabulary: Vocabulary | None = None,
@@ -195,7 +213,10 @@ def apply_turn(
             excluded.remove(descriptor)
         weight = IMPLIED_WEIGHT if descriptor in turn.implied else 1.0
         wanted[descriptor] = max(wanted.get(descriptor, 0.0), weight)
+    relative = relative_era(turn.era, state.last_results, tracks) if not turn.seed_ids else None
     for descriptor in turn.boosted:
+        if relative is not None and turn.era is not None and descriptor == ERA_COMPARATIVES.get(turn.era.phrase.lower()):
+            continue  # "older" after a list is older than that list, not a 1950s recording
         if descriptor in excluded:
             excluded.remove(descriptor)
         wanted[descriptor] = wanted.get(descriptor, 0.0) + 1.0
@@ -242,6 +263,8 @@ def apply_turn(
         if seed_years and not turn.era.is_explicit and turn.era.start > max(seed_years):
             # "like No Woman No Cry but newer": newer than that song, not only the last few years
             years, years_explicit = (max(seed_years) + 1, turn.era.end), True
+        elif relative is not None:
+            years, years_explicit = relative, True
     new_state = dataclasses.replace(
         state,
         wanted=wanted,

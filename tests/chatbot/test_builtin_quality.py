@@ -92,3 +92,21 @@ def test_an_artist_of_another_genre_starts_a_new_request(builtin_recommender) ->
     turn = conversation.say("like Bob Marley")
     assert not any(n.startswith("New search") for n in turn.notices)
     assert {"upbeat", "reggae"} <= set(turn.state["wanted"]) and turn.state["artists"]["like"]
+
+
+def test_older_after_a_list_means_older_than_that_list(builtin_recommender) -> None:  # noqa: ANN001
+    """"something older" after "sad piano" listed mostly 1940s-60s *vintage recordings*, few of them sad
+    piano songs; it is now the same request from before the list's median year."""
+    conversation = Conversation(builtin_recommender)
+    first = conversation.say("sad piano")
+    years = sorted(v.track.year for v in first.results if v.track.year)
+    median = years[(len(years) - 1) // 2]
+    older = conversation.say("something older")
+    assert older.state["years"] == {"from": 1900, "to": median - 1, "is_filter": True}
+    assert all(v.track.year and v.track.year < median for v in older.results), [v.track.year for v in older.results]
+    assert sum("sad" in v.track.descriptors for v in older.results) >= 8
+    assert "vintage recording" not in older.state["wanted"]
+    years = sorted(v.track.year for v in older.results)
+    newer = conversation.say("newer")  # than the older list
+    assert newer.state["years"]["from"] == years[(len(years) - 1) // 2] + 1
+    assert all(v.track.year and v.track.year >= newer.state["years"]["from"] for v in newer.results)

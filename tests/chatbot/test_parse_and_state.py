@@ -346,3 +346,22 @@ def test_a_named_artist_of_another_genre_is_a_new_request() -> None:
     assert not is_topic_shift(sad, dataclasses.replace(metallica, named_genres=("pop", "soul")), vocabulary)
     assert not is_other_genre(["vocal jazz"], ["jazz"]) and not is_other_genre(["synth-pop"], ["pop"])
     assert is_other_genre(["heavy metal"], ["electronic"]) and not is_other_genre(["heavy metal"], [])
+
+
+def test_older_is_relative_to_the_list_on_screen_when_it_has_years() -> None:
+    from chatbot.eras import find_era
+    from chatbot.state import relative_era
+    from retriever import Track
+
+    tracks = {str(y): Track(id=str(y), title=str(y), artist="", descriptors=("sad",), year=y)
+              for y in (1959, 1970, 1980, 2001, 2021)}
+    assert relative_era(find_era("something older"), list(tracks), tracks) == (1900, 1979)
+    assert relative_era(find_era("Newer please"), list(tracks), tracks) == (1981, 2026)
+    assert relative_era(find_era("some oldies"), list(tracks), tracks) is None  # oldies are an era of their own
+    assert relative_era(find_era("older"), ["1959", "1970"], tracks) is None  # too few years to compare with
+    parser = TurnParser(load_vocabulary())
+    # no years (a MusicCaps catalogue): "older" still raises vintage recordings
+    state, _ = apply_turn(DialogueState(last_results=("a", "b")), parser.parse("older"), {})
+    assert "vintage recording" in state.wanted and state.years == (1900, 1989) and not state.years_explicit
+    state, _ = apply_turn(DialogueState(last_results=tuple(tracks)), parser.parse("older"), tracks)
+    assert "vintage recording" not in state.wanted and state.years == (1900, 1979) and state.years_explicit
