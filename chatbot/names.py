@@ -754,7 +754,8 @@ class _Finder:
         tokens = self.tokens
         first = index + 1 if tokens[index].key == "the" and index + 1 < len(tokens) else index
         if not self.is_distinctive(tokens[first]):
-            return index  # "like normal Perturbator": the name starts later, where the scan will find it
+            # "like normal Perturbator": the name starts later, where the scan will find it
+            return first + 2 if self.is_closing_pair(first) else index
         stop = index
         while stop < len(tokens) and stop - index < 4 and (stop == index or not tokens[stop].sentence_start):
             token = tokens[stop]
@@ -764,6 +765,23 @@ class _Finder:
             stop += 1
         distinctive = [i for i in range(index, stop) if self.is_distinctive(tokens[i])]
         return distinctive[-1] + 1 if distinctive else index
+
+    def is_closing_pair(self, index: int) -> bool:
+        """Whether tokens ``index`` and the next are a two-word name that ends the clause, the first an
+        English word and the second not one, however short: "songs like kid buu", "like lil yachty?"
+        ("like old school", "like rain on a window" are English to the end)."""
+        tokens = self.tokens
+        if index + 1 >= len(tokens) or tokens[index + 1].sentence_start:
+            return False
+        after = index + 2
+        ends = (after == len(tokens) or tokens[after].sentence_start or tokens[after].key in ("please", "thanks")
+                or bool(re.search(r"[,;.!?)]", self.message[tokens[index + 1].end : tokens[after].start])))
+        pair = tokens[index : index + 2]
+        last = pair[1].key
+        return (ends and len(last) >= 3 and last.isalpha() and not self.lexicon.is_plain(last)
+                and not self.lexicon.is_misspelt(last) and pair[0].key.isalpha()
+                and not any(t.key in _NAME_STOPS or (t.key,) in _CUES or self.is_descriptor(tuple(t.norm.split()))
+                            for t in pair))
 
     # --- "Artist - Title" -------------------------------------------------------------------------
     def credit_pairs(self, mentions: list[NameMention]) -> list[NameMention]:

@@ -57,6 +57,9 @@ def unknown(message: str, directory: ArtistDirectory, tracks: dict[TrackId, Trac
         ("a track performed by wozwald", [("by", "wozwald")]),
         ("anything similar to nyxen please", [("like", "nyxen")]),
         ("something like nyxen or wozwald", [("like", "nyxen"), ("like", "wozwald")]),
+        # ... and two words closing the request, the last one no English word, however short
+        ("songs like kid buu", [("like", "kid buu")]),
+        ("anything similar to lil zorb?", [("like", "lil zorb")]),
         # Title Cased messages: the lowercase cue still frames the capitalised name after it
         ("The Honeymoon Era by Paiige", [("by", "Paiige")]),
         # quoted titles
