@@ -172,6 +172,9 @@ _NEGATIVE_STARTS = frozenset({"no", "without", "non", "not"})
 # Words that, alone after a negation ("no vocals", "without singing"), rule out every vocal descriptor.
 VOCAL_WORDS = frozenset({"vocal", "vocals", "voice", "voices", "singing", "singer", "singers", "sung", "vocalist",
                          "lyrics", "words", "rap", "rapping", "choir"})
+# Negated, these words rule out every vocal ("no vocals", "without rap or singing"); "no rap" and "no choir"
+# alone rule out only themselves.
+_ANY_VOCAL_WORDS = VOCAL_WORDS - {"rap", "rapping", "choir"}
 
 
 # The exclusion "no vocals" stands for: every vocal descriptor (see chatbot/query.py:expand_exclusions).
@@ -475,7 +478,7 @@ class TurnParser:
             if negative:
                 content = set(re.findall(r"[a-z]+", negative)) - _STOPWORDS
                 # "no vocals", "without singing": every vocal descriptor goes; "no male vocals" only that one.
-                if content and content <= VOCAL_WORDS:
+                if content and content <= VOCAL_WORDS and content & _ANY_VOCAL_WORDS:
                     excluded.append(ALL_VOCALS)
                 else:  # never a descriptor that is itself a negation ("other instruments" is not "no other instruments")
                     excluded += [d for d in self.extract(negative, use_encoder=False)

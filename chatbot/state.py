@@ -134,8 +134,8 @@ def new_topic_state(state: DialogueState) -> DialogueState:
 def is_topic_shift(state: DialogueState, turn: ParsedTurn, vocabulary: Vocabulary | None = None) -> bool:
     """Is the turn a new standalone request rather than a refinement of the current one?
 
-    A new request names at least two things (descriptors, artists, songs, an era, a place or a
-    language), has no refinement cue ("more", "but", "also", "add", "without"...) and shares no
+    A new request names at least two things (descriptors, artists, songs, an intent phrase such as
+    "for a party", an era, a place or a language), has no refinement cue ("more", "but", "also", "add", "without"...) and shares no
     descriptor or artist with what the state asks for. "japanese chill beats" after "dark 90s
     music" is one; "more upbeat", "add piano", "but from the 80s", "no vocals" are not. A turn that
     says it switches ("let's switch to something calm") is one whatever it names. So is a turn that
@@ -149,7 +149,8 @@ def is_topic_shift(state: DialogueState, turn: ParsedTurn, vocabulary: Vocabular
             turn.named_genres, [d for d, w in state.all_wanted.items() if w > 0 and vocabulary.facet_of(d) == "genre"]):
         return True
     named = [*turn.wanted, *turn.artists_like, *turn.artists_by, *turn.seed_ids]
-    size = len(named) + bool(turn.era) + bool(turn.regions or turn.languages)
+    # what an intent phrase implies is one thing however many descriptors it stands for ("female rappers")
+    size = len(named) - len(turn.implied) + bool(turn.implied) + bool(turn.era) + bool(turn.regions or turn.languages)
     if turn.is_switch:  # "let's switch to something calm": new, even when it names one thing
         return size > 0
     if size < 2 or not (turn.wanted or turn.artists_like or turn.artists_by or turn.seed_ids):

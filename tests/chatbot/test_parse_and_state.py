@@ -147,6 +147,26 @@ def test_specific_vocal_exclusion_keeps_other_vocals(parser: TurnParser) -> None
     assert ALL_VOCALS in parser.parse("without any singing").excluded
 
 
+def test_no_rap_excludes_rap_not_every_vocal(parser: TurnParser) -> None:
+    """"no rap" after "cheer me up" excluded every vocal: the list turned into film themes and video game music."""
+    for message in ("no rap", "no rappers please", "without rapping"):
+        turn = parser.parse(message)
+        assert turn.excluded == ("rap",) and "instrumental" not in turn.wanted, (message, turn)
+    assert parser.parse("no choir").excluded == ("choir",)
+    assert ALL_VOCALS in parser.parse("without rap or singing").excluded  # a general vocal word: every vocal
+    turn = parser.parse("some female rappers")
+    assert {"rap", "female vocals"} <= set(turn.wanted), turn
+
+
+def test_an_intent_phrase_alone_is_one_thing_so_it_refines(parser: TurnParser) -> None:
+    """"female rappers" after "90s hip hop" was a new search (two descriptors, none shared), which lost the 90s."""
+    state, _ = apply_turn(DialogueState(), parser.parse("90s hip hop"))
+    new, notices = apply_turn(state, parser.parse("female rappers"))
+    assert not notices and new.years == (1990, 1999) and {"hip hop", "rap", "female vocals"} <= set(new.wanted)
+    new, notices = apply_turn(state, parser.parse("calm piano for studying"))  # two things said: a new request
+    assert notices and notices[0].startswith("New search") and "hip hop" not in new.wanted
+
+
 def test_negating_instrumental_excludes_instrumental(parser: TurnParser) -> None:
     turn = parser.parse("less instrumental")
     assert "instrumental" in turn.excluded and ALL_VOCALS not in turn.excluded
