@@ -517,9 +517,16 @@ class _Finder:
 
     def title_is_framed(self, candidate: _Candidate, cue: tuple[str, str, int] | None) -> bool:
         start, stop, words = candidate.start, candidate.stop, candidate.words
-        if self.is_quoted(start, stop) or self.artist_nearby(candidate.track_ids, start, stop):
+        if self.is_quoted(start, stop):
             return True
         capitalised = self.is_capitalised(start, stop)
+        if self.artist_nearby(candidate.track_ids, start, stop):
+            # "karma police radiohead": their song; but an everyday word of theirs ("help me find songs like the
+            # beatles", "something like the beatles") only when written as a title or credited ("yesterday by
+            # the beatles", "the beatles - help"; "something by ..." is any of their songs)
+            return (not (self.is_common(words) and len(words) <= 3) or capitalised
+                    or (self.after(stop) == "by" and not set(words) <= _NAME_STOPS)
+                    or self.dash_before(start) or (stop < len(self.tokens) and self.dash_before(stop)))
         if self.is_common(words) and len(words) <= 3:
             # "Happy", "Hello", "Is This Love": everyday phrases; only a cue plus capitals make them a title.
             return cue is not None and capitalised and not self.is_descriptor(words)

@@ -69,6 +69,13 @@ def names(message: str, directory: ArtistDirectory, tracks: dict[TrackId, Track]
         ),
         ("I like Yes and Air", [("artist", "like", "Yes"), ("artist", "like", "Air")]),
         ("something like Boris", [("unknown", "like", "Boris")]),
+        # an everyday word that is a song of the artist named beside it is that song only as a title or credit
+        ("something like the beatles but heavier", [("artist", "like", "The Beatles")]),
+        ("help me find songs like the beatles", [("artist", "like", "The Beatles")]),
+        ("i want something by the beatles", [("artist", "by", "The Beatles")]),
+        ("yesterday by the beatles", [("title", "like", "Yesterday"), ("artist", "by", "The Beatles")]),
+        ("the beatles - help", [("artist", "like", "The Beatles"), ("title", "like", "Help!")]),
+        ("play Something by the beatles", [("title", "by", "Something"), ("artist", "by", "The Beatles")]),
         ("similar to I Fight Dragons", [("unknown", "like", "I Fight Dragons")]),
     ],
 )
