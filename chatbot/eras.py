@@ -87,7 +87,8 @@ _NEW = re.compile(
     r"current(?!\s+(?:list|results?|ones?|selection|playlist|picks?))|"
     r"brand[\s-]new|new(?![\s-]+(?:wave|age|york|orleans|zealand|jersey|mexico|search|ones?|jack|romantic|list|batch|set|"
     r"recommendations?|suggestions?|picks?|direction|results?|things?|genre|artists? to me|to me))|"
-    r"(?:the\s+)?(?:last|past)\s+(?:few|couple of|couple)\s+years)(?![\w'])"
+    r"(?:the\s+)?(?:last|past)\s+(?:few|couple of|couple)\s+years|trending|"
+    r"(?:popular|hot|big|playing|out)\s+(?:right\s+)?now|(?:hits|charts?) (?:of )?today|(?:music|songs) of today)(?![\w'])"
 )
 _NOT_RECENT_NEW = re.compile(r"(?:\bsomething|\banything|\ba|\btry|\bsome)\s+$")
 _THIS_YEAR = re.compile(r"(?<![\w])(?:this year|this year's)(?![\w])")

@@ -56,7 +56,8 @@ def test_explicit_eras(text: str, start: int, end: int, phrase: str) -> None:
 VAGUE_OLD = ["something older", "old school hip hop", "play some oldies", "classic rock anthems",
              "old songs my dad likes", "throwback jams", "vintage soul"]
 VAGUE_NEW = ["something recent", "new songs", "the latest hits", "modern r&b", "current pop",
-             "what's popular these days", "brand new music", "songs from the last few years"]
+             "what's popular these days", "brand new music", "songs from the last few years",
+             "what's popular right now?", "songs that are hot right now", "what's trending", "top hits of today"]
 
 
 @pytest.mark.parametrize("text", VAGUE_OLD)
@@ -83,7 +84,7 @@ NOT_ERAS = [
     "classical music for studying", "new wave", "new age meditation", "something new", "a new search please",
     "songs about new york", "track 1999 bpm", "just give me 100 tracks", "over 9000", "the second one",
     "kpop with a 4/4 beat", "artists from new zealand", "contemporary classical", "modern classical piano",
-    "give me new ones", "",
+    "give me new ones", "music for today", "i want to dance today", "songs to play now", "",
 ]
 
 
