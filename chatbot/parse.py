@@ -359,6 +359,15 @@ class TurnParser:
                 ordered.append(name)
         return ordered
 
+    def _wants_any_vocals(self, positive: str, extracted: list[str]) -> bool:
+        """Does the wanted part of a clause ask for vocals of any kind ("rock with vocals", "vocals are fine",
+        "add some singing")? Not when a descriptor it names says which ("female singer", "vocal jazz")."""
+        said = set(re.findall(r"[a-z]+", positive)) & _ANY_VOCAL_WORDS
+        if not said:
+            return False
+        named = {w for d in extracted for w in re.findall(r"[a-z]+", d)}
+        return not (said & named or any(self.vocabulary.facet_of(d) == "vocals" for d in extracted))
+
     def _negative_descriptors(self, clause: str) -> list[str]:
         """Descriptors starting with a negation that the clause names whole ("no percussion")."""
         tokens = _words(clause)
@@ -489,9 +498,13 @@ class TurnParser:
                     if not word.endswith("er") else rf"\b{word}\b", positive
                 ):
                     boosted.append(descriptor)
-            for name in self.extract(positive):
+            extracted = self.extract(positive)
+            for name in extracted:
                 if name not in boosted:
                     wanted.append(name)
+            if self._wants_any_vocals(positive, extracted):
+                wanted.append(ALL_VOCALS)  # "with vocals", "vocals are fine": lifts "no vocals"
+                avoided.add("instrumental")
         rejects_all = bool(_REJECT_ALL.search(lowered_text)) and not liked and not more_like
         if rejects_all:
             disliked += [rank for rank in range(1, num_results + 1) if rank not in disliked]

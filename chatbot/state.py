@@ -200,6 +200,9 @@ def apply_turn(
     elif is_topic_shift(state, turn, vocabulary):
         state = new_topic_state(state)
         notices.append("New search (say \"also ...\" or \"but ...\" to refine the previous one instead).")
+        kept = [d for d in state.excluded if d not in turn.wanted]
+        if kept:  # "no vocals" still holds for the new request: say so, and how to lift it
+            notices.append(f"Still leaving out {', '.join(kept)} (say \"with {kept[0]}\" to bring them back).")
     # Older wants fade when the turn asks for something new; "I like #3" alone makes nothing older.
     decay = DECAY_PER_TURN if turn.has_new_wants else 1.0
     wanted = {descriptor: weight * decay for descriptor, weight in state.wanted.items()}

@@ -385,3 +385,19 @@ def test_older_is_relative_to_the_list_on_screen_when_it_has_years() -> None:
     assert "vintage recording" in state.wanted and state.years == (1900, 1989) and not state.years_explicit
     state, _ = apply_turn(DialogueState(last_results=tuple(tracks)), parser.parse("older"), tracks)
     assert "vintage recording" not in state.wanted and state.years == (1900, 1979) and state.years_explicit
+
+
+def test_with_vocals_lifts_no_vocals_and_a_new_request_says_what_it_still_leaves_out(parser: TurnParser) -> None:
+    """After "no vocals", "with vocals" changed nothing; and a new request kept leaving vocals out without a word
+    (German 80s rock came back as video game themes)."""
+    for message in ("with vocals", "vocals are fine", "add some singing", "rock with vocals"):
+        turn = parser.parse(message)
+        assert ALL_VOCALS in turn.wanted and "instrumental" in turn.lowered, (message, turn)
+    for message in ("female singer", "vocal jazz", "no vocals"):  # a vocal descriptor says which; a negation
+        assert ALL_VOCALS not in parser.parse(message).wanted, message
+    state, _ = apply_turn(DialogueState(), parser.parse("study music, no vocals"))
+    new, notices = apply_turn(state, parser.parse("rock music from the 80s"))
+    assert notices[0].startswith("New search") and new.excluded == (ALL_VOCALS,)
+    assert notices[1] == 'Still leaving out vocals (say "with vocals" to bring them back).'
+    lifted, _ = apply_turn(new, parser.parse("with vocals"))
+    assert not lifted.excluded and "instrumental" not in lifted.wanted and "instrumental" in lifted.avoided
