@@ -79,6 +79,8 @@ _RESET_CUES = (
 # "more like #2", "something like the first one": songs like it; "I like #2" is a like, not a request for more.
 _MORE_LIKE = re.compile(r"more like|similar to|(?<!\bi )(?<!\bi really )(?<!\bwe )like (?:#|number|the )|in the style of|"
                         r"closer to")
+_MORE_LIKE_THAT = re.compile(r"\b(?:more|others?|some(?:thing)?|songs?|ones?) (?:just )?(?:like|similar to) "
+                             r"(?:it|this|that|this one|that one|these|those|them)\b")
 _SLASH_LIST = re.compile(r"(?<=[A-Za-z]{3})/(?=[A-Z][a-z]{2})")
 _RESET_PATTERN = re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in _RESET_CUES) + r")\b", re.IGNORECASE)
 _LIKE_CUES = ("more like", "similar to", "like", "love", "loved", "liked", "great", "nice", "good", "yes", "perfect", "keep",
@@ -505,6 +507,8 @@ class TurnParser:
             if self._wants_any_vocals(positive, extracted):
                 wanted.append(ALL_VOCALS)  # "with vocals", "vocals are fine": lifts "no vocals"
                 avoided.add("instrumental")
+        if liked and not more_like and _MORE_LIKE_THAT.search(lowered_text):
+            more_like += liked  # "#2 is great, more like it": the clause names no rank, the one before does
         rejects_all = bool(_REJECT_ALL.search(lowered_text)) and not liked and not more_like
         if rejects_all:
             disliked += [rank for rank in range(1, num_results + 1) if rank not in disliked]

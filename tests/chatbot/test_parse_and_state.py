@@ -401,3 +401,13 @@ def test_with_vocals_lifts_no_vocals_and_a_new_request_says_what_it_still_leaves
     assert notices[1] == 'Still leaving out vocals (say "with vocals" to bring them back).'
     lifted, _ = apply_turn(new, parser.parse("with vocals"))
     assert not lifted.excluded and "instrumental" not in lifted.wanted and "instrumental" in lifted.avoided
+
+
+@pytest.mark.parametrize("message", ["#2 is great, more like it", "the second one is great, more like it",
+                                     "I like number 2, more like it", "i like #2. something similar to that please"])
+def test_a_liked_result_then_more_like_it_is_more_like_that_result(message: str, parser: TurnParser) -> None:
+    """The clause "more like it" names no rank: it was read as "more" of the same request, and #2 only as liked."""
+    turn = parser.parse(message, num_results=10)
+    assert turn.liked_ranks == (2,) and turn.more_like_ranks == (2,), turn
+    state, _ = apply_turn(DialogueState(last_results=tuple("abcdefghij")), turn)
+    assert state.more_like_turn and state.more_like == ("b",)
