@@ -46,6 +46,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from chatbot import DialogueState, take_turn
+    from chatbot.query import artist_wants
     from chatbot.reply import rerank
     from chatbot.state import apply_turn
     from chatbot.turn import keep_some_seen, rerank_pool, state_query
@@ -96,7 +97,8 @@ def main() -> None:
             for label, step_query in steps.items():
                 runs.setdefault(label, {})[query_id] = ids(searcher.search(step_query))
             hits = searcher.search(dataclasses.replace(query, k=max(rerank_pool(state), 10)))
-            full = [h.track.id for h, _ in keep_some_seen(rerank(hits, state), set(), set())][:10]
+            genres = artist_wants(state, deps.context, genres_only=True)
+            full = [h.track.id for h, _ in keep_some_seen(rerank(hits, state, also_wanted=genres), set(), set())][:10]
             runs.setdefault("+ re-rank = the chat turn", {})[query_id] = full
             turn = [view.track.id for view in take_turn(deps, DialogueState(), text, k=10)[1].results]
             if turn != full:

@@ -130,6 +130,18 @@ def artist_track_ids(names: Iterable[str], context: QueryContext) -> frozenset[T
     return frozenset(i for profile in artist_profiles(names, context) for i in profile.track_ids)
 
 
+def artist_wants(state: DialogueState, context: QueryContext, *, genres_only: bool = False) -> dict[str, float]:
+    """The descriptors of the artists the state is "like" or "by", weighted, for the query; their genres
+    (`genres_only`) for the re-rank too, so "calmer" after "like Bad Bunny" is calmer reggaeton, not any calm song."""
+    weighted: dict[str, float] = {}
+    for profile in artist_profiles((*state.artists_like, *state.artists_by), context):
+        for position, descriptor in enumerate(profile.descriptors[:ARTIST_GENRES] if genres_only else profile.descriptors):
+            # a profile lists its genres first: they say most about what "like X" means
+            weight = ARTIST_GENRE_WEIGHT if position < ARTIST_GENRES else ARTIST_DESCRIPTOR_WEIGHT
+            weighted[descriptor] = max(weighted.get(descriptor, 0.0), weight)
+    return weighted
+
+
 def filter_ids(state: DialogueState, context: QueryContext) -> tuple[frozenset[TrackId] | None, list[str]]:
     """The tracks the state's hard filters allow (None: no filter), and notices for filters this
     catalogue cannot apply (it has no years, regions or languages)."""
@@ -179,12 +191,10 @@ def build_query(
     if state.more_like_turn and state.more_like:
         blocked.add(state.more_like[-1])  # "more like #2" wants others like it, not #2 again
     weighted = state.all_wanted
+    for descriptor, weight in artist_wants(state, context).items():
+        weighted[descriptor] = max(weighted.get(descriptor, 0.0), weight)
     liked = list(state.more_like[-3:])
     for profile in artist_profiles((*state.artists_like, *state.artists_by), context):
-        for position, descriptor in enumerate(profile.descriptors):
-            # a profile lists its genres first: they say most about what "like X" means
-            weight = ARTIST_GENRE_WEIGHT if position < ARTIST_GENRES else ARTIST_DESCRIPTOR_WEIGHT
-            weighted[descriptor] = max(weighted.get(descriptor, 0.0), weight)
         liked += [i for i in profile.track_ids[:MAX_ARTIST_REFERENCES] if i not in blocked]
     return SearchQuery(
         text=text,

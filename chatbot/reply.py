@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from retriever import Hit, Track
 
@@ -81,12 +83,14 @@ def rerank(
     reference: Track | None = None,
     free_artists: set[str] | frozenset[str] = frozenset(),
     max_per_artist: int = MAX_PER_ARTIST,
+    also_wanted: Mapping[str, float] = MappingProxyType({}),
 ) -> list[tuple[Hit, float]]:
     """Re-order retrieved hits by how much of the explicit dialogue state they satisfy.
 
     The retriever's fused score stays the base; on top, the weighted share of wanted descriptors a
     track carries. With a `reference` track ("more like #2"), the share of its descriptors a
-    candidate carries counts most of all. Then at most `max_per_artist` songs of one artist and one
+    candidate carries counts most of all; `also_wanted` (the genres of a "like X" artist) counts as wanted
+    too. Then at most `max_per_artist` songs of one artist and one
     recording of a title (`cap_per_artist`): variety means other songs, not songs described
     differently, so two songs with the same descriptors keep the order the retriever gave them.
     """
@@ -94,6 +98,8 @@ def rerank(
     avoided = {d.lower() for d in state.avoided}
     liked = set(state.liked)
     wanted = {d.lower(): w for d, w in state.all_wanted.items() if w > 0}
+    for descriptor, weight in also_wanted.items():  # the genres of a "like X" artist
+        wanted[descriptor.lower()] = max(wanted.get(descriptor.lower(), 0.0), weight)
     total = sum(wanted.values())
     scored = []
     for hit in hits:

@@ -47,6 +47,7 @@ from chatbot.query import (
     DescriptorIndex,
     QueryContext,
     artist_track_ids,
+    artist_wants,
     build_query,
     expand_exclusions,
     filter_ids,
@@ -240,8 +241,9 @@ def answer(
     reference = reference_track(deps, state)  # "more like #k": rank by likeness to that song
     free_artists = {deps.tracks[i].artist for i in by_ids if i in deps.tracks}
     seen = set(state.shown)
-    reranked = [*rerank(first, state, free_artists=free_artists),
-                *keep_some_seen(rerank(hits, state, reference=reference),
+    genres = artist_wants(state, deps.context, genres_only=True)
+    reranked = [*rerank(first, state, free_artists=free_artists, also_wanted=genres),
+                *keep_some_seen(rerank(hits, state, reference=reference, also_wanted=genres),
                                 seen, set(state.liked))][:k]
     results = [
         ResultView(rank, hit.track, score, tuple(matched_descriptors(hit.track, state)), hit.track.id in seen)
@@ -351,7 +353,8 @@ def replace_disliked(
     keep = [i for i in state.last_results if i != track_id]
     query, *_ = state_query(deps, state, RERANK_POOL)
     hits = deps.searcher.search(dataclasses.replace(query, excluded_ids=query.excluded_ids | set(keep)))
-    replacement = [hit.track.id for hit, _ in rerank(hits, state)][:1]
+    genres = artist_wants(state, deps.context, genres_only=True)
+    replacement = [hit.track.id for hit, _ in rerank(hits, state, also_wanted=genres)][:1]
     state = record_results(state, [*keep, *replacement])
     return state, current_results(deps, state)
 

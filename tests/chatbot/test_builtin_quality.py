@@ -110,3 +110,13 @@ def test_older_after_a_list_means_older_than_that_list(builtin_recommender) -> N
     newer = conversation.say("newer")  # than the older list
     assert newer.state["years"]["from"] == years[(len(years) - 1) // 2] + 1
     assert all(v.track.year and v.track.year >= newer.state["years"]["from"] for v in newer.results)
+
+
+def test_a_refinement_after_like_an_artist_stays_in_their_genres(builtin_recommender) -> None:  # noqa: ANN001
+    """The re-rank counted only what the user said as wanted, so "calmer" after "like Bad Bunny" listed calm
+    songs of any genre (ambient, a Blind Guardian ballad); the artist's genres now count as wanted too."""
+    conversation = Conversation(builtin_recommender)
+    conversation.say("like bad bunny")
+    turn = conversation.say("calmer")
+    latin = [v for v in turn.results if {"reggaeton", "latin trap", "latin pop", "latin"} & set(v.track.descriptors)]
+    assert len(latin) >= 8, [(v.track.title, v.track.descriptors[:2]) for v in turn.results]
