@@ -176,7 +176,7 @@ VOCAL_WORDS = frozenset({"vocal", "vocals", "voice", "voices", "singing", "singe
                          "lyrics", "words", "rap", "rapping", "choir"})
 # Negated, these words rule out every vocal ("no vocals", "without rap or singing"); "no rap" and "no choir"
 # alone rule out only themselves.
-_ANY_VOCAL_WORDS = VOCAL_WORDS - {"rap", "rapping", "choir"}
+ANY_VOCAL_WORDS = VOCAL_WORDS - {"rap", "rapping", "choir"}
 
 
 # The exclusion "no vocals" stands for: every vocal descriptor (see chatbot/query.py:expand_exclusions).
@@ -364,7 +364,7 @@ class TurnParser:
     def _wants_any_vocals(self, positive: str, extracted: list[str]) -> bool:
         """Does the wanted part of a clause ask for vocals of any kind ("rock with vocals", "vocals are fine",
         "add some singing")? Not when a descriptor it names says which ("female singer", "vocal jazz")."""
-        said = set(re.findall(r"[a-z]+", positive)) & _ANY_VOCAL_WORDS
+        said = set(re.findall(r"[a-z]+", positive)) & ANY_VOCAL_WORDS
         if not said:
             return False
         named = {w for d in extracted for w in re.findall(r"[a-z]+", d)}
@@ -489,7 +489,7 @@ class TurnParser:
             if negative:
                 content = set(re.findall(r"[a-z]+", negative)) - _STOPWORDS
                 # "no vocals", "without singing": every vocal descriptor goes; "no male vocals" only that one.
-                if content and content <= VOCAL_WORDS and content & _ANY_VOCAL_WORDS:
+                if content and content <= VOCAL_WORDS and content & ANY_VOCAL_WORDS:
                     excluded.append(ALL_VOCALS)
                 else:  # never a descriptor that is itself a negation ("other instruments" is not "no other instruments")
                     excluded += [d for d in self.extract(negative, use_encoder=False)

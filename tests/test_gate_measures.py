@@ -112,3 +112,9 @@ def test_the_gate_scores_the_builtin_chat_with_its_own_measures(builtin_recommen
     assert chat_turn_scorer(Run(), True, data_dir=tmp_path).artist_requests == folder
     assert chat_turn_scorer(Run(), True, data_dir=tmp_path / "nothing").artist_requests is None
     assert "reddit" not in chat_turn_scorer(Run(), True).name
+
+
+def test_the_listener_judges_no_rap_as_no_rap_and_no_vocals_as_no_vocal() -> None:
+    assert rules_out("vocals", "male vocals") and rules_out("singing", "rap")
+    assert rules_out("rap", "rap") and not rules_out("rap", "male vocals")  # what the chat turn excludes
+    assert not rules_out("choir", "female vocals") and not rules_out("vocals", "instrumental")

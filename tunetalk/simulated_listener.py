@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chatbot import Conversation
-from chatbot.parse import VOCAL_WORDS
+from chatbot.parse import ANY_VOCAL_WORDS, VOCAL_WORDS
 from retriever import Track
 
 MAX_TURNS = 4
@@ -76,9 +76,10 @@ def hint(descriptor: str, rng: random.Random) -> str:
 
 def rules_out(excluded: str, descriptor: str) -> bool:
     """The exclusion semantics a listener expects: the phrase's words all occur in the descriptor;
-    a generic vocal exclusion ("vocals", "singing") rules out every vocal descriptor."""
+    a generic vocal exclusion ("vocals", "singing") rules out every vocal descriptor ("rap" or "choir" alone
+    only themselves)."""
     excluded_words = set(excluded.lower().split())
-    if excluded_words <= VOCAL_WORDS and set(re.findall(r"[a-z]+", descriptor.lower())) & VOCAL_WORDS:
+    if excluded_words <= VOCAL_WORDS and excluded_words & ANY_VOCAL_WORDS and set(re.findall(r"[a-z]+", descriptor.lower())) & VOCAL_WORDS:
         return not descriptor.lower().startswith(("no ", "without ", "instrumental"))
     return excluded_words <= set(descriptor.lower().split()) and not descriptor.lower().startswith(("no ", "without "))
 
