@@ -223,7 +223,8 @@ class ParsedTurn:
     artists_by: tuple[str, ...] = ()  # "by X", "play X", "X songs"
     artists_excluded: tuple[str, ...] = ()  # "not X", "anything but X"
     seed_ids: tuple[TrackId, ...] = ()  # songs named by title: "like Karma Police"
-    named_genres: tuple[str, ...] = ()  # the genres of the artists and songs it names ("like Metallica": heavy metal)
+    # the genres of the artists and songs named by a turn that says nothing else ("like Metallica": heavy metal)
+    named_genres: tuple[str, ...] = ()
     unknown_names: tuple[str, ...] = ()  # named, but known to neither the catalogue nor the knowledge
     era: EraMatch | None = None
     regions: tuple[str, ...] = ()  # "from brazil", "japanese artists": a filter on the track's region
@@ -550,7 +551,7 @@ class TurnParser:
             artists_by=artists["by"],
             artists_excluded=artists["not"],
             seed_ids=seeds,
-            named_genres=tuple(dict.fromkeys(
+            named_genres=() if positives else tuple(dict.fromkeys(  # only for a turn that says nothing but names
                 d for m in names if m.intent != "not" and m.profile is not None
                 for d in m.profile.descriptors if self.vocabulary.facet_of(d) == "genre")),
             unknown_names=tuple(dict.fromkeys(m.phrase for m in names if m.kind == "unknown")),
