@@ -184,9 +184,12 @@ def take_turn(
         results = current_results(deps, state)
         return state, TurnResult(state.turns, normalise_message(message)[0], after if results else before,
                                  results, state.snapshot(), list(parsed.notices))
-    if parsed.is_empty:
-        reply = parsed.notices[-1] if parsed.notices else "Tell me what you'd like to hear."
-        return state, TurnResult(state.turns, "", reply, [], state.snapshot(), list(parsed.notices))
+    if parsed.is_empty:  # "", "🎵", or words that name nothing ("not so cheesy"): the list on screen stays
+        text = normalise_message(message)[0] if not parsed.notices else ""
+        results = current_results(deps, state)
+        reply = (parsed.notices[-1] if parsed.notices else not_understood(text, bool(results)) if text
+                 else "Tell me what you'd like to hear.")
+        return state, TurnResult(state.turns, text, reply, results, state.snapshot(), list(parsed.notices))
     text = normalise_message(message)[0]
     if parsed.has_only_references and not state.has_reference(parsed):
         # "#42" alone: say so and keep the current list, so "#2" still means the same song.
@@ -196,6 +199,12 @@ def take_turn(
     state, notices = apply_turn(state, parsed, deps.tracks, deps.vocabulary)
     notices += unknown_name_notices(parsed.unknown_names, state)
     return answer(deps, state, notices, text, session_id=session_id, k=k)
+
+
+def not_understood(text: str, has_list: bool) -> str:
+    """The reply to a message that names nothing the catalogue knows: what was not understood, and what to say."""
+    return f"I didn't understand \"{text}\", so " + (
+        "your list stays as it is. " + REFINE_HINT if has_list else "I have nothing to search for yet. " + ASK_FOR_MORE)
 
 
 def search_again(

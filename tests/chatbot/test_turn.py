@@ -150,3 +150,17 @@ def test_a_list_header_names_its_era_in_english(years: tuple[int, int], explicit
 
     state = DialogueState(years=years, years_explicit=explicit)
     assert describe_list(10, [], [], state) == f"Here are 10 songs for {said}"
+
+
+def test_a_message_that_names_nothing_keeps_the_list_and_says_what_was_not_understood(
+        recommender: Recommender, searcher: FakeSearcher) -> None:
+    """"not so cheesy" after a list answered "Tell me what you'd like to hear." and showed no songs."""
+    state, first = take_turn(recommender, DialogueState(), "upbeat music")
+    searched = len(searcher.queries)
+    after, turn = take_turn(recommender, state, "not so cheesy")
+    assert after == state and len(searcher.queries) == searched
+    assert [v.track.id for v in turn.results] == [v.track.id for v in first.results]
+    assert turn.reply.startswith("I didn't understand \"not so cheesy\", so your list stays as it is.")
+    _, turn = take_turn(recommender, DialogueState(), "not so cheesy")
+    assert turn.results == [] and "nothing to search for yet" in turn.reply
+    assert take_turn(recommender, DialogueState(), "")[1].reply.startswith("Tell me what you'd like to hear")
