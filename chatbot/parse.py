@@ -232,6 +232,7 @@ class ParsedTurn:
     hinted_regions: tuple[str, ...] = ()  # "k-pop", "salsa": a boost, not a filter
     hinted_languages: tuple[str, ...] = ()  # "from brazil": portuguese songs first, within the region
     wants_new: bool = False  # "more", "other ones", "next": songs not shown yet
+    refers_back: bool = False  # "more like those" naming no rank: like the liked songs on screen, if any
     is_refinement: bool = False  # "more upbeat", "but from the 80s", "add piano": keeps the state
     is_switch: bool = False  # "let's switch to something calm", "change direction": a new topic, whatever it names
     small_talk: str = ""  # "greeting", "thanks", "farewell", "ack": the message asks for no songs
@@ -561,6 +562,7 @@ class TurnParser:
             hinted_regions=tuple(r for m in places.mentions if m.kind == "style" for r in m.regions),
             hinted_languages=tuple(lang for m in places.mentions if m.kind == "place" for lang in m.languages),
             wants_new=wants_new,
+            refers_back=bool(_MORE_LIKE_THAT.search(lowered_text)) and not (liked or disliked or more_like),
             is_refinement=bool(_REFINEMENT_CUE.search(english.lower()) or is_comparative or liked or disliked
                                or more_like or wants_new) and not is_switch,
             is_switch=is_switch,

@@ -167,6 +167,7 @@ def is_other_genre(named: Sequence[str], current: Sequence[str]) -> bool:
     return bool(words) and not words & {w for genre in named for w in re.findall(r"[a-z0-9&]+", genre.lower())}
 
 
+MAX_BACK_REFERENCES = 3  # liked songs "more like those" refers to
 MIN_RELATIVE_YEARS = 3  # songs of the list on screen with a year, for "older"/"newer" to be read against it
 
 
@@ -241,6 +242,8 @@ def apply_turn(
                     notices.append(notice)
                 continue
             referred[kind].append(track_id)
+    if turn.refers_back:  # "I love #1 and #3", then "more like those": like the liked songs still on screen
+        referred["more_like"] += [i for i in state.liked if i in state.last_results][-MAX_BACK_REFERENCES:]
     for track_id in (*referred["more_like"], *turn.seed_ids):
         if tracks and track_id in tracks:
             # the referenced song's descriptors become the strongest wants of this turn (one chip: the song)
@@ -281,7 +284,7 @@ def apply_turn(
         reference_wanted=reference_wanted,
         texts=texts,
         turns=state.turns + 1,
-        more_like_turn=bool(turn.more_like_ranks or turn.seed_ids),
+        more_like_turn=bool(turn.more_like_ranks or turn.seed_ids or referred["more_like"]),
         artists_like=_merge_names(state.artists_like, turn.artists_like, excluded_artists),
         artists_by=_merge_names(state.artists_by, turn.artists_by, excluded_artists),
         artists_excluded=tuple(excluded_artists),

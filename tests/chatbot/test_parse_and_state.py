@@ -411,3 +411,17 @@ def test_a_liked_result_then_more_like_it_is_more_like_that_result(message: str,
     assert turn.liked_ranks == (2,) and turn.more_like_ranks == (2,), turn
     state, _ = apply_turn(DialogueState(last_results=tuple("abcdefghij")), turn)
     assert state.more_like_turn and state.more_like == ("b",)
+
+
+def test_more_like_those_after_liking_results_is_more_like_the_liked_ones(parser: TurnParser) -> None:
+    """"I love #1 and #3", then "more like those" only asked for more of the request."""
+    state = DialogueState(last_results=tuple("abcdefghij"))
+    state, _ = apply_turn(state, parser.parse("I love #1 and #3", num_results=10))
+    turn = parser.parse("more like those", num_results=10)
+    assert turn.refers_back and not turn.more_like_ranks
+    after, _ = apply_turn(state, turn)
+    assert after.more_like_turn and after.more_like == ("a", "c") and after.wants_new_turn
+    fresh, _ = apply_turn(DialogueState(last_results=tuple("abc")), turn)  # nothing liked: more of the same
+    assert not fresh.more_like_turn and fresh.wants_new_turn
+    assert parser.parse("any female artists?").wanted == ("female vocals",)
+    assert parser.parse("female fronted bands").wanted == ("female vocals",)
