@@ -179,6 +179,11 @@ VOCAL_WORDS = frozenset({"vocal", "vocals", "voice", "voices", "singing", "singe
 ANY_VOCAL_WORDS = VOCAL_WORDS - {"rap", "rapping", "choir"}
 
 
+def names_every_vocal(words: set[str]) -> bool:
+    """Do these words, negated, rule out every vocal ("vocals", "rap or singing"; not "rap" or "choir" alone)?"""
+    return bool(words) and words <= VOCAL_WORDS and bool(words & ANY_VOCAL_WORDS)
+
+
 # The exclusion "no vocals" stands for: every vocal descriptor (see chatbot/query.py:expand_exclusions).
 # It is not a vocabulary descriptor, so it never collides with one ("no male vocals" excludes only that one).
 ALL_VOCALS = "vocals"
@@ -491,7 +496,7 @@ class TurnParser:
             if negative:
                 content = set(re.findall(r"[a-z]+", negative)) - _STOPWORDS
                 # "no vocals", "without singing": every vocal descriptor goes; "no male vocals" only that one.
-                if content and content <= VOCAL_WORDS and content & ANY_VOCAL_WORDS:
+                if names_every_vocal(content):
                     excluded.append(ALL_VOCALS)
                 else:  # never a descriptor that is itself a negation ("other instruments" is not "no other instruments")
                     excluded += [d for d in self.extract(negative, use_encoder=False)
@@ -509,7 +514,9 @@ class TurnParser:
             if self._wants_any_vocals(positive, extracted):
                 wanted.append(ALL_VOCALS)  # "with vocals", "vocals are fine": lifts "no vocals"
                 avoided.add("instrumental")
-        if liked and not more_like and _MORE_LIKE_THAT.search(lowered_text):
+        says_like_that = bool(_MORE_LIKE_THAT.search(lowered_text))
+        refers_back = says_like_that and not (liked or disliked or more_like)
+        if liked and not more_like and says_like_that:
             more_like += liked  # "#2 is great, more like it": the clause names no rank, the one before does
         rejects_all = bool(_REJECT_ALL.search(lowered_text)) and not liked and not more_like
         if rejects_all:
@@ -562,7 +569,7 @@ class TurnParser:
             hinted_regions=tuple(r for m in places.mentions if m.kind == "style" for r in m.regions),
             hinted_languages=tuple(lang for m in places.mentions if m.kind == "place" for lang in m.languages),
             wants_new=wants_new,
-            refers_back=bool(_MORE_LIKE_THAT.search(lowered_text)) and not (liked or disliked or more_like),
+            refers_back=refers_back,
             is_refinement=bool(_REFINEMENT_CUE.search(english.lower()) or is_comparative or liked or disliked
                                or more_like or wants_new) and not is_switch,
             is_switch=is_switch,

@@ -176,13 +176,14 @@ def relative_era(era: EraMatch | None, shown: Sequence[TrackId],
     """The years "older" or "newer" mean after a list: before or after the median year of the songs on
     screen ("older" after a list from 1959-2021 is up to the 1990s, not the 1950s); None for any other
     era, or when the list has too few songs with a year (the vague era and its production stay)."""
-    if era is None or era.is_explicit or era.phrase.lower() not in ERA_COMPARATIVES or not tracks:
+    word = era.phrase.lower() if era is not None and not era.is_explicit else ""
+    if word not in ERA_COMPARATIVES or not tracks:
         return None
     years = sorted(tracks[i].year for i in shown if i in tracks and tracks[i].year)
     if len(years) < MIN_RELATIVE_YEARS:
         return None
     median = years[(len(years) - 1) // 2]
-    return (era.start, median - 1) if era.phrase.lower() == "older" else (median + 1, max(era.end, median + 1))
+    return (era.start, median - 1) if word == "older" else (median + 1, max(era.end, median + 1))
 
 
 def apply_turn(
@@ -219,9 +220,11 @@ def apply_turn(
         weight = IMPLIED_WEIGHT if descriptor in turn.implied else 1.0
         wanted[descriptor] = max(wanted.get(descriptor, 0.0), weight)
     relative = relative_era(turn.era, state.last_results, tracks) if not turn.seed_ids else None
+    # "older" after a list is older than that list, not a 1950s recording: its production is not raised
+    era_production = ERA_COMPARATIVES[turn.era.phrase.lower()] if relative is not None and turn.era else None
     for descriptor in turn.boosted:
-        if relative is not None and turn.era is not None and descriptor == ERA_COMPARATIVES.get(turn.era.phrase.lower()):
-            continue  # "older" after a list is older than that list, not a 1950s recording
+        if descriptor == era_production:
+            continue
         if descriptor in excluded:
             excluded.remove(descriptor)
         wanted[descriptor] = wanted.get(descriptor, 0.0) + 1.0

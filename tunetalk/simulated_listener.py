@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chatbot import Conversation
-from chatbot.parse import ANY_VOCAL_WORDS, VOCAL_WORDS
+from chatbot.parse import VOCAL_WORDS, names_every_vocal
 from retriever import Track
 
 MAX_TURNS = 4
@@ -79,7 +79,7 @@ def rules_out(excluded: str, descriptor: str) -> bool:
     a generic vocal exclusion ("vocals", "singing") rules out every vocal descriptor ("rap" or "choir" alone
     only themselves)."""
     excluded_words = set(excluded.lower().split())
-    if excluded_words <= VOCAL_WORDS and excluded_words & ANY_VOCAL_WORDS and set(re.findall(r"[a-z]+", descriptor.lower())) & VOCAL_WORDS:
+    if names_every_vocal(excluded_words) and set(re.findall(r"[a-z]+", descriptor.lower())) & VOCAL_WORDS:
         return not descriptor.lower().startswith(("no ", "without ", "instrumental"))
     return excluded_words <= set(descriptor.lower().split()) and not descriptor.lower().startswith(("no ", "without "))
 
