@@ -190,6 +190,9 @@ def format_reply(results: list[ResultView], state: DialogueState, notices: list[
     return "\n".join(lines)
 
 
+LINKED_PARTS = ("like ", "by ", "from ", "leaning to ", "in ")  # header parts that need no "for"
+
+
 def describe_list(count: int, wanted: list[str], excluded: list[str], state: DialogueState,
                   references: tuple[str, ...] = ()) -> str:
     """The header of a list: what it is for, as the state says (never more than the list holds)."""
@@ -200,8 +203,8 @@ def describe_list(count: int, wanted: list[str], excluded: list[str], state: Dia
         the = "the " if state.era_label.endswith("s") else ""
         asked.append(("from " if state.years_explicit else "leaning to ") + the + state.era_label)
     asked += [f"from {r}" for r in state.regions] + [f"in {lang}" for lang in state.languages]
-    if asked:
-        head += " for " + ", ".join(asked)
+    if asked:  # "songs for upbeat, reggae", but "songs like Adele", "songs from the 1980s"
+        head += (" " if asked[0].startswith(LINKED_PARTS) else " for ") + ", ".join(asked)
     not_wanted = [*excluded, *state.artists_excluded]
     if not_wanted:
         head += " (excluding " + ", ".join(not_wanted) + ")"

@@ -186,6 +186,25 @@ def relative_era(era: EraMatch | None, shown: Sequence[TrackId],
     return (era.start, median - 1) if word == "older" else (median + 1, max(era.end, median + 1))
 
 
+def genres_not_from(regions: Sequence[str], wanted: Mapping[str, float], tracks: Mapping[TrackId, Track] | None,
+                    vocabulary: Vocabulary | None, keep: Sequence[str] = ()) -> list[str]:
+    """The wanted genres that no catalogue track of these `regions` has ("k-pop" for "from mexico").
+
+    A place named after a genre bound to another place asks for that place: the genre is left out
+    rather than filtering to nothing or to the songs least unlike it. Genres the same turn names
+    (`keep`: "reggae from the uk") and genres the catalogue does have there are kept.
+    """
+    if not regions or not tracks or vocabulary is None:
+        return []
+    genres = [d for d, w in wanted.items() if w > 0 and d not in keep and vocabulary.facet_of(d) == "genre"]
+    if not genres:
+        return []
+    there = {d.lower() for t in tracks.values() if t.metadata.get("region") in regions for d in t.descriptors}
+    if not there:  # no songs of that place at all: the place filter says so, the genres stay
+        return []
+    return [d for d in genres if d.lower() not in there]
+
+
 def apply_turn(
     state: DialogueState, turn: ParsedTurn, tracks: Mapping[TrackId, Track] | None = None,
     vocabulary: Vocabulary | None = None,
@@ -230,6 +249,12 @@ def apply_turn(
         wanted[descriptor] = wanted.get(descriptor, 0.0) + 1.0
     for descriptor in turn.lowered:
         wanted.pop(descriptor, None)
+    elsewhere = genres_not_from(turn.regions, wanted, tracks, vocabulary, keep=turn.wanted)
+    if elsewhere:  # "music from mexico" after "k-pop": no k-pop there, so the place wins
+        for descriptor in elsewhere:
+            wanted.pop(descriptor, None)
+        notices.append(f"No {', '.join(elsewhere)} from {', '.join(turn.regions)} here, so I left "
+                       f"{'it' if len(elsewhere) == 1 else 'them'} out.")
     referred: dict[str, list[TrackId]] = {"liked": [], "disliked": [], "more_like": []}
     for kind, ranks in (("liked", turn.liked_ranks), ("disliked", turn.disliked_ranks),
                         ("more_like", turn.more_like_ranks)):

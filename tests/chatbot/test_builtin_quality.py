@@ -120,3 +120,21 @@ def test_a_refinement_after_like_an_artist_stays_in_their_genres(builtin_recomme
     turn = conversation.say("calmer")
     latin = [v for v in turn.results if {"reggaeton", "latin trap", "latin pop", "latin"} & set(v.track.descriptors)]
     assert len(latin) >= 8, [(v.track.title, v.track.descriptors[:2]) for v in turn.results]
+
+
+def test_a_place_without_the_wanted_genre_leaves_the_genre_out(builtin_recommender) -> None:  # noqa: ANN001
+    """"music from mexico" after "some k-pop" kept k-pop as a want: the header read "songs for k-pop, from
+    latin america" and the list ranked latin songs by how k-pop they were. The catalogue has no k-pop there."""
+    conversation = Conversation(builtin_recommender)
+    conversation.say("some k-pop")
+    turn = conversation.say("music from mexico")
+    assert "k-pop" not in turn.state["wanted"], turn.state
+    assert any("No k-pop from latin america" in n for n in turn.notices), turn.notices
+    assert "Here are 10 songs from latin america" in turn.reply, turn.reply
+    assert all(v.track.metadata.get("region") == "latin america" for v in turn.results)
+    # a genre the catalogue does have in that place stays: UK reggae
+    conversation = Conversation(builtin_recommender)
+    conversation.say("upbeat reggae")
+    turn = conversation.say("from the uk")
+    assert "reggae" in turn.state["wanted"] and not any(n.startswith("No ") for n in turn.notices)
+    assert sum("reggae" in v.track.descriptors for v in turn.results) >= 5

@@ -149,7 +149,7 @@ def test_a_list_header_names_its_era_in_english(years: tuple[int, int], explicit
     from chatbot.reply import describe_list
 
     state = DialogueState(years=years, years_explicit=explicit)
-    assert describe_list(10, [], [], state) == f"Here are 10 songs for {said}"
+    assert describe_list(10, [], [], state) == f"Here are 10 songs {said}"
 
 
 def test_a_message_that_names_nothing_keeps_the_list_and_says_what_was_not_understood(
