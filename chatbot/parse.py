@@ -435,10 +435,13 @@ class TurnParser:
         names = plausible_names(self.find_names(listed), english) if self.find_names is not None else []
         if self.resolve_artist is not None:
             names += credited_artists(english, names, self.resolve_artist)
-        # A place named with "from" is a place, not a band or song ("from west africa", "from europe").
+        # A place is a place, not a band or song ("from west africa", "from europe"), unless the name is
+        # longer than the place ("Hotel California", "California Love") or credited ("Africa by Toto").
         if names:
             place_spans = [m.span for m in find_places(english).mentions]
-            names = [m for m in names if not any(_overlaps(m.span, span) for span in place_spans)]
+            names = [m for m in names if not any(_overlaps(m.span, span) for span in place_spans)
+                     or is_credited_title(m, names)
+                     or not any(span[0] <= m.span[0] and m.span[1] <= span[1] for span in place_spans)]
         # Names are not descriptors ("Radiohead" is no "radio" request); their words leave the text.
         unnamed = _blank(english, [m.span for m in names])
         # "Hi! upbeat reggae, thanks": the greeting and the thanks are no words of the request ("Hey Jude" is
@@ -532,8 +535,13 @@ class TurnParser:
         if era is not None and era.is_explicit:
             # "80s" is the era filter; its production descriptor ("80s synths") is wanted only when said
             wanted = [w for w in wanted if self.vocabulary.facet_of(w) != "production" or w in lowered_text]
+        # "songs like Africa by Toto": "by Toto" credits the song, it asks for no more Toto songs
+        crediting = {m.profile.name for m in names if m.kind == "artist" and m.intent == "by" and m.profile
+                     and any(t.kind == "title" and t.intent == "like" and set(t.track_ids) & set(m.track_ids)
+                             and t.span[1] <= m.span[0] for t in names)}
         artists = {intent: tuple(dict.fromkeys(m.profile.name for m in names if m.kind == "artist"
-                                               and m.intent == intent and m.profile is not None))
+                                               and m.intent == intent and m.profile is not None
+                                               and not (intent == "by" and m.profile.name in crediting)))
                    for intent in ("like", "by", "not")}
         seeds = tuple(dict.fromkeys(i for m in names if m.kind == "title" and m.intent != "not" for i in m.track_ids))
         said = Counter(wanted) - Counter(intent_wants)  # wanted for what the message says, not only implied
@@ -633,6 +641,12 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 _CAPITALISED_WORD = re.compile(r"\s+([A-Z][\w'&.-]*)")
 
 
+def is_credited_title(mention: NameMention, mentions: list[NameMention]) -> bool:
+    """Is this a song title whose artist the message names too ("Africa" in "Africa by Toto")?"""
+    return mention.kind == "title" and any(
+        m.kind == "artist" and m.track_ids and set(m.track_ids) & set(mention.track_ids) for m in mentions)
+
+
 def plausible_names(mentions: list[NameMention], message: str) -> list[NameMention]:
     """Drop name readings a listener would not mean.
 
@@ -645,9 +659,7 @@ def plausible_names(mentions: list[NameMention], message: str) -> list[NameMenti
     kept: list[NameMention] = []
     for mention in mentions:
         words = mention.phrase.split()
-        if mention.kind == "title" and len(words) == 1 and not any(
-            m.kind == "artist" and m.track_ids and set(m.track_ids) & set(mention.track_ids) for m in mentions
-        ):
+        if mention.kind == "title" and len(words) == 1 and not is_credited_title(mention, mentions):
             continue
         if mention.kind == "artist" and mention.phrase.strip().lower() in _STOPWORDS | {"do", "so", "go", "up"}:
             continue

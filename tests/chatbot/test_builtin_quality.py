@@ -138,3 +138,19 @@ def test_a_place_without_the_wanted_genre_leaves_the_genre_out(builtin_recommend
     turn = conversation.say("from the uk")
     assert "reggae" in turn.state["wanted"] and not any(n.startswith("No ") for n in turn.notices)
     assert sum("reggae" in v.track.descriptors for v in turn.results) >= 5
+
+
+def test_a_song_title_holding_a_place_is_the_song(builtin_recommender) -> None:  # noqa: ANN001
+    """"something like Hotel California" was read as the place California: ten North American songs of any
+    kind (Martin Denny, Henry Mancini). And "songs like africa by toto" was Toto songs from Africa."""
+    parse = builtin_recommender.parser.parse
+    turn = parse("something like Hotel California")
+    assert turn.seed_ids == ("eagles-hotel-california",) and not turn.regions, turn
+    turn = parse("songs like africa by toto")
+    # "by toto" credits the song: no filter on Africa, and no request for more Toto songs
+    assert turn.seed_ids == ("toto-africa",) and not turn.regions and not turn.artists_by, turn
+    assert parse("music from west africa").regions == ("africa",)  # a place alone is still the place
+    assert parse("like california dreamin").seed_ids == ("the-mamas-and-the-papas-california-dreamin",)
+    listed = Conversation(builtin_recommender).say("something like Hotel California").results
+    rock = [v for v in listed if {"classic rock", "soft rock"} & set(v.track.descriptors)]
+    assert len(rock) >= 8, [(v.track.title, v.track.descriptors[:2]) for v in listed]
