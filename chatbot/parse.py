@@ -543,7 +543,8 @@ class TurnParser:
                                                and m.intent == intent and m.profile is not None
                                                and not (intent == "by" and m.profile.name in crediting)))
                    for intent in ("like", "by", "not")}
-        seeds = tuple(dict.fromkeys(i for m in names if m.kind == "title" and m.intent != "not" for i in m.track_ids))
+        seeds = tuple(dict.fromkeys(i for m in names if m.kind == "title" and m.intent != "not"
+                                    for i in credited_songs(m, names)))
         said = Counter(wanted) - Counter(intent_wants)  # wanted for what the message says, not only implied
         is_switch = bool(_SWITCH_CUE.search(lowered_text)) and not is_reset
         # "more please", "Amazing! Some more please", "More like it. Some more please": new songs, the state kept
@@ -645,6 +646,14 @@ def is_credited_title(mention: NameMention, mentions: list[NameMention]) -> bool
     """Is this a song title whose artist the message names too ("Africa" in "Africa by Toto")?"""
     return mention.kind == "title" and any(
         m.kind == "artist" and m.track_ids and set(m.track_ids) & set(mention.track_ids) for m in mentions)
+
+
+def credited_songs(title: NameMention, mentions: list[NameMention]) -> tuple[TrackId, ...]:
+    """The songs a title names, only those of the artist credited beside it when there is one ("Alone by
+    Alan Walker" is not Marshmello's or Heart's "Alone")."""
+    credited = {i for m in mentions if m.kind == "artist" and m.track_ids
+                for i in m.track_ids} & set(title.track_ids)
+    return tuple(i for i in title.track_ids if i in credited) if credited else title.track_ids
 
 
 def plausible_names(mentions: list[NameMention], message: str) -> list[NameMention]:

@@ -154,3 +154,11 @@ def test_a_song_title_holding_a_place_is_the_song(builtin_recommender) -> None: 
     listed = Conversation(builtin_recommender).say("something like Hotel California").results
     rock = [v for v in listed if {"classic rock", "soft rock"} & set(v.track.descriptors)]
     assert len(rock) >= 8, [(v.track.title, v.track.descriptors[:2]) for v in listed]
+
+
+def test_a_credited_title_is_only_that_artists_song(builtin_recommender) -> None:  # noqa: ANN001
+    """"similar to Alone Pt. 2 by Alan Walker" took Marshmello's and Heart's "Alone" as references too, and the
+    list was Roxette power ballads."""
+    turn = builtin_recommender.parser.parse("music similar to Alone Pt. 2 by Alan Walker")
+    assert turn.seed_ids == ("alan-walker-alone",), turn.seed_ids
+    assert builtin_recommender.parser.parse("songs like Alone by Heart").seed_ids == ("heart-alone",)
