@@ -404,7 +404,7 @@ class TurnParser:
         ranks += [int(m) for m in re.findall(r"\b(?:number|no\.|track|song|result|option)\s*(\d{1,4})\b(?! hits?\b)", text)]
         for word, rank in _ORDINALS.items():
             # "the second", "the second is great", but not "the eighth time", "the first verse", "the one I love"
-            if re.search(rf"\bthe {word}\b(?!\s+(?!{_RANK_FOLLOWERS})[a-z])|\b{word} one\b|\b{word} song\b"
+            if re.search(rf"\bthe {word}\b(?!\s+(?!{_RANK_FOLLOWERS})[a-z0-9])|\b{word} one\b|\b{word} song\b"
                          rf"|\b(?:number|no\.|#) ?{word}\b(?! hits?\b)", text):
                 ranks.append(rank)
         if re.search(r"\b(?:the )?last one\b", text):

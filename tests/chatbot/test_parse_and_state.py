@@ -89,6 +89,7 @@ def test_references_to_results(parser: TurnParser, message: str, field: str, ran
     "the one I love has a saxophone",
     "number one hits from the 80s",  # chart toppers
     "#1 hits",
+    "similar to the first 45 seconds of the music video",  # a stretch of time, not result #1
 ])
 def test_ordinals_that_point_at_no_result(parser: TurnParser, message: str) -> None:
     turn = parser.parse(message)
