@@ -439,8 +439,7 @@ class TurnParser:
         # longer than the place ("Hotel California", "California Love") or credited ("Africa by Toto").
         if names:
             place_spans = [m.span for m in find_places(english).mentions]
-            names = [m for m in names if not any(_overlaps(m.span, span) for span in place_spans)
-                     or is_credited_title(m, names)
+            names = [m for m in names if is_credited_title(m, names)
                      or not any(span[0] <= m.span[0] and m.span[1] <= span[1] for span in place_spans)]
         # Names are not descriptors ("Radiohead" is no "radio" request); their words leave the text.
         unnamed = _blank(english, [m.span for m in names])
@@ -536,9 +535,9 @@ class TurnParser:
             # "80s" is the era filter; its production descriptor ("80s synths") is wanted only when said
             wanted = [w for w in wanted if self.vocabulary.facet_of(w) != "production" or w in lowered_text]
         # "songs like Africa by Toto": "by Toto" credits the song, it asks for no more Toto songs
-        crediting = {m.profile.name for m in names if m.kind == "artist" and m.intent == "by" and m.profile
-                     and any(t.kind == "title" and t.intent == "like" and set(t.track_ids) & set(m.track_ids)
-                             and t.span[1] <= m.span[0] for t in names)}
+        crediting = {m.profile.name for m in names if m.intent == "by" and m.profile
+                     and any(t.kind == "title" and t.intent == "like" and credits(m, t) and t.span[1] <= m.span[0]
+                             for t in names)}
         artists = {intent: tuple(dict.fromkeys(m.profile.name for m in names if m.kind == "artist"
                                                and m.intent == intent and m.profile is not None
                                                and not (intent == "by" and m.profile.name in crediting)))
@@ -642,17 +641,20 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 _CAPITALISED_WORD = re.compile(r"\s+([A-Z][\w'&.-]*)")
 
 
+def credits(artist: NameMention, title: NameMention) -> bool:
+    """Is `artist` a named artist with one of the songs `title` names ("Toto" for "Africa")?"""
+    return artist.kind == "artist" and bool(set(artist.track_ids) & set(title.track_ids))
+
+
 def is_credited_title(mention: NameMention, mentions: list[NameMention]) -> bool:
     """Is this a song title whose artist the message names too ("Africa" in "Africa by Toto")?"""
-    return mention.kind == "title" and any(
-        m.kind == "artist" and m.track_ids and set(m.track_ids) & set(mention.track_ids) for m in mentions)
+    return mention.kind == "title" and any(credits(m, mention) for m in mentions)
 
 
 def credited_songs(title: NameMention, mentions: list[NameMention]) -> tuple[TrackId, ...]:
     """The songs a title names, only those of the artist credited beside it when there is one ("Alone by
     Alan Walker" is not Marshmello's or Heart's "Alone")."""
-    credited = {i for m in mentions if m.kind == "artist" and m.track_ids
-                for i in m.track_ids} & set(title.track_ids)
+    credited = {i for m in mentions if credits(m, title) for i in m.track_ids} & set(title.track_ids)
     return tuple(i for i in title.track_ids if i in credited) if credited else title.track_ids
 
 
