@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from retriever import Track, TrackId, Vocabulary
@@ -186,20 +186,32 @@ def relative_era(era: EraMatch | None, shown: Sequence[TrackId],
     return (era.start, median - 1) if word == "older" else (median + 1, max(era.end, median + 1))
 
 
-def genres_not_from(regions: Sequence[str], wanted: Mapping[str, float], tracks: Mapping[TrackId, Track] | None,
-                    vocabulary: Vocabulary | None, keep: Sequence[str] = ()) -> list[str]:
+def descriptors_by_region(tracks: Iterable[Track]) -> dict[str, frozenset[str]]:
+    """The lowercased descriptors the catalogue's tracks of each region have, built once per catalogue."""
+    by_region: dict[str, set[str]] = {}
+    for track in tracks:
+        region = track.metadata.get("region")
+        if isinstance(region, str) and region:
+            by_region.setdefault(region, set()).update(d.lower() for d in track.descriptors)
+    return {region: frozenset(found) for region, found in by_region.items()}
+
+
+def genres_not_from(regions: Sequence[str], wanted: Mapping[str, float],
+                    region_descriptors: Mapping[str, frozenset[str]], vocabulary: Vocabulary | None,
+                    keep: Sequence[str] = ()) -> list[str]:
     """The wanted genres that no catalogue track of these `regions` has ("k-pop" for "from mexico").
 
     A place named after a genre bound to another place asks for that place: the genre is left out
     rather than filtering to nothing or to the songs least unlike it. Genres the same turn names
     (`keep`: "reggae from the uk") and genres the catalogue does have there are kept.
+    `region_descriptors` is `descriptors_by_region` of the catalogue.
     """
-    if not regions or not tracks or vocabulary is None:
+    if not regions or not region_descriptors or vocabulary is None:
         return []
     genres = [d for d, w in wanted.items() if w > 0 and d not in keep and vocabulary.facet_of(d) == "genre"]
     if not genres:
         return []
-    there = {d.lower() for t in tracks.values() if t.metadata.get("region") in regions for d in t.descriptors}
+    there = frozenset().union(*(region_descriptors.get(region, frozenset()) for region in regions))
     if not there:  # no songs of that place at all: the place filter says so, the genres stay
         return []
     return [d for d in genres if d.lower() not in there]
@@ -207,13 +219,14 @@ def genres_not_from(regions: Sequence[str], wanted: Mapping[str, float], tracks:
 
 def apply_turn(
     state: DialogueState, turn: ParsedTurn, tracks: Mapping[TrackId, Track] | None = None,
-    vocabulary: Vocabulary | None = None,
+    vocabulary: Vocabulary | None = None, region_descriptors: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[DialogueState, list[str]]:
     """The state after a parsed turn, and notices for the user (e.g. a reference to a missing result).
 
     Older wants decay; exclusions win over wants of earlier turns and lose to wants of this
     one; "more like #k" adds that song's descriptors as wants of this turn. With the `vocabulary`,
-    an artist of another genre starts a new request (`is_topic_shift`).
+    an artist of another genre starts a new request (`is_topic_shift`). `region_descriptors`
+    (`descriptors_by_region` of the catalogue, built once) is computed from `tracks` when omitted.
     """
     notices = list(turn.notices)
     if turn.is_reset:
@@ -249,7 +262,9 @@ def apply_turn(
         wanted[descriptor] = wanted.get(descriptor, 0.0) + 1.0
     for descriptor in turn.lowered:
         wanted.pop(descriptor, None)
-    elsewhere = genres_not_from(turn.regions, wanted, tracks, vocabulary, keep=turn.wanted)
+    if region_descriptors is None and turn.regions and tracks:
+        region_descriptors = descriptors_by_region(tracks.values())
+    elsewhere = genres_not_from(turn.regions, wanted, region_descriptors or {}, vocabulary, keep=turn.wanted)
     if elsewhere:  # "music from mexico" after "k-pop": no k-pop there, so the place wins
         for descriptor in elsewhere:
             wanted.pop(descriptor, None)

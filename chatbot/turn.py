@@ -65,6 +65,7 @@ from chatbot.reply import (
 from chatbot.state import (
     DialogueState,
     apply_turn,
+    descriptors_by_region,
     record_feedback,
     record_results,
     reference_label,
@@ -156,6 +157,7 @@ class Recommender:
                                  resolve_artist=self.artists.resolve)
         self.descriptor_index = DescriptorIndex(counts)
         self.context = QueryContext(self.artists, CatalogueFacets.from_tracks(tracks))
+        self.region_descriptors = descriptors_by_region(tracks)
         self.log = log
         self.k = k
 
@@ -193,10 +195,10 @@ def take_turn(
     text = normalise_message(message)[0]
     if parsed.has_only_references and not state.has_reference(parsed):
         # "#42" alone: say so and keep the current list, so "#2" still means the same song.
-        state, notices = apply_turn(state, parsed, deps.tracks, deps.vocabulary)
+        state, notices = apply_turn(state, parsed, deps.tracks, deps.vocabulary, deps.region_descriptors)
         reply = "\n".join([*notices, "Your current results are unchanged."])
         return state, TurnResult(state.turns, text, reply, current_results(deps, state), state.snapshot(), notices)
-    state, notices = apply_turn(state, parsed, deps.tracks, deps.vocabulary)
+    state, notices = apply_turn(state, parsed, deps.tracks, deps.vocabulary, deps.region_descriptors)
     notices += unknown_name_notices(parsed.unknown_names, state)
     return answer(deps, state, notices, text, session_id=session_id, k=k)
 
