@@ -86,13 +86,15 @@ class TfidfBaseline:
 
 
 def names_in_state(state: dict) -> dict[str, str]:
-    """Normalised artist name -> how the state holds it (like / by / not)."""
+    """Normalised artist name -> how the state holds it (like / by / not; "others" for liked and excluded:
+    their sound, songs by other artists, as "bands similar to X" asks)."""
     from retriever.artists import normalise_name
 
     held = {}
     for slot, label in (("like", "like"), ("by", "by"), ("excluded", "not")):
         for name in state["artists"][slot]:
-            held[normalise_name(name)] = label
+            key = normalise_name(name)
+            held[key] = "others" if label == "not" and held.get(key) == "like" else label
     return held
 
 

@@ -84,6 +84,8 @@ _NAME_STOPS = frozenset(
     "songs song music tracks track tunes tune band bands artist artists stuff albums album vibes vibe type style "
     "something anything some any more less i im ive id my me you your we our it its".split()
 )
+# Pronouns some band is named after ("Them", "Her", "Us"): a name only when written as one.
+_PRONOUN_NAMES = frozenset("them him her it this that these those us you they she he we".split())
 # Words that say a side of "A - B" is prose, not a name or a title ("looking for songs - something chill").
 _REQUEST_WORDS = frozenset(
     "songs song music tracks looking recommend recommendations suggestions suggest similar something anything "
@@ -466,6 +468,9 @@ class _Finder:
         framed_after = self.tokens[stop - 1].like_suffix or next_word in _AFTER_LIKE
         if all(w.isdigit() for w in words):
             return quoted
+        if len(words) == 1 and words[0] in _PRONOUN_NAMES and not (quoted or (self.is_capitalised(start, stop)
+                                                                         and self.capitals_informative)):
+            return False  # "more like them" points at the list, not at the band Them
         if (start > 0 and self.tokens[start - 1].key in _DETERMINERS and not (quoted or capitalised)
                 and all(self.lexicon.is_plain(word) for word in words)):
             return False  # "my grandson's birthday", "our jam": a person's noun, not the band ("my radiohead cds" is)
@@ -485,6 +490,8 @@ class _Finder:
             return quoted or strong or self.is_named_possessive(candidate) or framed_after or capitalised
         if is_catalogue and len([w for w in words if w != "the"]) >= 3:
             return True  # "Rage Against the Machine": three ordinary words in that order are a name
+        if self.is_named_possessive(candidate) and self.song_of_at(candidate.track_ids, stop):
+            return True  # "Queen's Bohemian Rhapsody": the possessive credits the song after it
         if quoted or (strong and (capitalised or not self.capitals_informative)):
             return True
         if is_catalogue and (capitalised or (framed_after and not self.is_descriptor((*words, next_word or "")))):
@@ -498,6 +505,12 @@ class _Finder:
             return False
         last = self.tokens[candidate.stop - 1]
         return last.raw.endswith(("'s", "’s")) or not self.lexicon.is_plain(last.key[:-1])
+
+    def song_of_at(self, track_ids: tuple[TrackId, ...], start: int) -> bool:
+        """Whether a title of one of these songs starts at token ``start``."""
+        own = set(track_ids)
+        return any(own & set(self.titles.by_key.get("".join(t.key for t in self.tokens[start:stop]), ()))
+                   for stop in range(start + 1, min(len(self.tokens), start + self.titles.max_tokens) + 1))
 
     def artist_nearby(self, track_ids: tuple[TrackId, ...], start: int, stop: int) -> bool:
         outside = [t.key for t in self.tokens[:start]] + ["|"] + [t.key for t in self.tokens[stop:]]
@@ -541,9 +554,13 @@ class _Finder:
             return []  # names are keyed without a leading "the"; the n-gram from the next word finds them
         key = "".join(t.key for t in span)
         found: list[_Candidate] = []
-        profile = self.directory.exact(key)
-        possessive = False
         last = span[-1]
+        # "Queen's" with its apostrophe is Queen's, not Queens of the Stone Age ("Queens")
+        apostrophe = last.raw.endswith(("'s", "’s")) and len(key) > 3
+        profile = self.directory.exact(key[:-1]) if apostrophe else None
+        possessive = profile is not None
+        if profile is None:
+            profile = self.directory.exact(key)
         if profile is None and last.key.endswith("s") and len(key) > 3:
             profile = self.directory.exact(key[:-1])
             possessive = profile is not None

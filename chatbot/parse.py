@@ -81,6 +81,22 @@ _MORE_LIKE = re.compile(r"more like|similar to|(?<!\bi )(?<!\bi really )(?<!\bwe
                         r"closer to")
 _MORE_LIKE_THAT = re.compile(r"\b(?:more|others?|some(?:thing)?|songs?|ones?) (?:just )?(?:like|similar to) "
                              r"(?:it|this|that|this one|that one|these|those|them)\b")
+# "similar artists", "other bands like them", "someone else", "not Daft Punk themselves": the sound of the
+# artists asked about, songs by others (`ParsedTurn.other_artists`)
+_ARTIST_NOUN = r"(?:artists?|bands?|singers?|musicians?|groups?|rappers?|djs?|producers?|acts?|people)"
+_OTHER_ARTISTS = re.compile(
+    rf"\b(?:similar|other|different|new|another|more)\s+{_ARTIST_NOUN}\b"
+    rf"|\b{_ARTIST_NOUN}\s+(?:similar to|in the same vein as|in the vein of|that sound like|who sound like)\s"
+    r"|\b(?:some(?:one|body)|anyone|anybody) else\b"
+    r"|\b(?:not|except|other than|besides|apart from|but) (?:by )?(?:them|him|her|this (?:artist|band|singer)|"
+    r"that (?:artist|band|singer)|the same (?:artist|band|singer))\b"
+    r"|\b(?:themselves|himself|herself)\b"
+)
+# Turning down an artist's sound, not only their songs: "I don't like Daft Punk", "not into Slayer"
+_DISLIKES_SOUND = re.compile(
+    r"\b(?:don'?t|do not|didn'?t|never) (?:really )?(?:like|love|enjoy|want anything like)\b|\b(?:hate|dislike|can'?t stand|"
+    r"cannot stand|sick of|tired of|nothing like|not like|not into|not a fan|not fond)\b"
+)
 _SLASH_LIST = re.compile(r"(?<=[A-Za-z]{3})/(?=[A-Z][a-z]{2})")
 _RESET_PATTERN = re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in _RESET_CUES) + r")\b", re.IGNORECASE)
 _LIKE_CUES = ("more like", "similar to", "like", "love", "loved", "liked", "great", "nice", "good", "yes", "perfect", "keep",
@@ -238,6 +254,8 @@ class ParsedTurn:
     hinted_languages: tuple[str, ...] = ()  # "from brazil": portuguese songs first, within the region
     wants_new: bool = False  # "more", "other ones", "next": songs not shown yet
     refers_back: bool = False  # "more like those" naming no rank: like the liked songs on screen, if any
+    other_artists: bool = False  # "similar artists", "not X themselves": like the artists named, songs by others
+    dislikes_sound: bool = False  # "I don't like X", "not into X": the excluded artists' sound goes too
     is_refinement: bool = False  # "more upbeat", "but from the 80s", "add piano": keeps the state
     is_switch: bool = False  # "let's switch to something calm", "change direction": a new topic, whatever it names
     small_talk: str = ""  # "greeting", "thanks", "farewell", "ack": the message asks for no songs
@@ -248,7 +266,7 @@ class ParsedTurn:
         """Does the turn ask for something beyond references to the list on screen?"""
         return bool(self.text or self.wanted or self.boosted or self.excluded or self.is_reset or self.artists_like
                     or self.artists_by or self.artists_excluded or self.seed_ids or self.unknown_names
-                    or self.era or self.regions or self.languages or self.wants_new)
+                    or self.era or self.regions or self.languages or self.wants_new or self.other_artists)
 
     @property
     def has_new_wants(self) -> bool:
@@ -534,13 +552,15 @@ class TurnParser:
         if era is not None and era.is_explicit:
             # "80s" is the era filter; its production descriptor ("80s synths") is wanted only when said
             wanted = [w for w in wanted if self.vocabulary.facet_of(w) != "production" or w in lowered_text]
-        # "songs like Africa by Toto": "by Toto" credits the song, it asks for no more Toto songs
-        crediting = {m.profile.name for m in names if m.intent == "by" and m.profile
-                     and any(t.kind == "title" and t.intent == "like" and credits(m, t) and t.span[1] <= m.span[0]
+        # "songs like Africa by Toto": "by Toto" credits the song, it asks for no more Toto songs; so does
+        # the possessive of "Adele's Hello"
+        crediting = {m.span for m in names if m.intent in ("by", "like") and m.profile
+                     and any(t.kind == "title" and t.intent == "like" and credits(m, t)
+                             and (t.span[1] <= m.span[0] if m.intent == "by" else is_possessive_of(m, t, english))
                              for t in names)}
         artists = {intent: tuple(dict.fromkeys(m.profile.name for m in names if m.kind == "artist"
                                                and m.intent == intent and m.profile is not None
-                                               and not (intent == "by" and m.profile.name in crediting)))
+                                               and m.span not in crediting))
                    for intent in ("like", "by", "not")}
         seeds = tuple(dict.fromkeys(i for m in names if m.kind == "title" and m.intent != "not"
                                     for i in credited_songs(m, names)))
@@ -569,6 +589,7 @@ class TurnParser:
             seed_ids=seeds,
             named_genres=() if positives else tuple(dict.fromkeys(  # only for a turn that says nothing but names
                 d for m in names if m.intent != "not" and m.profile is not None
+                and not is_credited_title(m, names)  # "Radiohead's Creep": Radiohead's genres, not TLC's
                 for d in m.profile.descriptors if self.vocabulary.facet_of(d) == "genre")),
             unknown_names=tuple(dict.fromkeys(m.phrase for m in names if m.kind == "unknown")),
             era=era,
@@ -578,6 +599,8 @@ class TurnParser:
             hinted_languages=tuple(lang for m in places.mentions if m.kind == "place" for lang in m.languages),
             wants_new=wants_new,
             refers_back=refers_back,
+            other_artists=bool(_OTHER_ARTISTS.search(lowered_text)),
+            dislikes_sound=bool(artists["not"] and _DISLIKES_SOUND.search(english.lower().replace("’", "'"))),
             is_refinement=bool(_REFINEMENT_CUE.search(english.lower()) or is_comparative or liked or disliked
                                or more_like or wants_new) and not is_switch,
             is_switch=is_switch,
@@ -646,6 +669,12 @@ def credits(artist: NameMention, title: NameMention) -> bool:
     return artist.kind == "artist" and bool(set(artist.track_ids) & set(title.track_ids))
 
 
+def is_possessive_of(artist: NameMention, title: NameMention, message: str) -> bool:
+    """Is `artist` written as the possessive right before `title` ("Adele's Hello")?"""
+    return (artist.phrase.endswith(("'s", "’s", "s'")) and artist.span[1] <= title.span[0]
+            and not message[artist.span[1] : title.span[0]].strip())
+
+
 def is_credited_title(mention: NameMention, mentions: list[NameMention]) -> bool:
     """Is this a song title whose artist the message names too ("Africa" in "Africa by Toto")?"""
     return mention.kind == "title" and any(credits(m, mention) for m in mentions)
@@ -675,6 +704,8 @@ def plausible_names(mentions: list[NameMention], message: str) -> list[NameMenti
         if mention.kind == "artist" and mention.phrase.strip().lower() in _STOPWORDS | {"do", "so", "go", "up"}:
             continue
         following = _CAPITALISED_WORD.match(message, mention.span[1])
+        if following and (mention.phrase.endswith(("'s", "’s")) or any(m.span[0] == following.start(1) for m in mentions)):
+            following = None  # "Adele's Hello", "Coldplay's Don't Panic": the next word starts a name of its own
         if (mention.kind == "artist" and len(words) == 1 and following and not message.isupper()
                 and following.group(1).lower() not in _STOPWORDS and not message.istitle()):
             name = message[mention.span[0] : following.end()]

@@ -194,8 +194,11 @@ def build_query(
     for descriptor, weight in artist_wants(state, context).items():
         weighted[descriptor] = max(weighted.get(descriptor, 0.0), weight)
     liked = list(state.more_like[-3:])
+    # "like Daft Punk, not Daft Punk": their songs still say what the sound is, though none is listed
+    sound_only = artist_track_ids([a for a in state.artists_like if a in state.artists_excluded], context)
     for profile in artist_profiles((*state.artists_like, *state.artists_by), context):
-        liked += [i for i in profile.track_ids[:MAX_ARTIST_REFERENCES] if i not in blocked]
+        liked += [i for i in profile.track_ids[:MAX_ARTIST_REFERENCES]
+                  if i not in blocked or (i in sound_only and i not in state.disliked)]
     return SearchQuery(
         text=text,
         k=k,

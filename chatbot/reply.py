@@ -205,9 +205,12 @@ def describe_list(count: int, wanted: list[str], excluded: list[str], state: Dia
     asked += [f"from {r}" for r in state.regions] + [f"in {lang}" for lang in state.languages]
     if asked:  # "songs for upbeat, reggae", but "songs like Adele", "songs from the 1980s"
         head += (" " if asked[0].startswith(LINKED_PARTS) else " for ") + ", ".join(asked)
-    not_wanted = [*excluded, *state.artists_excluded]
+    not_wanted = [*excluded, *(a for a in state.artists_excluded if a not in state.artists_like)]
     if not_wanted:
         head += " (excluding " + ", ".join(not_wanted) + ")"
+    others = [a for a in state.artists_excluded if a in state.artists_like]
+    if others:  # "like Daft Punk (not by Daft Punk)"
+        head += " (not by " + ", ".join(others) + ")"
     return head
 
 

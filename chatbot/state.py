@@ -304,8 +304,18 @@ def apply_turn(
     more_like = _append_new(state.more_like, referred["more_like"])
     if turn.seed_ids:  # "something like No Woman No Cry": that song is the reference
         more_like = _append_new(tuple(i for i in more_like if i not in turn.seed_ids), turn.seed_ids)
-    excluded_artists = [a for a in state.artists_excluded if a not in (*turn.artists_like, *turn.artists_by)]
-    excluded_artists += [a for a in turn.artists_excluded if a not in excluded_artists]
+    # "not X themselves", "similar artists" after "by X": X's sound without X's songs, which the state
+    # keeps as X both liked and excluded (only "by X" brings their songs back)
+    sound_only = [a for a in state.artists_like if a in state.artists_excluded and a not in turn.artists_by]
+    if turn.other_artists:
+        sound_only += [*turn.artists_like, *turn.artists_by] or [*state.artists_by, *state.artists_like]
+    sound_only += [a for a in turn.artists_like if a in turn.artists_excluded]
+    if not turn.dislikes_sound:  # "no daft punk" after "like Daft Punk": not their songs, still their sound
+        sound_only += [a for a in turn.artists_excluded if a in state.artists_like and a not in state.artists_by]
+    sound_only = list(dict.fromkeys(sound_only))
+    excluded_artists = [a for a in state.artists_excluded
+                        if a in sound_only or a not in (*turn.artists_like, *turn.artists_by)]
+    excluded_artists = list(dict.fromkeys((*excluded_artists, *turn.artists_excluded, *sound_only)))
     years, years_explicit = state.years, state.years_explicit
     if turn.era is not None:
         years, years_explicit = (turn.era.start, turn.era.end), turn.era.is_explicit
@@ -328,7 +338,8 @@ def apply_turn(
         texts=texts,
         turns=state.turns + 1,
         more_like_turn=bool(turn.more_like_ranks or turn.seed_ids or referred["more_like"]),
-        artists_like=_merge_names(state.artists_like, turn.artists_like, excluded_artists),
+        artists_like=tuple(a for a in dict.fromkeys((*state.artists_like, *turn.artists_like, *sound_only))
+                           if a not in excluded_artists or a in sound_only),
         artists_by=_merge_names(state.artists_by, turn.artists_by, excluded_artists),
         artists_excluded=tuple(excluded_artists),
         years=years,

@@ -234,7 +234,11 @@ def answer(
     notices = [*notices, *filter_notices]
     if not (query.text or query.weighted_phrases or query.liked_ids or state.artists_by or allowed is not None):
         state = dataclasses.replace(state, last_results=())
-        return state, TurnResult(state.turns, message, "\n".join([*notices, ASK_FOR_MORE]), [], state.snapshot(), notices)
+        left_out = [*state.excluded, *state.artists_excluded]
+        # "I don't like Daft Punk" after "like Daft Punk": say what now holds before asking for more
+        ask = (f"OK, leaving out {', '.join(left_out)}. What would you like instead? "
+               "E.g. \"calm piano music to study to\"." if left_out else ASK_FOR_MORE)
+        return state, TurnResult(state.turns, message, "\n".join([*notices, ask]), [], state.snapshot(), notices)
     hits = deps.searcher.search(dataclasses.replace(query, k=max(rerank_pool(state), k)))
     if not hits and state.wants_new_turn and state.shown:
         # Everything that fits was shown already: show it again rather than claim nothing fits.

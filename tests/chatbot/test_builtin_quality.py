@@ -162,3 +162,42 @@ def test_a_credited_title_is_only_that_artists_song(builtin_recommender) -> None
     turn = builtin_recommender.parser.parse("music similar to Alone Pt. 2 by Alan Walker")
     assert turn.seed_ids == ("alan-walker-alone",), turn.seed_ids
     assert builtin_recommender.parser.parse("songs like Alone by Heart").seed_ids == ("heart-alone",)
+
+
+def test_a_possessive_credits_the_song_after_it(builtin_recommender) -> None:  # noqa: ANN001
+    """"songs like Adele's Hello" said "I don't know Adele's Hello" and took Lionel Richie's "Hello" too."""
+    turn = builtin_recommender.parser.parse("songs like Adele's Hello")
+    assert (turn.seed_ids, turn.unknown_names, turn.artists_like) == (("adele-hello",), (), ())
+    turn = builtin_recommender.parser.parse("something like Queen's Bohemian Rhapsody")
+    assert (turn.seed_ids, turn.unknown_names, turn.artists_like) == (("queen-bohemian-rhapsody",), (), ())
+    creep = builtin_recommender.parser.parse("Radiohead's Creep")
+    assert "r&b" not in creep.named_genres  # TLC's "Creep" is not the one meant
+
+
+def test_similar_artists_keeps_the_sound_and_lists_other_artists(builtin_recommender) -> None:  # noqa: ANN001
+    """"similar artists" after "anything by Daft Punk" listed Daft Punk again; "like Daft Punk but not Daft
+    Punk themselves" asked for nothing; "no daft punk" after "music like Daft Punk" emptied the request."""
+    conversation = Conversation(builtin_recommender)
+    by = conversation.say("anything by Daft Punk")
+    assert [v.track.artist for v in by.results[:5]] == ["Daft Punk"] * 5
+    for message in ("similar artists", "more"):
+        turn = conversation.say(message)
+        assert turn.results and "Daft Punk" not in {v.track.artist for v in turn.results}, message
+        assert turn.state["artists"]["like"] == ["Daft Punk"], turn.state
+        electronic = sum(any(d in ("electronic", "house", "edm", "synthesizer", "electronic production")
+                             for d in v.track.descriptors) for v in turn.results)
+        assert electronic >= len(turn.results) * 0.6, [v.track.title for v in turn.results]
+    assert "not by Daft Punk" in turn.reply
+    for messages in (["like Daft Punk but not Daft Punk themselves"], ["music like Daft Punk", "no daft punk"],
+                     ["bands similar to Daft Punk"]):
+        conversation = Conversation(builtin_recommender)
+        turns = [conversation.say(m) for m in messages]
+        assert turns[-1].results and "Daft Punk" not in {v.track.artist for v in turns[-1].results}, messages
+        assert turns[-1].state["artists"]["like"] == ["Daft Punk"], messages
+    conversation = Conversation(builtin_recommender)
+    conversation.say("music like Daft Punk")
+    turn = conversation.say("I don't like Daft Punk")  # their sound goes too, and the reply says what holds
+    assert turn.state["artists"]["like"] == [] and "leaving out Daft Punk" in turn.reply
+    conversation = Conversation(builtin_recommender)
+    conversation.say("upbeat reggae")
+    assert conversation.say("more like them").state["artists"]["like"] == []

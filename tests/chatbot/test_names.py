@@ -167,3 +167,22 @@ def _build() -> tuple[ArtistDirectory, dict[TrackId, Track]]:
 
 
 _DIRECTORY_AND_TRACKS = _build()
+
+
+def test_a_pronoun_is_a_band_only_when_written_as_one(tracks: dict) -> None:
+    """"more like them" named the band Them (and "I love her" H.E.R.): the list on screen was meant."""
+    them = ArtistProfile(name="Them", descriptors=("rock",), source="spotify")
+    directory = ArtistDirectory([them])
+    for message in ("more like them", "songs like them", "other artists like them", "something like this"):
+        assert find_names(message, directory, tracks) == [], message
+    (mention,) = find_names("songs like Them", directory, tracks)
+    assert mention.profile is them
+
+
+def test_a_possessive_with_its_apostrophe_is_that_artist(directory: ArtistDirectory, tracks: dict) -> None:
+    """"Queen's Bohemian Rhapsody" read "Queen's" as Queens of the Stone Age, and "Adele's Hello" as an
+    unknown name: the possessive credits the song after it."""
+    assert names("something like Queen's Bohemian Rhapsody", directory, tracks) == [
+        ("artist", "like", "Queen"), ("title", "like", "Bohemian Rhapsody")]
+    assert names("songs like queen's bohemian rhapsody", directory, tracks)[0] == ("artist", "like", "Queen")
+    assert names("Queens of the Stone Age", directory, tracks) == [("artist", "like", "Queens of the Stone Age")]
