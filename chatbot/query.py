@@ -60,7 +60,8 @@ def expand_exclusions(
 
     An excluded descriptor rules out itself, its synonyms and, for a catalogue that
     uses other phrasings, any descriptor containing all of its words ("drums" rules out
-    "live drums") unless that descriptor is itself a negation ("no drums"). `ALL_VOCALS`
+    "live drums") unless that descriptor is itself a negation ("no drums"); a mood rules out its kin
+    (`Vocabulary.mood_kin`: "sad" rules out "melancholic"). `ALL_VOCALS`
     ("no vocals") rules out every vocal descriptor (vocals facet but "instrumental").
     """
     if not isinstance(index, DescriptorIndex):
@@ -71,8 +72,11 @@ def expand_exclusions(
             ruled_out |= {name.lower() for name in vocabulary.in_facet("vocals") if name != "instrumental"}
             ruled_out |= index.vocal
             continue
-        descriptor = vocabulary.descriptors.get(name)
-        forms = {name.lower(), *(s.lower() for s in (descriptor.synonyms if descriptor else ()))}
+        forms: set[str] = set()
+        # "no sad stuff": no melancholic songs either, unless melancholic is what the state now asks for
+        for kin in (name, *(m for m in vocabulary.mood_kin(name) if state.wanted.get(m, 0.0) <= 0)):
+            descriptor = vocabulary.descriptors.get(kin)
+            forms |= {kin.lower(), *(s.lower() for s in (descriptor.synonyms if descriptor else ()))}
         ruled_out |= forms
         for form in forms:
             ruled_out |= index.containing(form)

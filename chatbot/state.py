@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 DECAY_PER_TURN = 0.7
 # a descriptor only implied by an intent ("for a party": upbeat) counts half as much as one the user said
 IMPLIED_WEIGHT = 0.5
+FADED_WANTS_NAMED = 3  # wants a reply names when all have faded below 0.5 (`strongest_wants`)
 MAX_REMEMBERED_TEXTS = 3
 MAX_SHOWN = 2000
 
@@ -83,8 +84,12 @@ class DialogueState:
                     or self.languages or self.texts)
 
     def strongest_wants(self, limit: int) -> list[str]:
-        """The wanted descriptors that still count (weight >= 0.5), strongest first: what a reply names."""
-        return [d for d in sorted(self.wanted, key=lambda d: -self.wanted[d]) if self.wanted[d] >= 0.5][:limit]
+        """The wanted descriptors that still count (weight >= 0.5), strongest first: what a reply names.
+        When every want has faded below that ("no sad stuff" after "a rainy sunday morning", whose wants were
+        only implied), the strongest that remain: the list is still for them."""
+        ranked = [d for d in sorted(self.wanted, key=lambda d: -self.wanted[d]) if self.wanted[d] > 0]
+        strong = [d for d in ranked if self.wanted[d] >= 0.5]
+        return (strong or ranked[:FADED_WANTS_NAMED])[:limit]
 
     @property
     def era_label(self) -> str | None:
@@ -244,6 +249,8 @@ def apply_turn(
     excluded = list(state.excluded)
     for descriptor in turn.excluded:
         wanted.pop(descriptor, None)
+        for kin in (vocabulary.mood_kin(descriptor) if vocabulary is not None else ()):
+            wanted.pop(kin, None)  # "no sad stuff" after "rainy day" (melancholic): melancholic goes too
         if descriptor not in excluded:
             excluded.append(descriptor)
     for descriptor in turn.wanted:

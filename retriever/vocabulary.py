@@ -40,6 +40,16 @@ class Vocabulary:
     def in_facet(self, facet: str) -> list[str]:
         return [d.name for d in self.descriptors.values() if d.facet == facet]
 
+    def mood_kin(self, name: str) -> list[str]:
+        """The other moods with the same opposites ("melancholic" for "sad": both are the opposite of
+        happy and cheerful), so "no sad stuff" leaves out melancholic songs too. Empty for other facets."""
+        descriptor = self.descriptors.get(name)
+        if descriptor is None or descriptor.facet != "mood" or not descriptor.opposites:
+            return []
+        opposites = set(descriptor.opposites)
+        return [d.name for d in self.descriptors.values()
+                if d.name != name and d.facet == "mood" and set(d.opposites) == opposites]
+
 
 def build_vocabulary(raw: dict) -> Vocabulary:
     """Build a Vocabulary from its JSON form; raise ValueError on conflicting synonyms."""

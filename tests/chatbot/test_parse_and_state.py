@@ -426,3 +426,24 @@ def test_more_like_those_after_liking_results_is_more_like_the_liked_ones(parser
     assert not fresh.more_like_turn and fresh.wants_new_turn
     assert parser.parse("any female artists?").wanted == ("female vocals",)
     assert parser.parse("female fronted bands").wanted == ("female vocals",)
+
+
+def test_no_sad_stuff_leaves_out_melancholic_songs_too(parser: TurnParser) -> None:
+    """"no sad stuff though" after "a rainy sunday morning" kept the melancholic songs that rainy day implies."""
+    vocabulary = parser.vocabulary
+    assert vocabulary.mood_kin("sad") == ["melancholic"] and vocabulary.mood_kin("piano") == []
+    state, _ = apply_turn(DialogueState(), parser.parse("I need music for a rainy sunday morning"), vocabulary=vocabulary)
+    assert "melancholic" in state.wanted
+    state, _ = apply_turn(state, parser.parse("no sad stuff though"), vocabulary=vocabulary)
+    assert "melancholic" not in state.wanted and state.strongest_wants(8)  # the faded wants are still named
+    ruled_out = expand_exclusions(state, vocabulary, ["melancholic", "sad", "rainy day"])
+    assert {"sad", "melancholic"} <= ruled_out and "rainy day" not in ruled_out
+    state, _ = apply_turn(state, parser.parse("melancholic is fine"), vocabulary=vocabulary)
+    assert "melancholic" not in expand_exclusions(state, vocabulary, ["melancholic", "sad"])
+
+
+@pytest.mark.parametrize(("message", "excluded"), [("less poppy", "pop"), ("no growling", "screamed vocals"),
+                                                   ("no death growls please", "screamed vocals")])
+def test_everyday_words_for_descriptors_are_read(parser: TurnParser, message: str, excluded: str) -> None:
+    """"less poppy" and "no growling" were not understood at all."""
+    assert excluded in parser.parse(message).excluded
