@@ -83,6 +83,9 @@ def expand_exclusions(
     return frozenset(ruled_out)
 
 
+LANGUAGES_OF_ANY_PLACE = ("english", "instrumental")  # a country's songs may be sung in english, or have no words
+
+
 @dataclass(frozen=True)
 class CatalogueFacets:
     """The catalogue's tracks by year, region and language, so a filter is a set lookup per turn."""
@@ -171,6 +174,13 @@ def filter_ids(state: DialogueState, context: QueryContext) -> tuple[frozenset[T
             narrow(frozenset(i for value in values for i in index.get(value, ())))
         else:
             notices.append(f"This catalogue has no {what}, so {', '.join(values)} is not applied.")
+    if state.regions and state.hinted_languages and facets.by_language and allowed:
+        # "brazilian music" is latin america in the catalogue, but its songs in spanish are from elsewhere:
+        # keep the country's languages, and the songs in english or without words
+        sung_elsewhere = frozenset(i for language, ids in facets.by_language.items()
+                                   if language not in (*state.hinted_languages, *LANGUAGES_OF_ANY_PLACE) for i in ids)
+        if allowed - sung_elsewhere:
+            allowed = allowed - sung_elsewhere
     return allowed, notices
 
 

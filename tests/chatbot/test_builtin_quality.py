@@ -201,3 +201,15 @@ def test_similar_artists_keeps_the_sound_and_lists_other_artists(builtin_recomme
     conversation = Conversation(builtin_recommender)
     conversation.say("upbeat reggae")
     assert conversation.say("more like them").state["artists"]["like"] == []
+
+
+def test_a_country_with_its_own_language_is_not_its_whole_region(builtin_recommender) -> None:  # noqa: ANN001
+    """"brazilian music" listed Peruvian and Bolivian songs first: the catalogue knows only "latin america",
+    but a song of that region sung in spanish is not from Brazil."""
+    for messages in (["brazilian music"], ["brazilian music", "more upbeat"], ["songs from brazil"]):
+        conversation = Conversation(builtin_recommender)
+        turn = [conversation.say(m) for m in messages][-1]
+        languages = [v.track.metadata.get("language") for v in turn.results]
+        assert len(languages) == 10 and "spanish" not in languages, (messages, languages)
+    mexico = Conversation(builtin_recommender).say("songs from mexico")
+    assert "portuguese" not in [v.track.metadata.get("language") for v in mexico.results]
