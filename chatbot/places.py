@@ -30,12 +30,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
 from chatbot.textfold import fold, phrase_pattern
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PLACES = Path(__file__).resolve().parent.parent / "assets" / "places.json"
 KINDS = ("language", "place", "style")
+_WORD = re.compile(r"[a-z]+")
+SPELLING_MIN_LENGTH = 6  # shorter words are too often another word one edit away ("thai", "irish")
 
 _LANGUAGE_BEFORE = re.compile(r"(?:\b(?:sung|sang|singing|rapped|rapping|lyrics|words|written)\s+)?\b(?:in|en)\s+$")
 _LANGUAGE_AFTER = re.compile(r"^(?:[\s-]+(?:lyrics|lyric|language|vocals|vocal|words|speaking|singing|text)|-language)\b")
@@ -90,6 +95,7 @@ class PlaceTable:
     not_places: tuple[str, ...]
     pattern: re.Pattern[str]
     blocker: re.Pattern[str]
+    one_word_forms: tuple[str, ...] = ()  # the surfaces a misspelt word is corrected to (`_spelling_fixed`)
 
 
 def build_place_table(raw: dict) -> PlaceTable:
@@ -120,8 +126,10 @@ def build_place_table(raw: dict) -> PlaceTable:
               for entry in raw.get("styles", ()) for phrase in entry["phrases"]}
     not_places = tuple(fold(p) for p in raw.get("not_places", ()))
     pattern = phrase_pattern([*places, *languages, *styles])
+    one_word = tuple(sorted({form for form in (*places, *languages, *styles)
+                             if form.isalpha() and len(form) >= SPELLING_MIN_LENGTH - 1}))
     return PlaceTable(places, languages, styles, frozenset(main_names), not_places, pattern,
-                      phrase_pattern(not_places))
+                      phrase_pattern(not_places), one_word)
 
 
 @lru_cache(maxsize=4)
@@ -148,7 +156,7 @@ def find_places(text: str, *, table: PlaceTable | None = None) -> PlaceMatch:
     if not isinstance(text, str) or not text:
         return PlaceMatch()
     table = table or load_place_table()
-    folded = fold(text)
+    folded, offsets = _spelling_fixed(fold(text), table)  # "brazillian jazz", "songs in spansh"
     blocked = [False] * len(folded)
     for match in table.blocker.finditer(folded):
         for i in range(match.start(), match.end()):
@@ -159,8 +167,8 @@ def find_places(text: str, *, table: PlaceTable | None = None) -> PlaceMatch:
             continue
         mention = _classify(match, folded, table)
         if mention is not None:
-            begin, end = mention.span
-            mentions.append(PlaceMention(text[begin:end], mention.span, mention.kind, mention.regions, mention.languages))
+            begin, end = offsets[mention.span[0]], offsets[mention.span[1] - 1] + 1
+            mentions.append(PlaceMention(text[begin:end], (begin, end), mention.kind, mention.regions, mention.languages))
     return PlaceMatch(
         regions=_unique(r for m in mentions for r in m.regions),
         languages=_unique(lang for m in mentions for lang in m.languages),
@@ -194,6 +202,36 @@ def _classify(match: re.Match[str], folded: str, table: PlaceTable) -> PlaceMent
             begin = lead.start()
         return PlaceMention("", (begin, end), "place", regions, languages)
     return None
+
+
+def _spelling_fixed(folded: str, table: PlaceTable) -> tuple[str, list[int]]:
+    """The folded text with misspelt one-word places and languages corrected ("brazillian" -> "brazilian",
+    "spansh" -> "spanish", "portugese" -> "portuguese"), and for each of its characters the offset in
+    ``folded`` it came from. A word is corrected only when it is no English word and one edit from
+    exactly one place or language name ("atlantean" is no "atlanta")."""
+    from chatbot.names import english_words  # noqa: PLC0415 - the word lists load once, on first use
+
+    forms = table.one_word_forms
+    pieces: list[str] = []
+    offsets: list[int] = []
+    last = 0
+    plain = english_words()
+    for match in _WORD.finditer(folded):
+        word = match.group()
+        if len(word) < SPELLING_MIN_LENGTH or word in forms or word in plain:
+            continue
+        near = process.extract(word, forms, scorer=Levenshtein.distance, limit=2, score_cutoff=1)
+        if len(near) != 1 and not (len(near) == 2 and near[0][1] < near[1][1]):
+            continue
+        pieces.append(folded[last : match.start()])
+        offsets.extend(range(last, match.start()))
+        pieces.append(near[0][0])
+        size = len(near[0][0])  # its last letter maps to the word's last, so a span covers the word as typed
+        offsets.extend(match.end() - 1 if i == size - 1 else min(match.start() + i, match.end() - 1) for i in range(size))
+        last = match.end()
+    pieces.append(folded[last:])
+    offsets.extend(range(last, len(folded)))
+    return "".join(pieces), offsets
 
 
 def _unique(values) -> tuple[str, ...]:  # noqa: ANN001 - any iterable of str

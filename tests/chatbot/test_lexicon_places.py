@@ -150,3 +150,20 @@ def test_never_raises(text: str) -> None:
     assert len(match.phrases) == len(match.spans) == len(match.kinds)
     for phrase, (begin, end) in zip(match.phrases, match.spans):
         assert text[begin:end] == phrase
+
+
+@pytest.mark.parametrize(("text", "regions", "languages", "phrase"), [
+    ("brazillian jazz", ("latin america",), ("portuguese",), "brazillian"),
+    ("songs in spansh", (), ("spanish",), "in spansh"),
+    ("portugese fado", ("southern europe",), ("portuguese",), "portugese"),
+    ("music from argentna", ("latin america",), ("spanish",), "from argentna"),
+])
+def test_a_misspelt_place_or_language_is_read(text: str, regions: tuple, languages: tuple, phrase: str) -> None:
+    """"brazillian jazz" and "songs in spansh" named no place or language (facet_requests.py's two misses)."""
+    found = find_places(text)
+    assert (found.regions, found.languages, found.phrases[0]) == (regions, languages, phrase)
+
+
+def test_words_near_a_place_are_not_corrected_to_it() -> None:
+    for text in ("polished production", "atlantean sea shanties", "a trench coat", "spanish guitar"):
+        assert find_places(text).regions == (), text
