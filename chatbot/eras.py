@@ -90,6 +90,12 @@ _NEW = re.compile(
     r"(?:the\s+)?(?:last|past)\s+(?:few|couple of|couple)\s+years|trending|"
     r"(?:popular|hot|big|playing|out)\s+(?:right\s+)?now|(?:hits|charts?) (?:of )?today|(?:music|songs) of today)(?![\w'])"
 )
+# Whose music: "songs my grandma would like" leans to before 1970, "what my dad listens to" to 1965-1994.
+_GENERATIONS = (
+    (re.compile(r"\b(?:grandma|grandpa|granny|grandmother|grandfather|grandparents?|grandad|granddad|nana)(?:'?s)?\b"),
+     (MIN_YEAR, 1969)),
+    (re.compile(r"\b(?:my|our|your) (?:mom|mum|dad|mother|father|parents|folks|old man)(?:'?s)?\b"), (1965, 1994)),
+)
 _NOT_RECENT_NEW = re.compile(r"(?:\bsomething|\banything|\ba|\btry|\bsome)\s+$")
 _THIS_YEAR = re.compile(r"(?<![\w])(?:this year|this year's)(?![\w])")
 _LAST_YEAR = re.compile(r"(?<![\w])(?:last year|last year's)(?![\w])")
@@ -232,6 +238,9 @@ def _vague(folded: str, current_year: int) -> tuple[int, int, int, int, bool] | 
     for match in _OLD.finditer(folded):
         found.append((MIN_YEAR, OLD_END_YEAR, match.start(), match.end(), False))
         break
+    for pattern, (start_year, end_year) in _GENERATIONS:  # "something my grandma would like"
+        if match := pattern.search(folded):
+            found.append((start_year, end_year, match.start(), match.end(), False))
     for match in _NEW.finditer(folded):
         if match.group(0) == "new" and _NOT_RECENT_NEW.search(folded[: match.start()]):
             continue

@@ -471,6 +471,10 @@ class _Finder:
         if len(words) == 1 and words[0] in _PRONOUN_NAMES and not (quoted or (self.is_capitalised(start, stop)
                                                                          and self.capitals_informative)):
             return False  # "more like them" points at the list, not at the band Them
+        if (start > 0 and self.tokens[start - 1].key in ("about", "regarding") and not quoted
+                and not (start > 1 and self.tokens[start - 2].key in ("what", "how"))  # "what about radiohead"
+                and not (self.is_capitalised(start, stop) and self.capitals_informative)):
+            return False  # "rock songs about cars", "songs about love": a topic, not The Cars or Love
         if (start > 0 and self.tokens[start - 1].key in _DETERMINERS and not (quoted or capitalised)
                 and all(self.lexicon.is_plain(word) for word in words)):
             return False  # "my grandson's birthday", "our jam": a person's noun, not the band ("my radiohead cds" is)

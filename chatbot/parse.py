@@ -409,6 +409,26 @@ class TurnParser:
                     break
         return found
 
+    def _without_generic_nouns(self, text: str) -> str:
+        """The text without the words that only say it is music ("songs my dad would listen to"): searched
+        for, "songs" finds every "anime song" and "music" every "world music". Kept inside a descriptor
+        the vocabulary holds ("christmas music", "sad song")."""
+        forms = self.vocabulary.surface_forms
+
+        def keep_or_blank(match: re.Match[str]) -> str:
+            before = re.findall(r"[\w'&-]+", text[: match.start()])[-3:]
+            after = re.findall(r"[\w'&-]+", text[match.end() :])[:2]
+            word = match.group()
+            for size in range(1, len(before) + 1):
+                if " ".join([*before[-size:], word]) in forms:
+                    return word
+            for size in range(1, len(after) + 1):
+                if " ".join([word, *after[:size]]) in forms:
+                    return word
+            return " " * len(word)
+
+        return _GENERIC_NOUNS.sub(keep_or_blank, text)
+
     def _is_own_word(self, match: IntentMatch) -> bool:
         """An intent phrase that names a descriptor of its own, not one the intent wants."""
         name = self.vocabulary.surface_forms.get(" ".join(match.phrase.lower().split()))
@@ -512,7 +532,7 @@ class TurnParser:
             positive = _blank(positive, [m.span for m in intents])
             positive = _NOT_DESCRIPTORS.sub(lambda m: " " * len(m.group()), positive)
             if any(w not in _STOPWORDS for w in re.findall(r"[\w']+", positive)):
-                positives.append(positive.strip())
+                positives.append(" ".join(self._without_generic_nouns(positive).split()))
             if negative:
                 content = set(re.findall(r"[a-z]+", negative)) - _STOPWORDS
                 # "no vocals", "without singing": every vocal descriptor goes; "no male vocals" only that one.
@@ -714,6 +734,9 @@ def plausible_names(mentions: list[NameMention], message: str) -> list[NameMenti
             continue
         kept.append(mention)
     return kept
+
+
+_GENERIC_NOUNS = re.compile(r"\b(?:songs?|music|tracks?|tunes?)\b")
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:

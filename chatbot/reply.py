@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from retriever import Hit, Track
 
+from chatbot.parse import ERA_COMPARATIVES
 from chatbot.state import DialogueState
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ RERANK_POOL = 30  # hits re-ranked per turn
 MORE_LIKE_POOL = 100  # a "more like #k" turn re-ranks a deeper pool by likeness to that song
 WANTED_COVERAGE_WEIGHT = 0.3  # times the share of the wanted descriptors a song carries (calibrate_rerank.py)
 REFERENCE_WEIGHT = 8.0
+MODIFIER_WEIGHT = 4.0  # what a "more like #k but with X" turn adds to the reference (half the reference's weight)
 VAGUE_FILTER_WEIGHT = 0.1  # in the era of "something older", or the region of "k-pop"
 AVOIDED_WEIGHT = 0.3  # a song carrying a descriptor the user moved away from
 LIKED_WEIGHT = 0.3  # a song the user liked, when it fits the request again
@@ -95,6 +97,11 @@ def rerank(
     differently, so two songs with the same descriptors keep the order the retriever gave them.
     """
     reference_set = {d.lower() for d in reference.descriptors} if reference is not None else set()
+    # "more like #1 but with a female singer": what the turn itself says (its wants at full weight, older
+    # ones have faded) changes the reference, so a song like #1 *with* it comes first
+    # ("newer" raises modern production, but its era filter already says it)
+    modifiers = ({d.lower() for d, w in state.wanted.items() if w >= 1.0} - reference_set
+                 - set(ERA_COMPARATIVES.values())) if reference_set else set()
     avoided = {d.lower() for d in state.avoided}
     liked = set(state.liked)
     wanted = {d.lower(): w for d, w in state.all_wanted.items() if w > 0}
@@ -117,6 +124,8 @@ def rerank(
         if reference_set:
             carried_set = {d.lower() for d in hit.track.descriptors}
             score += REFERENCE_WEIGHT * len(reference_set & carried_set) / len(reference_set)
+            if modifiers:
+                score += MODIFIER_WEIGHT * len(modifiers & carried_set) / len(modifiers)
         if state.years is not None and not state.years_explicit and hit.track.year is not None:
             if state.years[0] <= hit.track.year <= state.years[1]:
                 score += VAGUE_FILTER_WEIGHT  # "something older": a boost, not a filter

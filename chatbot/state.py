@@ -298,6 +298,9 @@ def apply_turn(
         if tracks and track_id in tracks:
             # the referenced song's descriptors become the strongest wants of this turn (one chip: the song)
             excluded_lower = {d.lower() for d in excluded}
+            # "more like #1 but with a female singer": not #1's male vocals
+            excluded_lower |= {o.lower() for d in turn.wanted for o in (
+                vocabulary.descriptors[d].opposites if vocabulary is not None and d in vocabulary.descriptors else ())}
             for descriptor in tracks[track_id].descriptors:
                 if descriptor.lower() not in excluded_lower:
                     reference_wanted[descriptor] = max(reference_wanted.get(descriptor, 0.0), 1.0)

@@ -323,10 +323,18 @@ def exhausted_notice(state: DialogueState, found: int) -> str:
 
 
 def reference_track(deps: Recommender, state: DialogueState) -> Track | None:
-    """The song a "more like #k" turn refers to, if this turn is one."""
-    if state.more_like_turn and state.more_like and state.more_like[-1] in deps.tracks:
-        return deps.tracks[state.more_like[-1]]
-    return None
+    """The song a "more like #k" turn refers to, if this turn is one, without the descriptors the state now
+    turns away from: "more like #1 but with a female singer" is not like #1's male vocals."""
+    if not (state.more_like_turn and state.more_like and state.more_like[-1] in deps.tracks):
+        return None
+    track = deps.tracks[state.more_like[-1]]
+    vocabulary = deps.vocabulary
+    against = {d.lower() for d in state.excluded}
+    for name in state.strongest_wants(len(state.wanted)):
+        descriptor = vocabulary.descriptors.get(name)
+        against |= {o.lower() for o in (descriptor.opposites if descriptor else ())}
+    kept = tuple(d for d in track.descriptors if d.lower() not in against)
+    return dataclasses.replace(track, descriptors=kept) if len(kept) < len(track.descriptors) else track
 
 
 def current_results(deps: Recommender, state: DialogueState) -> list[ResultView]:

@@ -213,3 +213,22 @@ def test_a_country_with_its_own_language_is_not_its_whole_region(builtin_recomme
         assert len(languages) == 10 and "spanish" not in languages, (messages, languages)
     mexico = Conversation(builtin_recommender).say("songs from mexico")
     assert "portuguese" not in [v.track.metadata.get("language") for v in mexico.results]
+
+
+def test_whose_music_it_is_gives_their_generation(builtin_recommender) -> None:  # noqa: ANN001
+    """"songs my dad would listen to while fixing his car" listed anime songs ("songs" matched "anime song")."""
+    turn = Conversation(builtin_recommender).say("songs my dad would listen to while fixing his car")
+    assert not any("anime song" in v.track.descriptors for v in turn.results), [v.track.title for v in turn.results]
+    grandma = Conversation(builtin_recommender).say("play something my grandma would like")
+    years = [v.track.year for v in grandma.results]
+    assert sum(y is not None and y < 1970 for y in years) >= 8, years
+
+
+def test_more_like_a_song_but_with_something_else(builtin_recommender) -> None:  # noqa: ANN001
+    """"more like #1 but with a female singer" listed ten songs with male vocals, like #1."""
+    conversation = Conversation(builtin_recommender)
+    conversation.say("give me some 2010s indie")
+    turn = conversation.say("more like #1 but with a female singer")
+    female = [v for v in turn.results[:5] if "female vocals" in v.track.descriptors]
+    assert len(female) >= 4, [(v.track.title, v.track.descriptors) for v in turn.results[:5]]
+    assert "male vocals" not in turn.state["wanted"]

@@ -128,3 +128,20 @@ def test_never_raises_on_era_like_fragments(parts: list[str]) -> None:
 def test_before_the_first_year_stays_a_valid_range() -> None:
     match = find_era("before 1900")
     assert match is not None and match.start <= match.end
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("play something my grandma would like", MIN_YEAR, 1969),
+    ("music for my grandparents' anniversary", MIN_YEAR, 1969),
+    ("songs my dad would listen to while fixing his car", 1965, 1994),
+    ("what my parents danced to", 1965, 1994),
+])
+def test_whose_music_leans_to_their_generation(text: str, start: int, end: int) -> None:
+    """"something my grandma would like" asked for no era at all, and got video game themes."""
+    era = find_era(text)
+    assert era is not None and (era.start, era.end, era.is_explicit) == (start, end, False)
+
+
+def test_an_explicit_era_wins_over_whose_music_it_is() -> None:
+    era = find_era("90s songs my dad likes")
+    assert era is not None and (era.start, era.end) == (1990, 1999)

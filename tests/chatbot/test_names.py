@@ -186,3 +186,10 @@ def test_a_possessive_with_its_apostrophe_is_that_artist(directory: ArtistDirect
         ("artist", "like", "Queen"), ("title", "like", "Bohemian Rhapsody")]
     assert names("songs like queen's bohemian rhapsody", directory, tracks)[0] == ("artist", "like", "Queen")
     assert names("Queens of the Stone Age", directory, tracks) == [("artist", "like", "Queens of the Stone Age")]
+
+
+def test_a_topic_after_about_is_no_name(directory: ArtistDirectory, tracks: dict) -> None:
+    """"rock songs about cars" was read as "like The Cars"."""
+    assert names("rock songs about cars", directory, tracks) == []
+    assert names("what about radiohead", directory, tracks) == [("artist", "like", "Radiohead")]
+    assert names("songs about The Cars", directory, tracks) == [("artist", "like", "The Cars")]

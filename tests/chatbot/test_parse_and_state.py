@@ -447,3 +447,10 @@ def test_no_sad_stuff_leaves_out_melancholic_songs_too(parser: TurnParser) -> No
 def test_everyday_words_for_descriptors_are_read(parser: TurnParser, message: str, excluded: str) -> None:
     """"less poppy" and "no growling" were not understood at all."""
     assert excluded in parser.parse(message).excluded
+
+
+def test_words_that_only_say_it_is_music_are_not_searched(parser: TurnParser) -> None:
+    """"songs my dad would listen to" searched "songs" and found every "anime song"."""
+    assert parser.parse("songs my dad would listen to while fixing his car").text == "my dad would listen to while fixing his car"
+    assert parser.parse("upbeat reggae songs").text == "upbeat reggae"
+    assert parser.parse("some video game music").text == "some video game music"  # a descriptor keeps its noun
