@@ -63,13 +63,17 @@ _NEGATION_CUES = (
     "anything but", "anything except", "instead of", "rather than", "other than", "get rid of",
     "don't want", "dont want", "do not want", "don't like", "dont like", "no more", "not so", "not too",
     "without", "avoid", "exclude", "except", "minus", "skip", "less", "fewer", "hate", "not", "no", "nothing",
-    "stop", "remove", "drop", "lose",
+    "stop", "remove", "drop", "lose", "too",  # "too slow", "way too poppy": less of it
 )
+_TOO_SOMETHING = re.compile(r"\btoo (?!much\b|many\b|little\b|few\b)[a-z']{3,}")
 _NOT_NEGATIONS = re.compile(
     r"\blose (?:yourself|myself|ourselves|themselves|oneself|your ?self|my ?self)\b|\bnothing short of\b|"
     r"\bnot only\b|\bno doubt\b|\bno wonder\b|\bnon-? ?stop\b|\b(?:can't|cant|cannot|won't|wont|don't|dont|never) stop\b|"
     r"\b(?:bass|beat|drum) drops?\b|\bdrops? the (?:beat|bass)\b|\bless is more\b|\bmore or less\b|"
-    r"\b(?:a|an|the|double|triple|abrupt|sudden|full|hard|quick|short|big) (?:stop|drop)\b"  # a noun, no "stop playing"
+    r"\b(?:a|an|the|double|triple|abrupt|sudden|full|hard|quick|short|big) (?:stop|drop)\b|"  # a noun, no "stop playing"
+    # "jazz too": also, not less; "to listen too while relaxing", "love too listen": a typo of "to"
+    r"\btoo(?=\s*$|\s+(?:please|pls|thanks|thank you|as well|listen|hear|dance|play|work|sleep|study|relax|drive|"
+    r"that|which|while|when|long as|and|or|to|for|with|in|on|at|the|a|an|my|me)\b)|\bme too\b"
 )
 _RESET_CUES = (
     "start over", "start again", "restart", "reset", "something completely different",
@@ -559,6 +563,9 @@ class TurnParser:
         if liked and not more_like and says_like_that:
             more_like += liked  # "#2 is great, more like it": the clause names no rank, the one before does
         rejects_all = bool(_REJECT_ALL.search(lowered_text)) and not liked and not more_like
+        # "too cheesy", "these are way too mainstream": a word the catalogue has no descriptor for, said of the list
+        rejects_all = rejects_all or bool(_TOO_SOMETHING.search(_NOT_NEGATIONS.sub(" ", lowered_text))
+                                          and not (liked or more_like or disliked or excluded or wanted or boosted))
         if rejects_all:
             disliked += [rank for rank in range(1, num_results + 1) if rank not in disliked]
         if ALL_VOCALS in excluded and "instrumental" in self.vocabulary.descriptors:

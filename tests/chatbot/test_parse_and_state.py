@@ -454,3 +454,20 @@ def test_words_that_only_say_it_is_music_are_not_searched(parser: TurnParser) ->
     assert parser.parse("songs my dad would listen to while fixing his car").text == "my dad would listen to while fixing his car"
     assert parser.parse("upbeat reggae songs").text == "upbeat reggae"
     assert parser.parse("some video game music").text == "some video game music"  # a descriptor keeps its noun
+
+
+@pytest.mark.parametrize(("message", "excluded"), [("too slow", "slow tempo"), ("way too poppy", "pop"),
+                                                   ("it's too sad for me", "sad"), ("not too fast", "fast tempo")])
+def test_too_something_asks_for_less_of_it(parser: TurnParser, message: str, excluded: str) -> None:
+    """"too slow" was read as a wish for slow tempo, and "way too poppy" for pop."""
+    turn = parser.parse(message)
+    assert excluded in turn.excluded and excluded not in turn.wanted, turn
+
+
+def test_too_with_no_descriptor_turns_the_list_down(parser: TurnParser) -> None:
+    """"too cheesy" after a list changed nothing: it turns the list down, so new songs come."""
+    turn = parser.parse("too cheesy", num_results=10)
+    assert turn.rejects_all and turn.disliked_ranks == tuple(range(1, 11))
+    for message in ("some jazz too", "I want rock too please", "me too"):  # "too" as "also"
+        assert not parser.parse(message).excluded and not parser.parse(message).rejects_all, message
+    assert "jazz" in parser.parse("some jazz too").wanted
