@@ -19,7 +19,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -254,6 +254,8 @@ class ParsedTurn:
     era: EraMatch | None = None
     regions: tuple[str, ...] = ()  # "from brazil", "japanese artists": a filter on the track's region
     languages: tuple[str, ...] = ()  # "in spanish", "french songs": a filter on the track's language
+    excluded_regions: tuple[str, ...] = ()  # "not from the uk": the track's region is not one of these
+    excluded_languages: tuple[str, ...] = ()  # "nothing in spanish"
     hinted_regions: tuple[str, ...] = ()  # "k-pop", "salsa": a boost, not a filter
     hinted_languages: tuple[str, ...] = ()  # "from brazil": portuguese songs first, within the region
     wants_new: bool = False  # "more", "other ones", "next": songs not shown yet
@@ -270,7 +272,8 @@ class ParsedTurn:
         """Does the turn ask for something beyond references to the list on screen?"""
         return bool(self.text or self.wanted or self.boosted or self.excluded or self.is_reset or self.artists_like
                     or self.artists_by or self.artists_excluded or self.seed_ids or self.unknown_names
-                    or self.era or self.regions or self.languages or self.wants_new or self.other_artists)
+                    or self.era or self.regions or self.languages or self.wants_new or self.other_artists
+                    or self.excluded_regions or self.excluded_languages)
 
     @property
     def has_new_wants(self) -> bool:
@@ -495,6 +498,11 @@ class TurnParser:
         era = find_era(unnamed)
         places = find_places(unnamed)
         lowered_text = unnamed.lower()
+        # "not from the uk", "nothing in spanish": a place or language turned down, not a filter to it
+        # ("no Motown" turns down the genre, not the region the word also names)
+        negated_places = [m for m in places.mentions if m.kind != "style" and _is_negated_at(lowered_text, m.span[0])]
+        asked_places = [m for m in places.mentions if m not in negated_places]
+        negated_places = [m for m in negated_places if self.vocabulary.canonical(m.phrase) is None]
 
         liked: list[int] = []
         disliked: list[int] = []
@@ -620,10 +628,13 @@ class TurnParser:
                 for d in m.profile.descriptors if self.vocabulary.facet_of(d) == "genre")),
             unknown_names=tuple(dict.fromkeys(m.phrase for m in names if m.kind == "unknown")),
             era=era,
-            regions=places.place_regions,
-            languages=places.language_requests,
-            hinted_regions=tuple(r for m in places.mentions if m.kind == "style" for r in m.regions),
-            hinted_languages=tuple(lang for m in places.mentions if m.kind == "place" for lang in m.languages),
+            regions=_unique_values(r for m in asked_places if m.kind == "place" for r in m.regions),
+            languages=_unique_values(lang for m in asked_places if m.kind == "language" for lang in m.languages),
+            excluded_regions=_unique_values(r for m in negated_places if m.kind == "place" for r in m.regions),
+            excluded_languages=_unique_values(lang for m in negated_places if m.kind == "language"
+                                              for lang in m.languages),
+            hinted_regions=tuple(r for m in asked_places if m.kind == "style" for r in m.regions),
+            hinted_languages=tuple(lang for m in asked_places if m.kind == "place" for lang in m.languages),
             wants_new=wants_new,
             refers_back=refers_back,
             other_artists=bool(_OTHER_ARTISTS.search(lowered_text)),
@@ -741,6 +752,22 @@ def plausible_names(mentions: list[NameMention], message: str) -> list[NameMenti
             continue
         kept.append(mention)
     return kept
+
+
+_PLACE_NEGATION = re.compile(
+    r"\b(?:not|no|nothing|none|without|except|but not|anything but|other than|besides|apart from|avoid|skip|"
+    r"exclude|never|don'?t want|no more)\b[^.;!?,]*$"
+)
+
+
+def _is_negated_at(text: str, position: int) -> bool:
+    """Is the word at `position` in the negated part of its clause ("not from the uk", "no Motown")?"""
+    before = re.split(r"[.;!?,]|(?<!anything )(?<!everything )\bbut\b(?! not)|\band\b", text[:position])[-1]
+    return bool(_PLACE_NEGATION.search(before))
+
+
+def _unique_values(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
 
 
 _GENERIC_NOUNS = re.compile(r"\b(?:songs?|music|tracks?|tunes?)\b")

@@ -93,13 +93,16 @@ class CatalogueFacets:
     by_year: Mapping[int, frozenset[TrackId]]
     by_region: Mapping[str, frozenset[TrackId]]
     by_language: Mapping[str, frozenset[TrackId]]
+    all_ids: frozenset[TrackId] = frozenset()  # every track, for filters that leave some out ("not from the uk")
 
     @classmethod
     def from_tracks(cls, tracks: Iterable[Track]) -> CatalogueFacets:
         by_year: dict[int, set[TrackId]] = {}
         by_region: dict[str, set[TrackId]] = {}
         by_language: dict[str, set[TrackId]] = {}
+        all_ids: set[TrackId] = set()
         for track in tracks:
+            all_ids.add(track.id)
             if track.year is not None:
                 by_year.setdefault(track.year, set()).add(track.id)
             for key, index in (("region", by_region), ("language", by_language)):
@@ -110,6 +113,7 @@ class CatalogueFacets:
             {year: frozenset(ids) for year, ids in by_year.items()},
             {region: frozenset(ids) for region, ids in by_region.items()},
             {language: frozenset(ids) for language, ids in by_language.items()},
+            frozenset(all_ids),
         )
 
 
@@ -174,6 +178,10 @@ def filter_ids(state: DialogueState, context: QueryContext) -> tuple[frozenset[T
             narrow(frozenset(i for value in values for i in index.get(value, ())))
         else:
             notices.append(f"This catalogue has no {what}, so {', '.join(values)} is not applied.")
+    for values, index in ((state.excluded_regions, facets.by_region), (state.excluded_languages, facets.by_language)):
+        if values and index and facets.all_ids:  # "not from the uk", "nothing in spanish"
+            away = frozenset(i for value in values for i in index.get(value, ()))
+            allowed = (frozenset(facets.all_ids) if allowed is None else allowed) - away
     if state.regions and state.hinted_languages and facets.by_language and allowed:
         # "brazilian music" is latin america in the catalogue, but its songs in spanish are from elsewhere:
         # keep the country's languages, and the songs in english or without words

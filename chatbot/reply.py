@@ -26,7 +26,8 @@ MORE_LIKE_POOL = 100  # a "more like #k" turn re-ranks a deeper pool by likeness
 WANTED_COVERAGE_WEIGHT = 0.3  # times the share of the wanted descriptors a song carries (calibrate_rerank.py)
 REFERENCE_WEIGHT = 8.0
 MODIFIER_WEIGHT = 4.0  # what a "more like #k but with X" turn adds to the reference (half the reference's weight)
-VAGUE_FILTER_WEIGHT = 0.1  # in the era of "something older", or the region of "k-pop"
+VAGUE_FILTER_WEIGHT = 0.1  # in the region of "k-pop"
+VAGUE_ERA_WEIGHT = 0.3  # in the era of "classic soul", "something older": a boost, not a filter
 AVOIDED_WEIGHT = 0.3  # a song carrying a descriptor the user moved away from
 LIKED_WEIGHT = 0.3  # a song the user liked, when it fits the request again
 PLACE_LANGUAGE_WEIGHT = 0.5
@@ -128,7 +129,7 @@ def rerank(
                 score += MODIFIER_WEIGHT * len(modifiers & carried_set) / len(modifiers)
         if state.years is not None and not state.years_explicit and hit.track.year is not None:
             if state.years[0] <= hit.track.year <= state.years[1]:
-                score += VAGUE_FILTER_WEIGHT  # "something older": a boost, not a filter
+                score += VAGUE_ERA_WEIGHT  # "something older": a boost, not a filter
         if state.hinted_regions and hit.track.metadata.get("region") in state.hinted_regions:
             score += VAGUE_FILTER_WEIGHT
         if state.hinted_languages and hit.track.metadata.get("language") in state.hinted_languages:
@@ -172,7 +173,8 @@ def format_summary(results: list[ResultView], state: DialogueState, notices: lis
     if state.era_label:
         parts.append(("era: " if state.years_explicit else "leaning to: ") + state.era_label)
     parts += [f"from: {r}" for r in state.regions] + [f"in: {lang}" for lang in state.languages]
-    excluded = [*state.excluded, *state.artists_excluded]
+    excluded = [*state.excluded, *state.artists_excluded, *(f"from {r}" for r in state.excluded_regions),
+                *(f"in {lang}" for lang in state.excluded_languages)]
     if excluded:
         parts.append("excluding " + ", ".join(excluded))
     parts.append(f"{len(results)} songs" if results else "no songs")
@@ -217,6 +219,9 @@ def describe_list(count: int, wanted: list[str], excluded: list[str], state: Dia
     not_wanted = [*excluded, *(a for a in state.artists_excluded if a not in state.artists_like)]
     if not_wanted:
         head += " (excluding " + ", ".join(not_wanted) + ")"
+    elsewhere = [*(f"from {r}" for r in state.excluded_regions), *(f"in {lang}" for lang in state.excluded_languages)]
+    if elsewhere:  # "rock (not from north america)"
+        head += " (not " + ", ".join(elsewhere) + ")"
     others = [a for a in state.artists_excluded if a in state.artists_like]
     if others:  # "like Daft Punk (not by Daft Punk)"
         head += " (not by " + ", ".join(others) + ")"

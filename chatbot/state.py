@@ -55,6 +55,8 @@ class DialogueState:
     years_explicit: bool = False  # "the 80s" filters; "something older" only boosts
     regions: tuple[str, ...] = ()  # hard filters on the track's region / language
     languages: tuple[str, ...] = ()
+    excluded_regions: tuple[str, ...] = ()  # "not from the uk": hard filters away from a region / language
+    excluded_languages: tuple[str, ...] = ()
     hinted_regions: tuple[str, ...] = ()  # "k-pop", "salsa": a boost
     hinted_languages: tuple[str, ...] = ()  # "from brazil": portuguese first
     wants_new_turn: bool = False  # the latest turn asked for songs not shown yet ("more", "next")
@@ -113,6 +115,8 @@ class DialogueState:
                                                       "is_filter": self.years_explicit},
             "places": list(self.regions),
             "languages": list(self.languages),
+            "not_places": list(self.excluded_regions),
+            "not_languages": list(self.excluded_languages),
             "references": list(self.references),
         }
 
@@ -133,7 +137,8 @@ def new_topic_state(state: DialogueState) -> DialogueState:
     ruled out ("no vocals", "not Bob Marley" still hold for the new request; "start over" clears them)."""
     return DialogueState(shown=state.shown, liked=state.liked, disliked=state.disliked, turns=state.turns,
                          last_results=state.last_results, excluded=state.excluded,
-                         artists_excluded=state.artists_excluded)
+                         artists_excluded=state.artists_excluded, excluded_regions=state.excluded_regions,
+                         excluded_languages=state.excluded_languages)
 
 
 def is_topic_shift(state: DialogueState, turn: ParsedTurn, vocabulary: Vocabulary | None = None) -> bool:
@@ -354,8 +359,10 @@ def apply_turn(
         artists_excluded=tuple(excluded_artists),
         years=years,
         years_explicit=years_explicit,
-        regions=turn.regions or state.regions,
-        languages=turn.languages or state.languages,
+        regions=tuple(r for r in (turn.regions or state.regions) if r not in turn.excluded_regions),
+        languages=tuple(lang for lang in (turn.languages or state.languages) if lang not in turn.excluded_languages),
+        excluded_regions=_merge_names(state.excluded_regions, turn.excluded_regions, list(turn.regions)),
+        excluded_languages=_merge_names(state.excluded_languages, turn.excluded_languages, list(turn.languages)),
         hinted_regions=turn.hinted_regions or state.hinted_regions,
         hinted_languages=turn.hinted_languages or (state.hinted_languages if not turn.regions else ()),
         wants_new_turn=turn.wants_new,
@@ -473,7 +480,7 @@ def state_from_dict(data: object) -> DialogueState:
         if data.get("excludes_vocals") is True and "vocals" not in values["excluded"]:  # type: ignore[operator]
             values["excluded"] = (*values["excluded"], "vocals")  # type: ignore[misc]  # a copy saved before ALL_VOCALS
         for name in ("artists_like", "artists_by", "artists_excluded", "regions", "languages", "hinted_regions",
-                     "hinted_languages"):
+                     "hinted_languages", "excluded_regions", "excluded_languages"):
             items = data.get(name) or ()
             if not isinstance(items, list | tuple):
                 return DialogueState()

@@ -232,3 +232,16 @@ def test_more_like_a_song_but_with_something_else(builtin_recommender) -> None: 
     female = [v for v in turn.results[:5] if "female vocals" in v.track.descriptors]
     assert len(female) >= 4, [(v.track.title, v.track.descriptors) for v in turn.results[:5]]
     assert "male vocals" not in turn.state["wanted"]
+
+
+def test_not_from_a_place_lists_songs_from_elsewhere(builtin_recommender) -> None:  # noqa: ANN001
+    turn = Conversation(builtin_recommender).say("rock but not from the us")
+    regions = [v.track.metadata.get("region") for v in turn.results]
+    assert len(regions) == 10 and "north america" not in regions, regions
+    assert "not from north america" in turn.reply
+
+
+def test_classic_soul_is_older_soul(builtin_recommender) -> None:  # noqa: ANN001
+    """"classic soul" listed Erykah Badu (1997) and Childish Gambino (2018) first."""
+    years = [v.track.year for v in Conversation(builtin_recommender).say("some classic soul").results]
+    assert sum(y is not None and y < 1990 for y in years) >= 8, years

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from chatbot import ALL_VOCALS, DialogueState, TurnParser, apply_turn, expand_exclusions, normalise_message
-from chatbot.state import record_feedback, record_results, remove_descriptor, reset_state
+from chatbot.state import record_feedback, record_results, remove_descriptor, reset_state, state_from_dict, state_to_dict
 from retriever import load_vocabulary
 
 
@@ -471,3 +471,26 @@ def test_too_with_no_descriptor_turns_the_list_down(parser: TurnParser) -> None:
     for message in ("some jazz too", "I want rock too please", "me too"):  # "too" as "also"
         assert not parser.parse(message).excluded and not parser.parse(message).rejects_all, message
     assert "jazz" in parser.parse("some jazz too").wanted
+
+
+@pytest.mark.parametrize(("message", "regions", "excluded_regions"), [
+    ("rock but not from the us", (), ("north america",)),
+    ("nothing from the uk", (), ("uk and ireland",)),
+    ("anything but british bands", (), ("uk and ireland",)),
+    ("reggae from the uk", ("uk and ireland",), ()),
+    ("no Motown", (), ()),  # the genre goes, not the region the word also names
+])
+def test_a_place_turned_down_is_left_out_not_filtered_to(parser: TurnParser, message: str, regions: tuple,
+                                                         excluded_regions: tuple) -> None:
+    """"not from the uk" filtered to British songs only."""
+    turn = parser.parse(message)
+    assert (turn.regions, turn.excluded_regions) == (regions, excluded_regions), turn
+
+
+def test_a_region_turned_down_then_asked_for_again(parser: TurnParser) -> None:
+    state, _ = apply_turn(DialogueState(), parser.parse("songs from the uk"))
+    state, _ = apply_turn(state, parser.parse("actually not from the uk, from the us"))
+    assert (state.regions, state.excluded_regions) == (("north america",), ("uk and ireland",))
+    state, _ = apply_turn(state, parser.parse("ok, from the uk after all"))
+    assert (state.regions, state.excluded_regions) == (("uk and ireland",), ())
+    assert state_from_dict(state_to_dict(state)) == state
