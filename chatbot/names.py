@@ -85,7 +85,7 @@ _NAME_STOPS = frozenset(
     "something anything some any more less i im ive id my me you your we our it its".split()
 )
 # Pronouns some band is named after ("Them", "Her", "Us"): a name only when written as one.
-_PRONOUN_NAMES = frozenset("them him her it this that these those us you they she he we".split())
+PRONOUN_NAMES = frozenset("them him her it this that these those us you they she he we".split())
 # Words that say a side of "A - B" is prose, not a name or a title ("looking for songs - something chill").
 _REQUEST_WORDS = frozenset(
     "songs song music tracks looking recommend recommendations suggestions suggest similar something anything "
@@ -468,7 +468,7 @@ class _Finder:
         framed_after = self.tokens[stop - 1].like_suffix or next_word in _AFTER_LIKE
         if all(w.isdigit() for w in words):
             return quoted
-        if len(words) == 1 and words[0] in _PRONOUN_NAMES and not (quoted or (self.is_capitalised(start, stop)
+        if len(words) == 1 and words[0] in PRONOUN_NAMES and not (quoted or (self.is_capitalised(start, stop)
                                                                          and self.capitals_informative)):
             return False  # "more like them" points at the list, not at the band Them
         if (start > 0 and self.tokens[start - 1].key in ("about", "regarding") and not quoted

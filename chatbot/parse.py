@@ -29,7 +29,7 @@ from retriever import ArtistProfile, TrackId, Vocabulary
 
 from chatbot.eras import EraMatch, find_era
 from chatbot.intents import IntentMatch, find_intents
-from chatbot.names import NameMention, english_words
+from chatbot.names import PRONOUN_NAMES, NameMention, english_words
 from chatbot.places import find_places
 from chatbot.translate import to_english
 
@@ -95,6 +95,19 @@ _OTHER_ARTISTS = re.compile(
     r"|\b(?:not|except|other than|besides|apart from|but) (?:by )?(?:them|him|her|this (?:artist|band|singer)|"
     r"that (?:artist|band|singer)|the same (?:artist|band|singer))\b"
     r"|\b(?:themselves|himself|herself)\b"
+)
+_UNHEARD = re.compile(
+    r"\b(?:i|we) (?:haven't|havent|have not|haven't ever|never|did not|didn't) (?:heard|listened to)\b(?: (?:before|yet))?"
+    r"|\bnot heard (?:before|yet)\b|\bsomething new to me\b"
+    r"|(?P<fame>\b(?:less|lesser) (?:well[- ])?known\b|\bmore obscure\b|\bobscure\b|\bdeep cuts?\b|\bhidden gems?\b"
+    r"|\bunderrated\b|\bnot (?:so |as |too )?(?:mainstream|popular|famous|well[- ]known)\b)"
+)
+# "her older stuff", "more by them", "anything else by this band": the songs of the artist asked about
+_THEIR_SONGS = re.compile(
+    r"\b(?:by|from) (?:them|her|him|this (?:artist|band|singer|group)|that (?:artist|band|singer|group))\b"
+    r"|\b(?:her|his|their) (?:(?:older|newer|later|earlier|early|recent|latest|new|old|other|best|biggest|"
+    r"slower|faster|softer|heavier|happier|sadder|acoustic|classic)\s+)?(?:stuff|songs?|music|work|albums?|tracks?|"
+    r"hits|records|material|catalogue|discography)\b|\bmore of (?:her|his|their|them)\b"
 )
 # Turning down an artist's sound, not only their songs: "I don't like Daft Punk", "not into Slayer"
 _DISLIKES_SOUND = re.compile(
@@ -262,6 +275,7 @@ class ParsedTurn:
     refers_back: bool = False  # "more like those" naming no rank: like the liked songs on screen, if any
     other_artists: bool = False  # "similar artists", "not X themselves": like the artists named, songs by others
     dislikes_sound: bool = False  # "I don't like X", "not into X": the excluded artists' sound goes too
+    their_songs: bool = False  # "her older stuff", "more by them": songs by the artists asked about
     is_refinement: bool = False  # "more upbeat", "but from the 80s", "add piano": keeps the state
     is_switch: bool = False  # "let's switch to something calm", "change direction": a new topic, whatever it names
     small_talk: str = ""  # "greeting", "thanks", "farewell", "ack": the message asks for no songs
@@ -273,7 +287,7 @@ class ParsedTurn:
         return bool(self.text or self.wanted or self.boosted or self.excluded or self.is_reset or self.artists_like
                     or self.artists_by or self.artists_excluded or self.seed_ids or self.unknown_names
                     or self.era or self.regions or self.languages or self.wants_new or self.other_artists
-                    or self.excluded_regions or self.excluded_languages)
+                    or self.excluded_regions or self.excluded_languages or self.their_songs)
 
     @property
     def has_new_wants(self) -> bool:
@@ -604,8 +618,16 @@ class TurnParser:
         # "more please", "Amazing! Some more please", "More like it. Some more please": new songs, the state kept
         wants_new = (any(_WANTS_NEW.search(clause) for clause in _clauses(lowered_text))
                      and not (wanted or boosted or excluded or names))
+        # "something I haven't heard", "more obscure", "hidden gems": songs not shown yet, the request kept
+        unheard = _UNHEARD.search(lowered_text)
+        if unheard:
+            wants_new = True
+            positives = [_blank(p, [m.span() for m in _UNHEARD.finditer(p)]) for p in positives]
+            positives = [p.strip() for p in positives if any(w not in _STOPWORDS for w in re.findall(r"[\w']+", p))]
+            if unheard.group("fame"):
+                notices.append("I can't tell how well known a song is, so here are songs you haven't seen yet.")
         return ParsedTurn(
-            text="" if wants_new else ", ".join(positives),  # "more like these" is no text to search for
+            text="" if wants_new and not unheard else ", ".join(positives),  # "more like these" is no text to search for
             wanted=tuple(dict.fromkeys(wanted)),
             implied=tuple(d for d in dict.fromkeys(wanted) if d in intent_wants and d not in said),
             boosted=tuple(dict.fromkeys(boosted)),
@@ -638,6 +660,7 @@ class TurnParser:
             wants_new=wants_new,
             refers_back=refers_back,
             other_artists=bool(_OTHER_ARTISTS.search(lowered_text)),
+            their_songs=bool(_THEIR_SONGS.search(lowered_text)) and not names,
             dislikes_sound=bool(artists["not"] and _DISLIKES_SOUND.search(english.lower().replace("’", "'"))),
             is_refinement=bool(_REFINEMENT_CUE.search(english.lower()) or is_comparative or liked or disliked
                                or more_like or wants_new) and not is_switch,
@@ -691,6 +714,9 @@ def credited_artists(message: str, found: list[NameMention], resolve: Callable[[
             profile = resolve(phrase)
             if profile is None or phrase.lower() in _STOPWORDS:
                 continue
+            if phrase.lower() in PRONOUN_NAMES and not (phrase[:1].isupper() and not message.istitle()
+                                                        and message != message.upper()):
+                continue  # "anything else by her" is by the artist on screen, not by H.E.R.
             extra.append(NameMention("artist", intent, phrase, span, profile, profile.track_ids, 0.9))
     return extra
 

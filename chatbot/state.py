@@ -165,6 +165,13 @@ def is_topic_shift(state: DialogueState, turn: ParsedTurn, vocabulary: Vocabular
         return size > 0
     if size < 2 or not (turn.wanted or turn.artists_like or turn.artists_by or turn.seed_ids):
         return False
+    if vocabulary is not None:
+        # "female fronted metal" after "k-pop girl groups": another genre is a new request, whatever else
+        # the two share (female vocals)
+        genres = [d for d in turn.wanted if vocabulary.facet_of(d) == "genre"]
+        wanted_genres = [d for d, w in state.wanted.items() if w > 0 and vocabulary.facet_of(d) == "genre"]
+        if genres and wanted_genres and is_other_genre(genres, wanted_genres):
+            return True
     current = {d.lower() for d, w in state.wanted.items() if w > 0} | {a.lower() for a in (*state.artists_like,
                                                                                            *state.artists_by)}
     return not current & {n.lower() for n in named}
@@ -355,7 +362,9 @@ def apply_turn(
         more_like_turn=bool(turn.more_like_ranks or turn.seed_ids or referred["more_like"]),
         artists_like=tuple(a for a in dict.fromkeys((*state.artists_like, *turn.artists_like, *sound_only))
                            if a not in excluded_artists or a in sound_only),
-        artists_by=_merge_names(state.artists_by, turn.artists_by, excluded_artists),
+        # "her older stuff" after "like Taylor Swift": her songs now
+        artists_by=_merge_names(state.artists_by, (*turn.artists_by, *(state.artists_like if turn.their_songs else ())),
+                                excluded_artists),
         artists_excluded=tuple(excluded_artists),
         years=years,
         years_explicit=years_explicit,

@@ -245,3 +245,41 @@ def test_classic_soul_is_older_soul(builtin_recommender) -> None:  # noqa: ANN00
     """"classic soul" listed Erykah Badu (1997) and Childish Gambino (2018) first."""
     years = [v.track.year for v in Conversation(builtin_recommender).say("some classic soul").results]
     assert sum(y is not None and y < 1990 for y in years) >= 8, years
+
+
+def test_her_older_stuff_is_her_songs(builtin_recommender) -> None:  # noqa: ANN001
+    """"her older stuff" after "Taylor Swift" listed Olivia Newton-John and Falco; "anything else by her"
+    read "her" as the artist H.E.R."""
+    conversation = Conversation(builtin_recommender)
+    conversation.say("Taylor Swift")
+    turn = conversation.say("her older stuff")
+    assert [v.track.artist for v in turn.results[:3]] == ["Taylor Swift"] * 3, [v.track.title for v in turn.results]
+    assert turn.state["artists"]["by"] == ["Taylor Swift"]
+    conversation = Conversation(builtin_recommender)
+    conversation.say("music like Daft Punk")
+    turn = conversation.say("anything else by them?")
+    assert turn.state["artists"]["by"] == ["Daft Punk"]
+    assert builtin_recommender.parser.parse("anything else by her").artists_by == ()
+
+
+def test_girl_groups_and_another_genre(builtin_recommender) -> None:  # noqa: ANN001
+    """"only girl groups" after k-pop changed nothing, and "female fronted metal" after it stayed k-pop
+    (the two shared female vocals, so it was read as a refinement)."""
+    conversation = Conversation(builtin_recommender)
+    conversation.say("some k-pop please")
+    girls = conversation.say("only girl groups")
+    assert sum("group vocals" in v.track.descriptors and "female vocals" in v.track.descriptors
+               for v in girls.results[:5]) >= 3
+    metal = conversation.say("female fronted metal")
+    assert sum("heavy metal" in v.track.descriptors for v in metal.results) >= 8
+    assert "k-pop" not in metal.state["wanted"]
+
+
+def test_something_not_heard_yet_gives_unseen_songs(builtin_recommender) -> None:  # noqa: ANN001
+    conversation = Conversation(builtin_recommender)
+    first = conversation.say("sad indie songs")
+    turn = conversation.say("something I haven't heard")
+    assert not {v.track.id for v in turn.results} & {v.track.id for v in first.results}
+    assert "indie rock" in turn.state["wanted"]
+    obscure = conversation.say("something a bit more obscure")
+    assert "can't tell how well known" in obscure.reply and not any(v.is_seen for v in obscure.results)

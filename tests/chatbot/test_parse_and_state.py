@@ -494,3 +494,7 @@ def test_a_region_turned_down_then_asked_for_again(parser: TurnParser) -> None:
     state, _ = apply_turn(state, parser.parse("ok, from the uk after all"))
     assert (state.regions, state.excluded_regions) == (("uk and ireland",), ())
     assert state_from_dict(state_to_dict(state)) == state
+
+
+def test_operatic_is_read(parser: TurnParser) -> None:
+    assert "operatic vocals" in parser.parse("less operatic").excluded
