@@ -432,19 +432,24 @@ class TurnParser:
 
     def _without_generic_nouns(self, text: str) -> str:
         """The text without the words that only say it is music ("songs my dad would listen to"): searched
-        for, "songs" finds every "anime song" and "music" every "world music". Kept inside a descriptor
-        the vocabulary holds ("christmas music", "sad song")."""
+        for, "songs" finds every "anime song", "music" every "world music" and "a female singer" every
+        singer-songwriter. Kept inside a phrase for a descriptor that has the word ("video game music");
+        "christmas music" and "female singer" are read as their descriptors, christmas and female vocals."""
         forms = self.vocabulary.surface_forms
+
+        def own_word(phrase: str, word: str) -> bool:
+            name = forms.get(phrase)
+            return name is not None and word.rstrip("s") in name
 
         def keep_or_blank(match: re.Match[str]) -> str:
             before = re.findall(r"[\w'&-]+", text[: match.start()])[-3:]
             after = re.findall(r"[\w'&-]+", text[match.end() :])[:2]
             word = match.group()
             for size in range(1, len(before) + 1):
-                if " ".join([*before[-size:], word]) in forms:
+                if own_word(" ".join([*before[-size:], word]), word):
                     return word
             for size in range(1, len(after) + 1):
-                if " ".join([word, *after[:size]]) in forms:
+                if own_word(" ".join([word, *after[:size]]), word):
                     return word
             return " " * len(word)
 
@@ -796,7 +801,7 @@ def _unique_values(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-_GENERIC_NOUNS = re.compile(r"\b(?:songs?|music|tracks?|tunes?)\b")
+_GENERIC_NOUNS = re.compile(r"(?<![\w-])(?:songs?|music|tracks?|tunes?|singers?|vocalists?)(?![\w-])")
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:

@@ -25,6 +25,7 @@ RERANK_POOL = 30  # hits re-ranked per turn
 MORE_LIKE_POOL = 100  # a "more like #k" turn re-ranks a deeper pool by likeness to that song
 WANTED_COVERAGE_WEIGHT = 0.3  # times the share of the wanted descriptors a song carries (calibrate_rerank.py)
 REFERENCE_WEIGHT = 8.0
+ARTIST_CHANGE_WEIGHT = 0.5  # what a refinement of "like X" asks that X's songs lack, carried
 MODIFIER_WEIGHT = 4.0  # what a "more like #k but with X" turn adds to the reference (half the reference's weight)
 VAGUE_FILTER_WEIGHT = 0.1  # in the region of "k-pop"
 VAGUE_ERA_WEIGHT = 0.3  # in the era of "classic soul", "something older": a boost, not a filter
@@ -87,13 +88,16 @@ def rerank(
     free_artists: set[str] | frozenset[str] = frozenset(),
     max_per_artist: int = MAX_PER_ARTIST,
     also_wanted: Mapping[str, float] = MappingProxyType({}),
+    artist_changes: frozenset[str] = frozenset(),
+    artist_genres: frozenset[str] = frozenset(),
 ) -> list[tuple[Hit, float]]:
     """Re-order retrieved hits by how much of the explicit dialogue state they satisfy.
 
     The retriever's fused score stays the base; on top, the weighted share of wanted descriptors a
     track carries. With a `reference` track ("more like #2"), the share of its descriptors a
     candidate carries counts most of all; `also_wanted` (the genres of a "like X" artist) counts as wanted
-    too. Then at most `max_per_artist` songs of one artist and one
+    too; `artist_changes` (what a refinement of "like X" asks that X's songs lack) earn a bonus of their
+    own, for songs that carry a word of the artists' genres (`artist_genres`, when there are any). Then at most `max_per_artist` songs of one artist and one
     recording of a title (`cap_per_artist`): variety means other songs, not songs described
     differently, so two songs with the same descriptors keep the order the retriever gave them.
     """
@@ -127,6 +131,11 @@ def rerank(
             score += REFERENCE_WEIGHT * len(reference_set & carried_set) / len(reference_set)
             if modifiers:
                 score += MODIFIER_WEIGHT * len(modifiers & carried_set) / len(modifiers)
+        if artist_changes and (not artist_genres or artist_genres & {w for d in hit.track.descriptors
+                                                                    for w in d.lower().split()}):
+            # "like Nirvana, but with a woman singing": female vocals first, among songs of their genres
+            carried_set = {d.lower() for d in hit.track.descriptors}
+            score += ARTIST_CHANGE_WEIGHT * len(artist_changes & carried_set) / len(artist_changes)
         if state.years is not None and not state.years_explicit and hit.track.year is not None:
             if state.years[0] <= hit.track.year <= state.years[1]:
                 score += VAGUE_ERA_WEIGHT  # "something older": a boost, not a filter

@@ -41,7 +41,7 @@ from retriever.artists import normalise_name
 from retriever.vocabulary import Descriptor
 
 from chatbot.names import find_names
-from chatbot.parse import TurnParser, normalise_message
+from chatbot.parse import ERA_COMPARATIVES, TurnParser, normalise_message
 from chatbot.query import (
     CatalogueFacets,
     DescriptorIndex,
@@ -257,9 +257,11 @@ def answer(
     free_artists = {deps.tracks[i].artist for i in by_ids if i in deps.tracks}
     seen = set(state.shown)
     genres = artist_wants(state, deps.context, genres_only=True)
-    reranked = [*rerank(first, state, free_artists=free_artists, also_wanted=genres),
-                *keep_some_seen(rerank(hits, state, reference=reference, also_wanted=genres),
-                                seen, set(state.liked))][:k]
+    changes = artist_changes(state, deps.context) if reference is None else frozenset()
+    genre_words = frozenset(w for d in genres if deps.vocabulary.facet_of(d) == "genre" for w in d.lower().split())
+    bonuses = {"also_wanted": genres, "artist_changes": changes, "artist_genres": genre_words}
+    reranked = [*rerank(first, state, free_artists=free_artists, **bonuses),
+                *keep_some_seen(rerank(hits, state, reference=reference, **bonuses), seen, set(state.liked))][:k]
     results = [
         ResultView(rank, hit.track, score, tuple(matched_descriptors(hit.track, state)), hit.track.id in seen)
         for rank, (hit, score) in enumerate(reranked, 1)
@@ -277,6 +279,16 @@ def answer(
     reply = format_reply(results, state, notices, references)
     summary = format_summary(results, state, notices, references)
     return state, TurnResult(state.turns, message, reply, results, state.snapshot(), notices, summary)
+
+
+def artist_changes(state: DialogueState, context: QueryContext) -> frozenset[str]:
+    """What a refinement of "like X" asks that X's songs do not have: "but with a woman singing" after
+    "like Nirvana" (female vocals). Empty on the turn that names the artist."""
+    if not (state.artists_like or state.artists_by) or state.turns <= 1:
+        return frozenset()
+    sound = {d.lower() for d in artist_wants(state, context)}
+    return frozenset(d.lower() for d, w in state.wanted.items() if w >= 1.0 and d.lower() not in sound
+                     and d not in ERA_COMPARATIVES.values())
 
 
 def rerank_pool(state: DialogueState) -> int:

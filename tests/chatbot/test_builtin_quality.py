@@ -283,3 +283,17 @@ def test_something_not_heard_yet_gives_unseen_songs(builtin_recommender) -> None
     assert "indie rock" in turn.state["wanted"]
     obscure = conversation.say("something a bit more obscure")
     assert "can't tell how well known" in obscure.reply and not any(v.is_seen for v in obscure.results)
+
+
+def test_like_an_artist_but_with_a_woman_singing(builtin_recommender) -> None:  # noqa: ANN001
+    """"but with a woman singing" after "like Nirvana" listed the same five male-fronted grunge songs."""
+    conversation = Conversation(builtin_recommender)
+    conversation.say("like Nirvana")
+    turn = conversation.say("but with a woman singing")
+    assert sum("female vocals" in v.track.descriptors for v in turn.results[:5]) >= 4, [v.track.title for v in turn.results]
+    conversation = Conversation(builtin_recommender)
+    conversation.say("songs like Bob Marley")
+    turn = conversation.say("with a female singer")
+    top = turn.results[:3]
+    assert all("female vocals" in v.track.descriptors and "reggae" in v.track.descriptors for v in top), \
+        [v.track.title for v in top]

@@ -498,3 +498,11 @@ def test_a_region_turned_down_then_asked_for_again(parser: TurnParser) -> None:
 
 def test_operatic_is_read(parser: TurnParser) -> None:
     assert "operatic vocals" in parser.parse("less operatic").excluded
+
+
+def test_a_female_vocalist_is_female_vocals_and_singer_is_not_searched(parser: TurnParser) -> None:
+    """"with a male vocalist" was read as singer-songwriter; "a female singer" searched "singer" (every
+    singer-songwriter song)."""
+    assert parser.parse("songs with a male vocalist").wanted == ("male vocals",)
+    assert "singer" not in parser.parse("with a female singer").text
+    assert parser.parse("singer-songwriter stuff").text == "singer-songwriter stuff"
