@@ -41,7 +41,7 @@ from retriever.artists import normalise_name
 from retriever.vocabulary import Descriptor
 
 from chatbot.names import find_names
-from chatbot.parse import ERA_COMPARATIVES, TurnParser, normalise_message
+from chatbot.parse import TurnParser, normalise_message
 from chatbot.query import (
     CatalogueFacets,
     DescriptorIndex,
@@ -257,7 +257,7 @@ def answer(
     free_artists = {deps.tracks[i].artist for i in by_ids if i in deps.tracks}
     seen = set(state.shown)
     genres = artist_wants(state, deps.context, genres_only=True)
-    changes = artist_changes(state, deps.context) if reference is None else frozenset()
+    changes = artist_changes(state, deps.context, deps.vocabulary) if reference is None else frozenset()
     genre_words = frozenset(w for d in genres if deps.vocabulary.facet_of(d) == "genre" for w in d.lower().split())
     bonuses = {"also_wanted": genres, "artist_changes": changes, "artist_genres": genre_words}
     reranked = [*rerank(first, state, free_artists=free_artists, **bonuses),
@@ -281,14 +281,18 @@ def answer(
     return state, TurnResult(state.turns, message, reply, results, state.snapshot(), notices, summary)
 
 
-def artist_changes(state: DialogueState, context: QueryContext) -> frozenset[str]:
-    """What a refinement of "like X" asks that X's songs do not have: "but with a woman singing" after
-    "like Nirvana" (female vocals). Empty on the turn that names the artist."""
+CHANGE_FACETS = ("vocals", "instrument")  # what a listener adds to "like X" as a must ("with a woman singing")
+
+
+def artist_changes(state: DialogueState, context: QueryContext, vocabulary: Vocabulary) -> frozenset[str]:
+    """The voice or instrument a refinement of "like X" asks that X's songs do not have: "but with a
+    woman singing" after "like Nirvana" (female vocals). Empty on the turn that names the artist; moods
+    and tempo are not changes of this kind (the coverage bonus and the comparatives weigh them)."""
     if not (state.artists_like or state.artists_by) or state.turns <= 1:
         return frozenset()
     sound = {d.lower() for d in artist_wants(state, context)}
     return frozenset(d.lower() for d, w in state.wanted.items() if w >= 1.0 and d.lower() not in sound
-                     and d not in ERA_COMPARATIVES.values())
+                     and vocabulary.facet_of(d) in CHANGE_FACETS)
 
 
 def rerank_pool(state: DialogueState) -> int:
