@@ -97,8 +97,8 @@ def rerank(
     track carries. With a `reference` track ("more like #2"), the share of its descriptors a
     candidate carries counts most of all; `also_wanted` (the genres of a "like X" artist) counts as wanted
     too; `artist_changes` (what a refinement of "like X" asks that X's songs lack) earn a bonus of their
-    own, for songs that carry a word of the artists' genres (`artist_genres`, when there are any). Then at most `max_per_artist` songs of one artist and one
-    recording of a title (`cap_per_artist`): variety means other songs, not songs described
+    own, for songs that carry a word of the artists' genres (`artist_genres`, when there are any).
+    Then at most `max_per_artist` songs of one artist and one recording of a title (`cap_per_artist`): variety means other songs, not songs described
     differently, so two songs with the same descriptors keep the order the retriever gave them.
     """
     reference_set = {d.lower() for d in reference.descriptors} if reference is not None else set()
@@ -116,6 +116,7 @@ def rerank(
     scored = []
     for hit in hits:
         score = hit.score
+        carried_set = {d.lower() for d in hit.track.descriptors}
         if total:
             carried = [set(d.lower().split()) for d in hit.track.descriptors]
             # a wanted descriptor is carried when one of the track's descriptors contains all its words
@@ -124,17 +125,14 @@ def rerank(
             score += WANTED_COVERAGE_WEIGHT * covered / total
         if hit.track.id in liked:
             score += LIKED_WEIGHT  # "I like #8": it stays, a little higher
-        if avoided and avoided & {d.lower() for d in hit.track.descriptors}:
+        if avoided and avoided & carried_set:
             score -= AVOIDED_WEIGHT  # "faster" after "calm piano": slow songs go down
         if reference_set:
-            carried_set = {d.lower() for d in hit.track.descriptors}
             score += REFERENCE_WEIGHT * len(reference_set & carried_set) / len(reference_set)
             if modifiers:
                 score += MODIFIER_WEIGHT * len(modifiers & carried_set) / len(modifiers)
-        if artist_changes and (not artist_genres or artist_genres & {w for d in hit.track.descriptors
-                                                                    for w in d.lower().split()}):
+        if artist_changes and (not artist_genres or artist_genres & {w for d in carried_set for w in d.split()}):
             # "like Nirvana, but with a woman singing": female vocals first, among songs of their genres
-            carried_set = {d.lower() for d in hit.track.descriptors}
             score += ARTIST_CHANGE_WEIGHT * len(artist_changes & carried_set) / len(artist_changes)
         if state.years is not None and not state.years_explicit and hit.track.year is not None:
             if state.years[0] <= hit.track.year <= state.years[1]:

@@ -203,6 +203,15 @@ def relative_era(era: EraMatch | None, shown: Sequence[TrackId],
     return (era.start, median - 1) if word == "older" else (median + 1, max(era.end, median + 1))
 
 
+def opposites_of(names: Iterable[str], vocabulary: Vocabulary | None) -> set[str]:
+    """The lowercased opposites of these descriptors ("male vocals" for "female vocals"): what a song
+    referred to loses when the same turn asks for its opposite ("more like #1 but with a female singer")."""
+    if vocabulary is None:
+        return set()
+    return {o.lower() for name in names if name in vocabulary.descriptors
+            for o in vocabulary.descriptors[name].opposites}
+
+
 def descriptors_by_region(tracks: Iterable[Track]) -> dict[str, frozenset[str]]:
     """The lowercased descriptors the catalogue's tracks of each region have, built once per catalogue."""
     by_region: dict[str, set[str]] = {}
@@ -309,10 +318,8 @@ def apply_turn(
     for track_id in (*referred["more_like"], *turn.seed_ids):
         if tracks and track_id in tracks:
             # the referenced song's descriptors become the strongest wants of this turn (one chip: the song)
-            excluded_lower = {d.lower() for d in excluded}
-            # "more like #1 but with a female singer": not #1's male vocals
-            excluded_lower |= {o.lower() for d in turn.wanted for o in (
-                vocabulary.descriptors[d].opposites if vocabulary is not None and d in vocabulary.descriptors else ())}
+            # ("more like #1 but with a female singer": not #1's male vocals)
+            excluded_lower = {d.lower() for d in excluded} | opposites_of(turn.wanted, vocabulary)
             for descriptor in tracks[track_id].descriptors:
                 if descriptor.lower() not in excluded_lower:
                     reference_wanted[descriptor] = max(reference_wanted.get(descriptor, 0.0), 1.0)

@@ -66,6 +66,7 @@ from chatbot.state import (
     DialogueState,
     apply_turn,
     descriptors_by_region,
+    opposites_of,
     record_feedback,
     record_results,
     reference_label,
@@ -344,11 +345,8 @@ def reference_track(deps: Recommender, state: DialogueState) -> Track | None:
     if not (state.more_like_turn and state.more_like and state.more_like[-1] in deps.tracks):
         return None
     track = deps.tracks[state.more_like[-1]]
-    vocabulary = deps.vocabulary
-    against = {d.lower() for d in state.excluded}
-    for name in state.strongest_wants(len(state.wanted)):
-        descriptor = vocabulary.descriptors.get(name)
-        against |= {o.lower() for o in (descriptor.opposites if descriptor else ())}
+    against = {d.lower() for d in state.excluded} | opposites_of(state.strongest_wants(len(state.wanted)),
+                                                                  deps.vocabulary)
     kept = tuple(d for d in track.descriptors if d.lower() not in against)
     return dataclasses.replace(track, descriptors=kept) if len(kept) < len(track.descriptors) else track
 
