@@ -84,7 +84,10 @@ _RESET_CUES = (
 _MORE_LIKE = re.compile(r"more like|similar to|(?<!\bi )(?<!\bi really )(?<!\bwe )like (?:#|number|the )|in the style of|"
                         r"closer to")
 _MORE_LIKE_THAT = re.compile(r"\b(?:more|others?|some(?:thing)?|songs?|ones?) (?:just )?(?:like|similar to) "
-                             r"(?:it|this|that|this one|that one|these|those|them)\b")
+                             r"(?:it|this|that|this one|that one|these|those|them)\b"
+                             # "more of that vibe", "more in that vein", "same vibe"
+                             r"|\bmore of (?:that|this|these|those|it)\b|\bmore in (?:that|this|the same) (?:vein|style)\b"
+                             r"|\b(?:same|similar) (?:vibe|vibes|feel|feeling|style|sound|energy)\b")
 # "similar artists", "other bands like them", "someone else", "not Daft Punk themselves": the sound of the
 # artists asked about, songs by others (`ParsedTurn.other_artists`)
 _ARTIST_NOUN = r"(?:artists?|bands?|singers?|musicians?|groups?|rappers?|djs?|producers?|acts?|people)"
@@ -298,7 +301,8 @@ class ParsedTurn:
     @property
     def is_empty(self) -> bool:
         """Nothing to act on (an empty message, emoji only...)."""
-        return not (self.has_request or self.liked_ranks or self.disliked_ranks or self.more_like_ranks)
+        return not (self.has_request or self.liked_ranks or self.disliked_ranks or self.more_like_ranks
+                    or self.refers_back)
 
     @property
     def has_only_references(self) -> bool:
@@ -623,6 +627,8 @@ class TurnParser:
         # "more please", "Amazing! Some more please", "More like it. Some more please": new songs, the state kept
         wants_new = (any(_WANTS_NEW.search(clause) for clause in _clauses(lowered_text))
                      and not (wanted or boosted or excluded or names))
+        # "more of that vibe", "same vibe": new songs like the list (like its liked songs, when there are any)
+        wants_new = wants_new or (refers_back and not (wanted or boosted or excluded or names))
         # "something I haven't heard", "more obscure", "hidden gems": songs not shown yet, the request kept
         unheard = _UNHEARD.search(lowered_text)
         if unheard:

@@ -297,3 +297,20 @@ def test_like_an_artist_but_with_a_woman_singing(builtin_recommender) -> None:  
     top = turn.results[:3]
     assert all("female vocals" in v.track.descriptors and "reggae" in v.track.descriptors for v in top), \
         [v.track.title for v in top]
+
+
+def test_more_of_that_vibe_after_a_liked_song(builtin_recommender) -> None:  # noqa: ANN001
+    """"more of that vibe" after "the 3rd one is perfect" was not understood; "same vibe" repeated the list."""
+    conversation = Conversation(builtin_recommender)
+    first = conversation.say("best driving songs of the 80s")
+    assert "road trip" in first.state["wanted"]  # "driving songs" is the road-trip intent
+    third = first.results[2].track.id
+    conversation.say("the 3rd one is perfect")
+    turn = conversation.say("more of that vibe")
+    assert turn.state["references"][-1] == third and turn.results
+    assert third not in {v.track.id for v in turn.results}
+    conversation = Conversation(builtin_recommender)
+    shown = {v.track.id for v in conversation.say("upbeat reggae").results}
+    again = conversation.say("same vibe")
+    assert again.results and not shown & {v.track.id for v in again.results}
+    assert builtin_recommender.parser.parse("not anime").excluded == ("anime song",)
