@@ -83,7 +83,8 @@ _OLD = re.compile(
     r"(?![\w])"
 )
 _NEW = re.compile(
-    r"(?<![\w])(?:recently released|recent|latest|newest|newer|nowadays|these days|today's|modern(?!\s+classical)|"
+    r"(?<![\w])(?:recently released|recent|latest|newest|newer|nowadays|these days|today's|new[\s-]school|"
+    r"modern(?!\s+classical)|"
     r"current(?!\s+(?:list|results?|ones?|selection|playlist|picks?))|"
     r"brand[\s-]new|new(?![\s-]+(?:wave|age|york|orleans|zealand|jersey|mexico|search|ones?|jack|romantic|list|batch|set|"
     r"recommendations?|suggestions?|picks?|direction|results?|things?|genre|artists? to me|to me))|"

@@ -145,3 +145,9 @@ def test_whose_music_leans_to_their_generation(text: str, start: int, end: int) 
 def test_an_explicit_era_wins_over_whose_music_it_is() -> None:
     era = find_era("90s songs my dad likes")
     assert era is not None and (era.start, era.end) == (1990, 1999)
+
+
+def test_new_school_is_recent_even_after_some() -> None:
+    """"Ok, maybe some new school would do" after "old school please" kept the old-school era (CPCD)."""
+    era = find_era("Ok, maybe some new school would do")
+    assert era is not None and era.start >= 2010 and not era.is_explicit

@@ -506,3 +506,10 @@ def test_a_female_vocalist_is_female_vocals_and_singer_is_not_searched(parser: T
     assert parser.parse("songs with a male vocalist").wanted == ("male vocals",)
     assert "singer" not in parser.parse("with a female singer").text
     assert parser.parse("singer-songwriter stuff").text == "singer-songwriter stuff"
+
+
+@pytest.mark.parametrize(("message", "wanted"), [("Can you add high tempo jazz to the playlist?", "fast tempo"),
+                                                 ("Riding in a car playlist", "road trip")])
+def test_cpcd_phrasings_are_read(parser: TurnParser, message: str, wanted: str) -> None:
+    """Real playlist requests (CPCD dev) that read as nothing: "high tempo", "riding in a car"."""
+    assert wanted in parser.parse(message).wanted
