@@ -264,6 +264,7 @@ class ParsedTurn:
     artists_by: tuple[str, ...] = ()  # "by X", "play X", "X songs"
     artists_excluded: tuple[str, ...] = ()  # "not X", "anything but X"
     seed_ids: tuple[TrackId, ...] = ()  # songs named by title: "like Karma Police"
+    played_ids: tuple[TrackId, ...] = ()  # of `seed_ids`, those asked to be played ("play Hotel California")
     # the genres of the artists and songs named by a turn that says nothing else ("like Metallica": heavy metal)
     named_genres: tuple[str, ...] = ()
     unknown_names: tuple[str, ...] = ()  # named, but known to neither the catalogue nor the knowledge
@@ -655,6 +656,9 @@ class TurnParser:
             artists_by=artists["by"],
             artists_excluded=artists["not"],
             seed_ids=seeds,
+            # "play Hotel California", "put on despacito": that song first, then songs like it
+            played_ids=tuple(dict.fromkeys(i for m in names if m.kind == "title" and m.intent == "by"
+                                           for i in credited_songs(m, names))),
             named_genres=() if positives else tuple(dict.fromkeys(  # only for a turn that says nothing but names
                 d for m in names if m.intent != "not" and m.profile is not None
                 and not is_credited_title(m, names)  # "Radiohead's Creep": Radiohead's genres, not TLC's
@@ -774,8 +778,9 @@ def plausible_names(mentions: list[NameMention], message: str) -> list[NameMenti
     kept: list[NameMention] = []
     for mention in mentions:
         words = mention.phrase.split()
-        if mention.kind == "title" and len(words) == 1 and not is_credited_title(mention, mentions):
-            continue
+        if (mention.kind == "title" and len(words) == 1 and not is_credited_title(mention, mentions)
+                and mention.phrase.lower().strip("'\"") in english_words()):
+            continue  # ("play despacito": a word no dictionary holds is the song)
         if mention.kind == "artist" and mention.phrase.strip().lower() in _STOPWORDS | {"do", "so", "go", "up"}:
             continue
         following = _CAPITALISED_WORD.match(message, mention.span[1])
@@ -854,7 +859,8 @@ def _split_negation(clause: str) -> tuple[str, str]:
     # "piano instead of guitar": the part before the cue stays wanted. "no singer with jam", "no percussion
     # that captures the angst": the negation ends where a "with" or a relative clause follows a negated
     # content word ("nothing with jam", "no songs that are sad" negate all of it).
-    scope = re.search(r"\b(?:and\s+)?(?:with|that|which)\b", after)
+    # "less rap more rock", "no piano and more guitar": a "more" after the negated word ends it too
+    scope = re.search(r"\b(?:and\s+)?(?:with|that|which|more)\b", after)
     if scope and set(re.findall(r"[a-z']+", after[: scope.start()])) - _STOPWORDS - _FILLER_NOUNS:
         return before + " " + after[scope.start() :], after[: scope.start()]
     return before, after

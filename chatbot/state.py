@@ -62,6 +62,7 @@ class DialogueState:
     wants_new_turn: bool = False  # the latest turn asked for songs not shown yet ("more", "next")
     avoided: tuple[str, ...] = ()  # soft: opposites of "faster", what "cheer me up" avoids (a penalty, not a filter)
     references: tuple[TrackId, ...] = ()  # songs asked for by likeness ("more like #2", "like Karma Police")
+    played: tuple[TrackId, ...] = ()  # songs this turn asked to play ("play Hotel California"): listed first
     reference_wanted: Mapping[str, float] = field(default_factory=dict)  # their descriptors (no chips)
 
     @property
@@ -382,6 +383,7 @@ def apply_turn(
         hinted_regions=turn.hinted_regions or state.hinted_regions,
         hinted_languages=turn.hinted_languages or (state.hinted_languages if not turn.regions else ()),
         wants_new_turn=turn.wants_new,
+        played=turn.played_ids,
         avoided=tuple(dict.fromkeys(
             d for d in (*state.avoided, *turn.lowered) if d not in turn.wanted and d not in turn.boosted)),
     )
@@ -488,7 +490,8 @@ def state_from_dict(data: object) -> DialogueState:
         if not isinstance(wanted, dict):
             return DialogueState()
         values: dict[str, object] = {"wanted": {str(d): float(w) for d, w in wanted.items()}}
-        for name in ("excluded", "liked", "disliked", "more_like", "shown", "last_results", "texts", "avoided"):
+        for name in ("excluded", "liked", "disliked", "more_like", "shown", "last_results", "texts", "avoided",
+                     "played"):
             items = data.get(name) or ()
             if not isinstance(items, list | tuple):
                 return DialogueState()

@@ -262,7 +262,12 @@ def answer(
     genre_words = frozenset(w for d in genres if deps.vocabulary.facet_of(d) == "genre" for w in d.lower().split())
     bonuses = {"also_wanted": genres, "artist_changes": changes, "artist_genres": genre_words}
     reranked = [*rerank(first, state, free_artists=free_artists, **bonuses),
-                *keep_some_seen(rerank(hits, state, reference=reference, **bonuses), seen, set(state.liked))][:k]
+                *keep_some_seen(rerank(hits, state, reference=reference, **bonuses), seen, set(state.liked))]
+    played = [i for i in state.played if i in deps.tracks]
+    if played:  # "play Hotel California": that song first, then the songs like it
+        reranked = [*((Hit(deps.tracks[i], 1.0), 1.0) for i in played),
+                    *(pair for pair in reranked if pair[0].track.id not in played)]
+    reranked = reranked[:k]
     results = [
         ResultView(rank, hit.track, score, tuple(matched_descriptors(hit.track, state)), hit.track.id in seen)
         for rank, (hit, score) in enumerate(reranked, 1)

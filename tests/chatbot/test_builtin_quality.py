@@ -314,3 +314,14 @@ def test_more_of_that_vibe_after_a_liked_song(builtin_recommender) -> None:  # n
     again = conversation.say("same vibe")
     assert again.results and not shown & {v.track.id for v in again.results}
     assert builtin_recommender.parser.parse("not anime").excluded == ("anime song",)
+
+
+def test_play_a_song_lists_it_first(builtin_recommender) -> None:  # noqa: ANN001
+    """"play Hotel California" listed ten songs like it but not it; "play despacito" (one word no dictionary
+    holds) was not read as the song at all."""
+    for message, title in (("play Hotel California", "Hotel California"), ("play despacito", "Despacito")):
+        turn = Conversation(builtin_recommender).say(message)
+        assert turn.results[0].track.title == title, (message, [v.track.title for v in turn.results[:3]])
+        assert len({v.track.title for v in turn.results}) == len(turn.results)
+    like = Conversation(builtin_recommender).say("something like Hotel California")
+    assert "Hotel California" not in [v.track.title for v in like.results]  # "like" it is other songs

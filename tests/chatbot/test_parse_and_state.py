@@ -513,3 +513,11 @@ def test_a_female_vocalist_is_female_vocals_and_singer_is_not_searched(parser: T
 def test_cpcd_phrasings_are_read(parser: TurnParser, message: str, wanted: str) -> None:
     """Real playlist requests (CPCD dev) that read as nothing: "high tempo", "riding in a car"."""
     assert wanted in parser.parse(message).wanted
+
+
+def test_less_one_thing_more_another(parser: TurnParser) -> None:
+    """"less rap more rock" excluded both rap and rock; "less grungy" was not understood."""
+    turn = parser.parse("less rap more rock")
+    assert (turn.excluded, "rock" in turn.wanted) == (("rap",), True)
+    assert parser.parse("less grungy").excluded == ("grunge",)
+    assert parser.parse("not so funky").excluded == ("funk",)
