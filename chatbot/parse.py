@@ -584,6 +584,9 @@ class TurnParser:
                 ):
                     boosted.append(descriptor)
             extracted = self.extract(positive)
+            # "female jazz singers", "male rock vocalists": the voice, with the genre between
+            extracted += [name for name, pattern in _GENDERED_VOICES.items()
+                          if name in self.vocabulary.descriptors and pattern.search(positive) and name not in extracted]
             for name in extracted:
                 if name not in boosted:
                     wanted.append(name)
@@ -812,6 +815,11 @@ def _unique_values(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+_VOICE_NOUNS = r"(?:singers?|vocalists?|voices?|vocals|artists?|bands?|groups?|rappers?|fronted)"
+_GENDERED_VOICES = {
+    "female vocals": re.compile(rf"\b(?:female|woman|women|girl|girls|lady|ladies)\s+(?:[a-z&'-]+\s+){{1,2}}{_VOICE_NOUNS}\b"),
+    "male vocals": re.compile(rf"\b(?:male|man|men|guy|guys|boy|boys)\s+(?:[a-z&'-]+\s+){{1,2}}{_VOICE_NOUNS}\b"),
+}
 _GENERIC_NOUNS = re.compile(r"(?<![\w-])(?:songs?|music|tracks?|tunes?|singers?|vocalists?)(?![\w-])")
 
 
@@ -878,12 +886,16 @@ _STOPWORDS = frozenset(
 _FILLER_NOUNS = frozenset("anything everything nothing something stuff one ones those these them".split())
 
 
+# Words for a voice in general: never paraphrased to one kind ("rock vocalists" is no *operatic vocals*)
+_VOICE_WORDS = frozenset("vocalist vocalists singer singers".split())
+
+
 def _content_phrases(tokens: list[str], used: list[bool]) -> list[str]:
     """Unmatched runs of content words (1-3 words) to try against the encoder."""
     phrases: list[str] = []
     run: list[str] = []
     for token, is_used in zip([*tokens, ""], [*used, True]):
-        if is_used or token in _STOPWORDS or not token or token.startswith("#"):
+        if is_used or token in _STOPWORDS or token in _VOICE_WORDS or not token or token.startswith("#"):
             if run:
                 phrases.append(" ".join(run[-3:]))
                 if len(run) > 1:

@@ -521,3 +521,17 @@ def test_less_one_thing_more_another(parser: TurnParser) -> None:
     assert (turn.excluded, "rock" in turn.wanted) == (("rap",), True)
     assert parser.parse("less grungy").excluded == ("grunge",)
     assert parser.parse("not so funky").excluded == ("funk",)
+
+
+@pytest.mark.parametrize(("message", "voice"), [("female jazz singers", "female vocals"),
+                                                ("male rock vocalists", "male vocals"),
+                                                ("women in rock bands", "female vocals")])
+def test_a_gendered_voice_with_a_genre_between(parser: TurnParser, message: str, voice: str) -> None:
+    """"female jazz singers" was read as jazz with any vocals (Sting came fourth); "rock vocalists" as
+    operatic vocals."""
+    turn = parser.parse(message)
+    assert voice in turn.wanted and "operatic vocals" not in turn.wanted, turn
+
+
+def test_a_proposal_is_the_wedding_intent(parser: TurnParser) -> None:
+    assert "romantic" in parser.parse("what's a good song to propose to").wanted
