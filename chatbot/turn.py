@@ -41,7 +41,7 @@ from retriever.artists import normalise_name
 from retriever.vocabulary import Descriptor
 
 from chatbot.names import find_names
-from chatbot.parse import TurnParser, normalise_message
+from chatbot.parse import ALL_VOCALS, TurnParser, normalise_message
 from chatbot.query import (
     CatalogueFacets,
     DescriptorIndex,
@@ -274,6 +274,10 @@ def answer(
     ]
     if allowed is not None and len(results) < k:
         notices.append(exhausted_notice(state, len(results)))
+    missing = unmet_wants(state, results)
+    if missing:  # "happy songs in spanish from the 2000s": no such song is happy; say so, not only "for happy"
+        notices.append(f"No song here is also {', '.join(missing)}: none in this catalogue fits all of that, "
+                       "so these fit the rest.")
     state = record_results(state, [view.track.id for view in results])
     if deps.log is not None:
         deps.log.append(TurnEvent(
@@ -334,6 +338,18 @@ def unknown_name_notices(unknown: Sequence[str], state: DialogueState) -> list[s
     wanted = state.strongest_wants(5)
     rest = f"; here is what matches '{', '.join(wanted)}'" if wanted else "; tell me what they sound like"
     return [f"I don't know {' or '.join(unknown)}{rest}."]
+
+
+def unmet_wants(state: DialogueState, results: Sequence[ResultView]) -> list[str]:
+    """What the latest turn asked for (its wants at full weight) that no listed song carries, while the
+    list does carry others ("happy" of "happy songs in spanish from the 2000s", which the built-in
+    catalogue does not have); empty when every want is carried or none is."""
+    said = [d for d in state.strongest_wants(8) if state.wanted.get(d, 0.0) >= 1.0 and d != ALL_VOCALS]
+    if not results or not said:
+        return []
+    carried = [set(m.lower().split()) for view in results for m in view.matched]
+    missing = [d for d in said if not any(set(d.lower().split()) <= words for words in carried)]
+    return missing if len(missing) < len(said) else []
 
 
 def exhausted_notice(state: DialogueState, found: int) -> str:

@@ -325,3 +325,11 @@ def test_play_a_song_lists_it_first(builtin_recommender) -> None:  # noqa: ANN00
         assert len({v.track.title for v in turn.results}) == len(turn.results)
     like = Conversation(builtin_recommender).say("something like Hotel California")
     assert "Hotel California" not in [v.track.title for v in like.results]  # "like" it is other songs
+
+
+def test_a_want_no_listed_song_carries_is_said(builtin_recommender) -> None:  # noqa: ANN001
+    """"happy songs in spanish from the 2000s": the built-in catalogue has no such happy song, and the
+    reply said "songs for happy" over a list with no happy song in it."""
+    turn = Conversation(builtin_recommender).say("happy songs in spanish from the 2000s")
+    assert turn.results and "No song here is also happy" in turn.reply
+    assert "No song here" not in Conversation(builtin_recommender).say("upbeat reggae").reply
