@@ -818,7 +818,8 @@ def _unique_values(values: Iterable[str]) -> tuple[str, ...]:
 _VOICE_NOUNS = r"(?:singers?|vocalists?|voices?|vocals|artists?|bands?|groups?|rappers?|fronted)"
 _GENDERED_VOICES = {
     "female vocals": re.compile(rf"\b(?:female|woman|women|girl|girls|lady|ladies)\s+(?:[a-z&'-]+\s+){{1,2}}{_VOICE_NOUNS}\b"),
-    "male vocals": re.compile(rf"\b(?:male|man|men|guy|guys|boy|boys)\s+(?:[a-z&'-]+\s+){{1,2}}{_VOICE_NOUNS}\b"),
+    # (not "man" or "guys": "man, some rock bands", "guys any rock bands?" ask for no voice)
+    "male vocals": re.compile(rf"\b(?:male|men|boy|boys)\s+(?:[a-z&'-]+\s+){{1,2}}{_VOICE_NOUNS}\b"),
 }
 _GENERIC_NOUNS = re.compile(r"(?<![\w-])(?:songs?|music|tracks?|tunes?|singers?|vocalists?)(?![\w-])")
 
