@@ -105,7 +105,7 @@ def rerank(
     # "more like #1 but with a female singer": what the turn itself says (its wants at full weight, older
     # ones have faded) changes the reference, so a song like #1 *with* it comes first
     # ("newer" raises modern production, but its era filter already says it)
-    modifiers = ({d.lower() for d, w in state.wanted.items() if w >= 1.0} - reference_set
+    modifiers = ({d.lower() for d in state.turn_wants} - reference_set
                  - set(ERA_COMPARATIVES.values())) if reference_set else set()
     avoided = {d.lower() for d in state.avoided}
     liked = set(state.liked)

@@ -86,6 +86,12 @@ class DialogueState:
         return bool(self.wanted or self.artists_like or self.artists_by or self.years or self.regions
                     or self.languages or self.texts)
 
+    @property
+    def turn_wants(self) -> list[str]:
+        """The wants at full weight, strongest first: what the latest turn said (older ones have faded by
+        `DECAY_PER_TURN`); "more like #1 but with a female singer", "but with a woman singing"."""
+        return [d for d in sorted(self.wanted, key=lambda d: -self.wanted[d]) if self.wanted[d] >= 1.0]
+
     def strongest_wants(self, limit: int) -> list[str]:
         """The wanted descriptors that still count (weight >= 0.5), strongest first: what a reply names.
         When every want has faded below that ("no sad stuff" after "a rainy sunday morning", whose wants were

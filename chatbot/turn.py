@@ -301,7 +301,7 @@ def artist_changes(state: DialogueState, context: QueryContext, vocabulary: Voca
     if not (state.artists_like or state.artists_by) or state.turns <= 1:
         return frozenset()
     sound = {d.lower() for d in artist_wants(state, context)}
-    return frozenset(d.lower() for d, w in state.wanted.items() if w >= 1.0 and d.lower() not in sound
+    return frozenset(d.lower() for d in state.turn_wants if d.lower() not in sound
                      and vocabulary.facet_of(d) in CHANGE_FACETS)
 
 
@@ -344,7 +344,7 @@ def unmet_wants(state: DialogueState, results: Sequence[ResultView]) -> list[str
     """What the latest turn asked for (its wants at full weight) that no listed song carries, while the
     list does carry others ("happy" of "happy songs in spanish from the 2000s", which the built-in
     catalogue does not have); empty when every want is carried or none is."""
-    said = [d for d in state.strongest_wants(8) if state.wanted.get(d, 0.0) >= 1.0 and d != ALL_VOCALS]
+    said = [d for d in state.turn_wants[:8] if d != ALL_VOCALS]
     if not results or not said:
         return []
     carried = [set(m.lower().split()) for view in results for m in view.matched]
