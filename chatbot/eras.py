@@ -86,7 +86,7 @@ _NEW = re.compile(
     r"(?<![\w])(?:recently released|recent|latest|newest|newer|nowadays|these days|today's|new[\s-]school|"
     r"modern(?!\s+classical)|"
     r"current(?!\s+(?:list|results?|ones?|selection|playlist|picks?))|"
-    r"brand[\s-]new|new(?![\s-]+(?:wave|age|york|orleans|zealand|jersey|mexico|search|ones?|jack|romantic|list|batch|set|"
+    r"brand[\s-]new|new(?![\s-]+(?:wave|age|order|york|orleans|zealand|jersey|mexico|search|ones?|jack|romantic|list|batch|set|"
     r"recommendations?|suggestions?|picks?|direction|results?|things?|genre|artists? to me|to me))|"
     r"(?:the\s+)?(?:last|past)\s+(?:few|couple of|couple)\s+years|trending|"
     r"(?:popular|hot|big|playing|out)\s+(?:right\s+)?now|(?:hits|charts?) (?:of )?today|(?:music|songs) of today)(?![\w'])"

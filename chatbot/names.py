@@ -61,12 +61,16 @@ _LIKE_CUES = (
     "similar music as", "same vibe as", "same energy as", "same feel as", "along the lines of", "vibes of",
     *_CREDIT_CUES,
 )
-_BY_CUES = ("by", "songs by", "from", "play", "put on", "more", "some", "listen to", "more of", "stuff by", "artist", "band")
+# "early Beatles", "new Metallica", "Nirvana's later songs": the artist's own songs of an era (`chatbot.parse`
+# reads the era against their songs)
+ERA_WORDS = ("early", "earlier", "old", "older", "later", "late", "new", "newer", "recent", "latest")
+_BY_CUES = ("by", "songs by", "from", "play", "put on", "more", "some", "listen to", "more of", "stuff by", "artist", "band",
+            *ERA_WORDS)
 # Cues that say little on their own (a verb "I like", "some"): enough for a common-word name only with capitals.
 # The cue a name gets from the name before it in a list ("bands like Boris, Sunn O))) and Earth").
 _LIST_CUE = "and"
 _WEAK_CUES = frozenset(("like", "love", "loved", "enjoy", "enjoyed", "into", "some", "more", "no", "play", "from", "than", "less", "skip", "avoid",
-                        _LIST_CUE))
+                        _LIST_CUE, *ERA_WORDS))
 # Cues after which a name may be written in lowercase ("songs by wozwald", "similar to nyxen"): they ask for a name.
 # Every "like" cue but the verbs and comparisons that also take plain words ("I love rain", "think summer").
 _LOWERCASE_NAME_CUES = (
@@ -633,7 +637,8 @@ class _Finder:
             if intent == "by" and cue[1] == "from" and kind != "artist":
                 return "like"
             return intent
-        if self.after(stop) in _AFTER_BY and kind == "artist":
+        if kind == "artist" and (self.after(stop) in _AFTER_BY
+                                 or self.after(stop) in ERA_WORDS and self.after(stop + 1) in _AFTER_BY):
             return "by"
         return "like"
 

@@ -112,6 +112,18 @@ _THEIR_SONGS = re.compile(
     r"slower|faster|softer|heavier|happier|sadder|acoustic|classic)\s+)?(?:stuff|songs?|music|work|albums?|tracks?|"
     r"hits|records|material|catalogue|discography)\b|\bmore of (?:her|his|their|them)\b"
 )
+# "their later stuff", "her early songs", "Nirvana's older albums": an era relative to the artist's own songs
+_ARTIST_ERA = re.compile(
+    r"(?:\b(?:her|his|their)|['’]s)\s+(?P<word>older|earlier|early|old|newer|later|late|recent|latest|new|more recent)\s+"
+    r"(?:stuff|songs?|music|work|albums?|tracks?|hits|records|material)\b"
+    r"|\b(?P<before>older|earlier|early|old|newer|later|late|recent|latest|new|more recent)\s+"
+    r"(?:stuff|songs?|music|work|albums?|tracks?|hits|records|material)\s+(?:by|from|of)\b"
+)
+_ERA_BEFORE_NAME = re.compile(r"\b(?P<word>older|earlier|early|old|newer|later|late|recent|latest|new)\s+$")
+# an era word read against the artists asked about ("like Bob Marley but more modern": newer than Bob Marley)
+RELATIVE_ERA_WORDS = {"older": "older", "earlier": "older", "early": "older", "old": "older", "newer": "newer",
+                      "later": "newer", "late": "newer", "recent": "newer", "latest": "newer", "new": "newer",
+                      "more recent": "newer", "modern": "newer"}
 # Turning down an artist's sound, not only their songs: "I don't like Daft Punk", "not into Slayer"
 _DISLIKES_SOUND = re.compile(
     r"\b(?:don'?t|do not|didn'?t|never) (?:really )?(?:like|love|enjoy|want anything like)\b|\b(?:hate|dislike|can'?t stand|"
@@ -280,6 +292,7 @@ class ParsedTurn:
     other_artists: bool = False  # "similar artists", "not X themselves": like the artists named, songs by others
     dislikes_sound: bool = False  # "I don't like X", "not into X": the excluded artists' sound goes too
     their_songs: bool = False  # "her older stuff", "more by them": songs by the artists asked about
+    era_direction: str = ""  # "older"/"newer" than the artists asked about ("their later stuff"), if the turn says
     is_refinement: bool = False  # "more upbeat", "but from the 80s", "add piano": keeps the state
     is_switch: bool = False  # "let's switch to something calm", "change direction": a new topic, whatever it names
     small_talk: str = ""  # "greeting", "thanks", "farewell", "ack": the message asks for no songs
@@ -679,12 +692,28 @@ class TurnParser:
             refers_back=refers_back,
             other_artists=bool(_OTHER_ARTISTS.search(lowered_text)),
             their_songs=bool(_THEIR_SONGS.search(lowered_text)) and not names,
+            era_direction=_era_direction(english, era, names),
             dislikes_sound=bool(artists["not"] and _DISLIKES_SOUND.search(english.lower().replace("’", "'"))),
             is_refinement=bool(_REFINEMENT_CUE.search(english.lower()) or is_comparative or liked or disliked
                                or more_like or wants_new) and not is_switch,
             is_switch=is_switch,
             language=translation.language,
         )
+
+
+def _era_direction(english: str, era: EraMatch | None, names: Iterable[NameMention]) -> str:
+    """"older" or "newer" when the message says an era that can be read against the artists it is about
+    ("their later stuff", "Nirvana's early songs", "early Beatles", "like Bob Marley but more modern"); ""
+    otherwise (the state decides whether there are artists to read it against)."""
+    if match := _ARTIST_ERA.search(english.lower()):
+        return RELATIVE_ERA_WORDS[match.group("word") or match.group("before")]
+    for mention in names:
+        if mention.kind == "artist" and mention.intent == "by" and (
+                match := _ERA_BEFORE_NAME.search(english[: mention.span[0]].lower())):
+            return RELATIVE_ERA_WORDS[match.group("word")]
+    if era is not None and not era.is_explicit:
+        return RELATIVE_ERA_WORDS.get(era.phrase.lower(), "")
+    return ""
 
 
 _WANTS_NEW = re.compile(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from retriever import Track, TrackId, Vocabulary
 
-from chatbot.eras import EraMatch
+from chatbot.eras import DEFAULT_CURRENT_YEAR, MIN_YEAR, EraMatch
 from chatbot.parse import ERA_COMPARATIVES, ParsedTurn
 
 logger = logging.getLogger(__name__)
@@ -210,6 +210,28 @@ def relative_era(era: EraMatch | None, shown: Sequence[TrackId],
     return (era.start, median - 1) if word == "older" else (median + 1, max(era.end, median + 1))
 
 
+ARTIST_ERA_SPAN = 10  # "newer than Bob Marley": after his songs, but at most this long after his median year
+
+
+def artist_relative_years(direction: str, names: Sequence[str], tracks: Mapping[TrackId, Track] | None, *,
+                          own_songs: bool) -> tuple[int, int] | None:
+    """The years "older"/"newer" mean against the artists named, from their catalogue songs: for their own
+    songs ("their later stuff") before or after the median year of those songs; for their sound ("like Bob
+    Marley but more modern") before or after their songs, at most ARTIST_ERA_SPAN years from the median
+    (a forty-year career does not push "newer" to the last year). None when no song of theirs has a year.
+    Their own songs of an artist whose songs are all of one year: that year."""
+    wanted = {name.casefold() for name in names}
+    years = sorted(t.year for t in (tracks or {}).values() if t.year and t.artist.casefold() in wanted)
+    if not years or direction not in ("older", "newer"):
+        return None
+    median = years[(len(years) - 1) // 2]
+    if direction == "older":  # their own older songs: the earliest, if all are as old as the median
+        end = (median - 1 if years[0] < median else median) if own_songs else max(years[0], median - ARTIST_ERA_SPAN) - 1
+        return (MIN_YEAR, end)
+    start = (median + 1 if years[-1] > median else median) if own_songs else min(years[-1], median + ARTIST_ERA_SPAN) + 1
+    return (start, max(start, DEFAULT_CURRENT_YEAR))
+
+
 def opposites_of(names: Iterable[str], vocabulary: Vocabulary | None) -> set[str]:
     """The lowercased opposites of these descriptors ("male vocals" for "female vocals"): what a song
     referred to loses when the same turn asks for its opposite ("more like #1 but with a female singer")."""
@@ -287,8 +309,14 @@ def apply_turn(
         weight = IMPLIED_WEIGHT if descriptor in turn.implied else 1.0
         wanted[descriptor] = max(wanted.get(descriptor, 0.0), weight)
     relative = relative_era(turn.era, state.last_results, tracks) if not turn.seed_ids else None
+    # "their later stuff", "like Bob Marley but more modern": the era of the artists asked about, not the calendar
+    artist_years = None
+    if turn.era_direction and not turn.seed_ids and (turn.era is None or not turn.era.is_explicit):
+        own = turn.artists_by or ((*state.artists_by, *state.artists_like) if turn.their_songs else ())
+        artist_years = artist_relative_years(turn.era_direction, own or turn.artists_like, tracks, own_songs=bool(own))
     # "older" after a list is older than that list, not a 1950s recording: its production is not raised
-    era_production = ERA_COMPARATIVES[turn.era.phrase.lower()] if relative is not None and turn.era else None
+    era_production = (ERA_COMPARATIVES.get(turn.era.phrase.lower()) if (relative or artist_years) and turn.era
+                      else None)
     for descriptor in turn.boosted:
         if descriptor == era_production:
             continue
@@ -361,6 +389,8 @@ def apply_turn(
             years, years_explicit = (max(seed_years) + 1, turn.era.end), True
         elif relative is not None:
             years, years_explicit = relative, True
+    if artist_years is not None:
+        years, years_explicit = artist_years, True
     new_state = dataclasses.replace(
         state,
         wanted=wanted,

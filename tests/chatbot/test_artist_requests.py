@@ -66,3 +66,38 @@ def test_a_song_of_a_catalogue_artist_that_the_catalogue_lacks_still_gives_songs
               if builtin_recommender.vocabulary.facet_of(d.lower()) == "genre"}
     tracks = [view.track for view in turn.results]
     assert sum(bool(genres & {d.lower() for d in t.descriptors}) for t in tracks) >= 5, [t.title for t in tracks]
+
+
+def test_their_later_stuff_is_the_artists_later_songs(builtin_recommender) -> None:  # noqa: ANN001
+    """"their later stuff" after "play some Nirvana" listed the same five 1991-1993 songs again: "later"
+    was no era; it is now after the median year of the artist's own songs."""
+    conversation = Conversation(builtin_recommender)
+    conversation.say("play some Nirvana")
+    turn = conversation.say("their later stuff")
+    nirvana = [view.track for view in turn.results if view.track.artist == "Nirvana"]
+    assert nirvana and all(t.year >= 1992 for t in nirvana), [(t.title, t.year) for t in nirvana]
+    assert turn.results[0].track.artist == "Nirvana"
+
+
+@pytest.mark.parametrize("message", ["Nirvana's early songs", "early nirvana", "the early stuff by Nirvana"])
+def test_an_artists_early_songs_are_theirs_and_early(builtin_recommender, message: str) -> None:  # noqa: ANN001
+    turn = Conversation(builtin_recommender).say(message)
+    first = turn.results[0].track
+    assert (first.artist, first.year) == ("Nirvana", 1989), [(v.track.artist, v.track.year) for v in turn.results]
+    assert turn.state["artists"]["by"] == ["Nirvana"]
+
+
+def test_like_an_artist_but_more_modern_is_newer_than_the_artist(builtin_recommender) -> None:  # noqa: ANN001
+    """"like bob marley but more modern" leaned to 2020-2026 with a weak boost and listed five 1970s
+    songs under a header saying 2020-2026; newer than Bob Marley is after his songs."""
+    turn = Conversation(builtin_recommender).say("i want something like bob marley but more modern")
+    tracks = [view.track for view in turn.results]
+    assert all(t.year and t.year > 1983 for t in tracks), [(t.artist, t.year) for t in tracks]
+    assert sum(is_reggae(t) for t in tracks) >= 7, [(t.artist, t.title) for t in tracks]
+
+
+def test_an_era_word_before_a_band_named_with_it_is_no_era() -> None:
+    from chatbot.eras import find_era
+
+    assert find_era("songs from new order") is None
+    assert find_era("new music please") is not None
