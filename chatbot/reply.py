@@ -26,6 +26,7 @@ MORE_LIKE_POOL = 100  # a "more like #k" turn re-ranks a deeper pool by likeness
 WANTED_COVERAGE_WEIGHT = 0.3  # times the share of the wanted descriptors a song carries (calibrate_rerank.py)
 REFERENCE_WEIGHT = 8.0
 ARTIST_CHANGE_WEIGHT = 0.5  # what a refinement of "like X" asks that X's songs lack, carried
+COMPARED_WEIGHT = 0.5  # "calmer" after a hard rock list: a calm (or mellow...) song of the list's genres
 MODIFIER_WEIGHT = 4.0  # what a "more like #k but with X" turn adds to the reference (half the reference's weight)
 VAGUE_FILTER_WEIGHT = 0.1  # in the region of "k-pop"
 VAGUE_ERA_WEIGHT = 0.3  # in the era of "classic soul", "something older": a boost, not a filter
@@ -90,6 +91,8 @@ def rerank(
     also_wanted: Mapping[str, float] = MappingProxyType({}),
     artist_changes: frozenset[str] = frozenset(),
     artist_genres: frozenset[str] = frozenset(),
+    compared: frozenset[str] = frozenset(),
+    list_genres: frozenset[str] = frozenset(),
 ) -> list[tuple[Hit, float]]:
     """Re-order retrieved hits by how much of the explicit dialogue state they satisfy.
 
@@ -98,6 +101,9 @@ def rerank(
     candidate carries counts most of all; `also_wanted` (the genres of a "like X" artist) counts as wanted
     too; `artist_changes` (what a refinement of "like X" asks that X's songs lack) earn a bonus of their
     own, for songs that carry a word of the artists' genres (`artist_genres`, when there are any).
+    `compared` (what a comparative turn asks for more of, "calmer": calm and its kin) earns a bonus for
+    songs that carry a word of the genres of the list on screen (`list_genres`, when there are any): calmer
+    rock after a hard rock list, not any calm song.
     Then at most `max_per_artist` songs of one artist and one recording of a title (`cap_per_artist`): variety means other songs, not songs described
     differently, so two songs with the same descriptors keep the order the retriever gave them.
     """
@@ -134,6 +140,9 @@ def rerank(
         if artist_changes and (not artist_genres or artist_genres & {w for d in carried_set for w in d.split()}):
             # "like Nirvana, but with a woman singing": female vocals first, among songs of their genres
             score += ARTIST_CHANGE_WEIGHT * len(artist_changes & carried_set) / len(artist_changes)
+        if compared and compared & carried_set and (
+                not list_genres or list_genres & {w for d in carried_set for w in d.split()}):
+            score += COMPARED_WEIGHT  # "calmer" after hard rock: soft rock first, not calm ambient
         if state.years is not None and not state.years_explicit and hit.track.year is not None:
             if state.years[0] <= hit.track.year <= state.years[1]:
                 score += VAGUE_ERA_WEIGHT  # "something older": a boost, not a filter

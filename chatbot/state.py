@@ -63,6 +63,7 @@ class DialogueState:
     avoided: tuple[str, ...] = ()  # soft: opposites of "faster", what "cheer me up" avoids (a penalty, not a filter)
     references: tuple[TrackId, ...] = ()  # songs asked for by likeness ("more like #2", "like Karma Police")
     played: tuple[TrackId, ...] = ()  # songs this turn asked to play ("play Hotel California"): listed first
+    compared: tuple[str, ...] = ()  # what this turn asked for more of than the list on screen ("slower": slow tempo)
     reference_wanted: Mapping[str, float] = field(default_factory=dict)  # their descriptors (no chips)
 
     @property
@@ -420,6 +421,7 @@ def apply_turn(
         hinted_languages=turn.hinted_languages or (state.hinted_languages if not turn.regions else ()),
         wants_new_turn=turn.wants_new,
         played=turn.played_ids,
+        compared=tuple(d for d in turn.boosted if d != era_production and d not in ERA_COMPARATIVES.values()),
         avoided=tuple(dict.fromkeys(
             d for d in (*state.avoided, *turn.lowered) if d not in turn.wanted and d not in turn.boosted)),
     )

@@ -260,9 +260,12 @@ def answer(
     genres = artist_wants(state, deps.context, genres_only=True)
     changes = artist_changes(state, deps.context, deps.vocabulary) if reference is None else frozenset()
     genre_words = frozenset(w for d in genres if deps.vocabulary.facet_of(d) == "genre" for w in d.lower().split())
-    bonuses = {"also_wanted": genres, "artist_changes": changes, "artist_genres": genre_words}
+    bonuses = {"also_wanted": genres, "artist_changes": changes, "artist_genres": genre_words,
+               **compared_bonus(deps, state)}
     reranked = [*rerank(first, state, free_artists=free_artists, **bonuses),
                 *keep_some_seen(rerank(hits, state, reference=reference, **bonuses), seen, set(state.liked))]
+    if state.compared:  # "slower" than the list on screen: its songs that are not slow are no answer
+        reranked = not_as_before(reranked, state, bonuses["compared"])
     played = [i for i in state.played if i in deps.tracks]
     if played:  # "play Hotel California": that song first, then the songs like it
         reranked = [*((Hit(deps.tracks[i], 1.0), 1.0) for i in played),
@@ -329,6 +332,40 @@ def keep_some_seen(ranked: list[tuple[Hit, float]], seen: set[TrackId], liked: s
                 continue
         kept.append(pair)
     return kept + later
+
+
+LIST_GENRE_SHARE = 2  # a genre word of the list on screen that at least this many of its songs carry
+
+
+def compared_bonus(deps: Recommender, state: DialogueState) -> dict[str, frozenset[str]]:
+    """For a comparative turn ("calmer", "slower"): what it asks for more of with its kin (calm: mellow,
+    tender...), lowercased, and the genre words of the list it compares with (`rerank`'s `compared` and
+    `list_genres`); empty for other turns."""
+    if not state.compared:
+        return {}
+    compared = {d.lower() for name in state.compared for d in (name, *deps.vocabulary.comparative_kin(name))}
+    counts = Counter(w for i in state.last_results if i in deps.tracks
+                     for w in {w for d in deps.tracks[i].descriptors if deps.vocabulary.facet_of(d) == "genre"
+                               for w in d.lower().split()})
+    return {"compared": frozenset(compared),
+            "list_genres": frozenset(w for w, n in counts.items() if n >= LIST_GENRE_SHARE)}
+
+
+def not_as_before(ranked: list[tuple[Hit, float]], state: DialogueState, compared: frozenset[str],
+                  ) -> list[tuple[Hit, float]]:
+    """The ranking with the songs of the list on screen that carry none of what the turn asked for more
+    of (`compared`, lowercased: "slower" after a party list) moved to the end: a song cannot be slower
+    than itself, so "slower" does not list the same songs again. Liked songs stay where they are."""
+    previous, liked = set(state.last_results), set(state.liked)
+    compared = [set(d.split()) for d in compared]
+
+    def as_before(track: Track) -> bool:
+        if track.id not in previous or track.id in liked:
+            return False
+        carried = [set(d.lower().split()) for d in track.descriptors]
+        return not any(words <= own for words in compared for own in carried)
+
+    return [p for p in ranked if not as_before(p[0].track)] + [p for p in ranked if as_before(p[0].track)]
 
 
 def unknown_name_notices(unknown: Sequence[str], state: DialogueState) -> list[str]:

@@ -50,6 +50,17 @@ class Vocabulary:
         return [d.name for d in self.descriptors.values()
                 if d.name != name and d.facet == "mood" and set(d.opposites) == opposites]
 
+    def comparative_kin(self, name: str) -> list[str]:
+        """The moods and energies whose opposites are among this one's ("mellow", "tender", "laid-back" for
+        "calm", the opposite of aggressive and high energy): what "calmer" also moves towards. Empty for
+        other facets."""
+        descriptor = self.descriptors.get(name)
+        if descriptor is None or descriptor.facet not in ("mood", "energy") or not descriptor.opposites:
+            return []
+        opposites = set(descriptor.opposites)
+        return [d.name for d in self.descriptors.values() if d.name != name and d.facet in ("mood", "energy")
+                and d.opposites and set(d.opposites) <= opposites]
+
 
 def build_vocabulary(raw: dict) -> Vocabulary:
     """Build a Vocabulary from its JSON form; raise ValueError on conflicting synonyms."""

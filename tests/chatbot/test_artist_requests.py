@@ -101,3 +101,34 @@ def test_an_era_word_before_a_band_named_with_it_is_no_era() -> None:
 
     assert find_era("songs from new order") is None
     assert find_era("new music please") is not None
+
+
+def test_slower_after_a_party_list_lists_no_song_of_it_that_is_not_slow(builtin_recommender) -> None:  # noqa: ANN001
+    """"slower" after "some dance music for a party" listed the same five party songs again (none of them
+    slow): a song cannot be slower than itself."""
+    conversation = Conversation(builtin_recommender)
+    first = conversation.say("some dance music for a party")
+    turn = conversation.say("slower")
+    shown = {view.track.id for view in first.results}
+    again = [v.track.title for v in turn.results[:5] if v.track.id in shown]
+    assert not again, again
+    assert sum("slow tempo" in v.track.descriptors for v in turn.results[:5]) >= 3, [v.track.title for v in turn.results]
+
+
+def test_calmer_after_hard_rock_puts_a_calm_rock_song_first(builtin_recommender) -> None:  # noqa: ANN001
+    """"something calmer" after "hard rock" listed the same hard rock songs again; calm (or mellow,
+    tender...) songs of the list's genres now come first."""
+    conversation = Conversation(builtin_recommender)
+    conversation.say("hard rock")
+    first = conversation.say("something calmer").results[0].track
+    calm = {"calm", "mellow", "tender", "peaceful", "laid-back"}
+    assert calm & set(first.descriptors) and any("rock" in d for d in first.descriptors), (first.title, first.descriptors)
+
+
+def test_calm_reaches_its_softer_kin() -> None:
+    from retriever import load_vocabulary
+
+    vocabulary = load_vocabulary()
+    assert {"mellow", "tender"} <= set(vocabulary.comparative_kin("calm"))
+    assert "aggressive" not in vocabulary.comparative_kin("calm")
+    assert vocabulary.comparative_kin("hard rock") == []
