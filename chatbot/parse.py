@@ -124,6 +124,15 @@ _ERA_BEFORE_NAME = re.compile(r"\b(?P<word>older|earlier|early|old|newer|later|l
 RELATIVE_ERA_WORDS = {"older": "older", "earlier": "older", "early": "older", "old": "older", "newer": "newer",
                       "later": "newer", "late": "newer", "recent": "newer", "latest": "newer", "new": "newer",
                       "more recent": "newer", "modern": "newer"}
+# "no swearing", "clean lyrics only", "without explicit lyrics": a request about words the catalogue cannot see
+_CLEAN_LYRICS = re.compile(
+    r"\b(?:no|without|not|nothing|zero|less)\s+(?:any\s+|too\s+much\s+|with\s+)?(?:swearing|swear words|cursing|curse words|"
+    r"cussing|cuss words|profanity|bad words|dirty lyrics)\b"
+    r"|\b(?:no|without|not|nothing|zero)\s+(?:any\s+)?explicit(?:\s+(?:lyrics|content|songs|stuff|tracks|music|language|words)\b"
+    r"|(?=\s*(?:[,.!?;)]|$|please\b|thanks\b|pls\b)))"
+    r"|\bclean (?:lyrics|versions?|edits?|songs?|rap|hip hop)\b|\bradio edits?\b|\bexplicit[- ]free\b"
+)
+EXPLICIT_STYLES = ("gangsta rap",)  # left out for "no swearing": the style whose songs most often have explicit words
 # Turning down an artist's sound, not only their songs: "I don't like Daft Punk", "not into Slayer"
 _DISLIKES_SOUND = re.compile(
     r"\b(?:don'?t|do not|didn'?t|never) (?:really )?(?:like|love|enjoy|want anything like)\b|\b(?:hate|dislike|can'?t stand|"
@@ -654,6 +663,13 @@ class TurnParser:
             positives = [p.strip() for p in positives if any(w not in _STOPWORDS for w in re.findall(r"[\w']+", p))]
             if unheard.group("fame"):
                 notices.append("I can't tell how well known a song is, so here are songs you haven't seen yet.")
+        # "no swearing", "clean lyrics": the catalogue has no lyrics, so the style where explicit words are
+        # most common goes, and the reply says what was and was not done
+        if _CLEAN_LYRICS.search(lowered_text):
+            left_out = [d for d in EXPLICIT_STYLES if d in self.vocabulary.descriptors and d not in wanted]
+            excluded += [d for d in left_out if d not in excluded]
+            notices.append("I can't check lyrics" + (f", so I left out {', '.join(left_out)}, where explicit "
+                                                     "words are most common." if left_out else "."))
         return ParsedTurn(
             text="" if wants_new and not unheard else ", ".join(positives),  # "more like these" is no text to search for
             wanted=tuple(dict.fromkeys(wanted)),

@@ -535,3 +535,18 @@ def test_a_gendered_voice_with_a_genre_between(parser: TurnParser, message: str,
 
 def test_a_proposal_is_the_wedding_intent(parser: TurnParser) -> None:
     assert "romantic" in parser.parse("what's a good song to propose to").wanted
+
+
+@pytest.mark.parametrize("message", ["rap songs, no swearing please", "hip hop without explicit lyrics",
+                                     "clean rap for a school event", "no cursing", "radio edits only"])
+def test_a_request_about_lyrics_says_they_cannot_be_checked_and_leaves_out_gangsta_rap(
+        parser: TurnParser, message: str) -> None:
+    """"no swearing" was read as nothing at all (gangsta rap first, no word about it)."""
+    turn = parser.parse(message)
+    assert "gangsta rap" in turn.excluded and "rap" not in turn.excluded
+    assert any("can't check lyrics" in n for n in turn.notices), turn.notices
+
+
+@pytest.mark.parametrize("message", ["clean up my playlist", "no explicit directions needed, just jazz", "some rap"])
+def test_no_lyrics_notice_without_a_lyrics_request(parser: TurnParser, message: str) -> None:
+    assert not any("lyrics" in n for n in parser.parse(message).notices)
