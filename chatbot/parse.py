@@ -159,8 +159,12 @@ _COMPARATIVES = {
     "danceable": "danceable", "higher": "high register vocals", "lower": "low register vocals",
     "deeper": "low register vocals", **ERA_COMPARATIVES,
     "acoustic": "acoustic", "electronic": "electronic production", "intense": "dramatic",
-    "romantic": "romantic", "relaxed": "laid-back", "relaxing": "relaxation",
+    "romantic": "romantic", "relaxed": "laid-back", "relaxing": "relaxation", "chill": "laid-back",
+    "lighter": "mellow",  # "lighter" after metal; "less heavy" and "not too heavy" are read as it (_LESS_HEAVY)
 }
+# "not too heavy", "less heavy", "not as heavy": lighter (heavy is no descriptor to leave out, and "too heavy"
+# alone is not a rejection of the whole list)
+_LESS_HEAVY = re.compile(r"\b(?:(?:a (?:bit|little) |way |much )?less|not (?:as|so|too)|too|bit too|way too)\s+heavy\b")
 # Feedback that turns something down, with or without a descriptor ("not into Slayer", "these aren't for me").
 _REJECTION = re.compile(
     r"\b(?:not|isn't|aren't|wasn't|weren't|don't|dont|do not|doesn't|didn't|never)\b[^.!?]{0,25}?"
@@ -516,7 +520,7 @@ class TurnParser:
         if not text:
             return ParsedTurn(text="", notices=(*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."))
         translation = to_english(text)  # "sin voces por favor" -> "no vocals please"; English is unchanged
-        english = translation.text
+        english = _LESS_HEAVY.sub("lighter", translation.text)
         kind = small_talk(english)
         if kind:
             return ParsedTurn(text="", notices=tuple(notices), small_talk=kind, language=translation.language)
@@ -578,6 +582,7 @@ class TurnParser:
             # A catalogue descriptor that is itself negative ("no percussion", "without drums") is wanted as said.
             wanted += self._negative_descriptors(clause)
             positive, negative = _split_negation(clause)
+            said_positive = positive  # before intent phrases are blanked: "more chill" is a comparative
             # "cheer me up", "for a road trip": an intent phrase is read whole, in the wanted part only;
             # a phrase the catalogue holds as a descriptor of its own ("thunderstorm") is read as that.
             intents = [m for m in find_intents(positive) if not m.is_negated and not self._is_own_word(m)]
@@ -602,7 +607,7 @@ class TurnParser:
             for word, descriptor in _COMPARATIVES.items():
                 if descriptor in self.vocabulary.descriptors and re.search(
                     rf"\b(?:more|bit|much|even|way|little)\s+{word}\b|\b{word}er\b|\b{word}\b(?= (?:please|than|now))"
-                    if not word.endswith("er") else rf"\b{word}\b", positive
+                    if not word.endswith("er") else rf"\b{word}\b", said_positive
                 ):
                     boosted.append(descriptor)
             extracted = self.extract(positive)

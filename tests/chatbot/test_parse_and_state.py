@@ -550,3 +550,18 @@ def test_a_request_about_lyrics_says_they_cannot_be_checked_and_leaves_out_gangs
 @pytest.mark.parametrize("message", ["clean up my playlist", "no explicit directions needed, just jazz", "some rap"])
 def test_no_lyrics_notice_without_a_lyrics_request(parser: TurnParser, message: str) -> None:
     assert not any("lyrics" in n for n in parser.parse(message).notices)
+
+
+@pytest.mark.parametrize("message", ["not too heavy", "less heavy", "not as heavy please", "a bit too heavy"])
+def test_not_too_heavy_is_lighter_not_a_rejection_of_the_list(parser: TurnParser, message: str) -> None:
+    """"not too heavy" after "metal" turned the whole list down and asked for nothing ("heavy" is no
+    descriptor); "not as heavy" named an artist "The A's"."""
+    turn = parser.parse(message)
+    assert turn.boosted == ("mellow",) and "aggressive" in turn.lowered
+    assert not turn.disliked_ranks and not turn.rejects_all and not turn.artists_excluded
+
+
+def test_more_chill_is_a_comparative_as_well_as_the_chill_intent(parser: TurnParser) -> None:
+    turn = parser.parse("something more chill")
+    assert turn.boosted == ("laid-back",) and "mellow" in turn.wanted
+    assert parser.parse("chill music").boosted == ()
