@@ -112,6 +112,13 @@ _THEIR_SONGS = re.compile(
     r"slower|faster|softer|heavier|happier|sadder|acoustic|classic)\s+)?(?:stuff|songs?|music|work|albums?|tracks?|"
     r"hits|records|material|catalogue|discography)\b|\bmore of (?:her|his|their|them)\b"
 )
+# "nothing from the 80s", "but less 80s", "not 90s": the era turned down (a few words before it)
+_ERA_NEGATION = re.compile(
+    r"\b(?:not|no|nothing|none|without|less|fewer|except|avoid|skip|never|anything but)\b"
+    r"(?:\s+(?:from|of|in|the|any|songs?|music|stuff|more|too|so|much|that|really))*\s*$"
+)
+_ERA_AS_SOUND = re.compile(r"\s*(?:synths?|synthesizers?|production|sound(?:ing|s)?|vibes?|style|drums?|guitars?|"
+                           r"aesthetic|feel)\b")
 # "their later stuff", "her early songs", "Nirvana's older albums": an era relative to the artist's own songs
 _ARTIST_ERA = re.compile(
     r"(?:\b(?:her|his|their)|['’]s)\s+(?P<word>older|earlier|early|old|newer|later|late|recent|latest|new|more recent)\s+"
@@ -294,6 +301,7 @@ class ParsedTurn:
     named_genres: tuple[str, ...] = ()
     unknown_names: tuple[str, ...] = ()  # named, but known to neither the catalogue nor the knowledge
     era: EraMatch | None = None
+    excluded_years: tuple[int, int] | None = None  # "nothing from the 80s", "but less 80s": away from that era
     regions: tuple[str, ...] = ()  # "from brazil", "japanese artists": a filter on the track's region
     languages: tuple[str, ...] = ()  # "in spanish", "french songs": a filter on the track's language
     excluded_regions: tuple[str, ...] = ()  # "not from the uk": the track's region is not one of these
@@ -316,7 +324,8 @@ class ParsedTurn:
         """Does the turn ask for something beyond references to the list on screen?"""
         return bool(self.text or self.wanted or self.boosted or self.excluded or self.is_reset or self.artists_like
                     or self.artists_by or self.artists_excluded or self.seed_ids or self.unknown_names
-                    or self.era or self.regions or self.languages or self.wants_new or self.other_artists
+                    or self.era or self.excluded_years or self.regions or self.languages or self.wants_new
+                    or self.other_artists
                     or self.excluded_regions or self.excluded_languages or self.their_songs)
 
     @property
@@ -638,6 +647,12 @@ class TurnParser:
             descriptor = self.vocabulary.descriptors.get(name)
             lowered += [o for o in (descriptor.opposites if descriptor else ()) if o not in boosted and o not in wanted]
         wanted = [w for w in wanted if w not in excluded and w not in avoided]
+        excluded_years = None
+        if era is not None and _ERA_NEGATION.search(lowered_text[: era.span[0]]):
+            # "nothing from the 80s", "but less 80s": away from that era; "no 80s synths" is only the sound
+            if era.is_explicit and not _ERA_AS_SOUND.match(lowered_text[era.span[1]:]):
+                excluded_years = (era.start, era.end)
+            era = None
         if era is not None and era.is_explicit:
             # "80s" is the era filter; its production descriptor ("80s synths") is wanted only when said
             wanted = [w for w in wanted if self.vocabulary.facet_of(w) != "production" or w in lowered_text]
@@ -702,6 +717,7 @@ class TurnParser:
                 for d in m.profile.descriptors if self.vocabulary.facet_of(d) == "genre")),
             unknown_names=tuple(dict.fromkeys(m.phrase for m in names if m.kind == "unknown")),
             era=era,
+            excluded_years=excluded_years,
             regions=_unique_values(r for m in asked_places if m.kind == "place" for r in m.regions),
             languages=_unique_values(lang for m in asked_places if m.kind == "language" for lang in m.languages),
             excluded_regions=_unique_values(r for m in negated_places if m.kind == "place" for r in m.regions),
@@ -867,9 +883,11 @@ def _unique_values(values: Iterable[str]) -> tuple[str, ...]:
 
 _VOICE_NOUNS = r"(?:singers?|vocalists?|voices?|vocals|artists?|bands?|groups?|rappers?|fronted)"
 _GENDERED_VOICES = {
-    "female vocals": re.compile(rf"\b(?:female|woman|women|girl|girls|lady|ladies)\s+(?:[a-z&'-]+\s+){{1,2}}{_VOICE_NOUNS}\b"),
+    "female vocals": re.compile(rf"\b(?:female|woman|women|girl|girls|lady|ladies)\s+(?:[a-z&'-]+\s+){{1,2}}{_VOICE_NOUNS}\b"
+                               r"|\b(?:by|from)\s+(?:a\s+|some\s+)?(?:women|woman|girls|ladies|lady)\b(?!['’])"),
     # (not "man" or "guys": "man, some rock bands", "guys any rock bands?" ask for no voice)
-    "male vocals": re.compile(rf"\b(?:male|men|boy|boys)\s+(?:[a-z&'-]+\s+){{1,2}}{_VOICE_NOUNS}\b"),
+    "male vocals": re.compile(rf"\b(?:male|men|boy|boys)\s+(?:[a-z&'-]+\s+){{1,2}}{_VOICE_NOUNS}\b"
+                             r"|\b(?:by|from)\s+(?:a\s+|some\s+)?(?:men|man|guys|a guy|dudes)\b(?!['’])"),
 }
 _GENERIC_NOUNS = re.compile(r"(?<![\w-])(?:songs?|music|tracks?|tunes?|singers?|vocalists?)(?![\w-])")
 

@@ -190,7 +190,8 @@ def format_summary(results: list[ResultView], state: DialogueState, notices: lis
         parts.append(("era: " if state.years_explicit else "leaning to: ") + state.era_label)
     parts += [f"from: {r}" for r in state.regions] + [f"in: {lang}" for lang in state.languages]
     excluded = [*state.excluded, *state.artists_excluded, *(f"from {r}" for r in state.excluded_regions),
-                *(f"in {lang}" for lang in state.excluded_languages)]
+                *(f"in {lang}" for lang in state.excluded_languages),
+                *([f"from {state.excluded_era_label}"] if state.excluded_years else [])]
     if excluded:
         parts.append("excluding " + ", ".join(excluded))
     parts.append(f"{len(results)} songs" if results else "no songs")
@@ -235,7 +236,9 @@ def describe_list(count: int, wanted: list[str], excluded: list[str], state: Dia
     not_wanted = [*excluded, *(a for a in state.artists_excluded if a not in state.artists_like)]
     if not_wanted:
         head += " (excluding " + ", ".join(not_wanted) + ")"
-    elsewhere = [*(f"from {r}" for r in state.excluded_regions), *(f"in {lang}" for lang in state.excluded_languages)]
+    elsewhere = [*(f"from {r}" for r in state.excluded_regions), *(f"in {lang}" for lang in state.excluded_languages),
+                 *([f"from the {state.excluded_era_label}" if state.excluded_era_label.endswith("0s")
+                    else f"from {state.excluded_era_label}"] if state.excluded_years else [])]
     if elsewhere:  # "rock (not from north america)"
         head += " (not " + ", ".join(elsewhere) + ")"
     others = [a for a in state.artists_excluded if a in state.artists_like]

@@ -53,6 +53,7 @@ class DialogueState:
     artists_excluded: tuple[str, ...] = ()  # "not Bob Marley": a hard filter
     years: tuple[int, int] | None = None  # the era asked for, inclusive
     years_explicit: bool = False  # "the 80s" filters; "something older" only boosts
+    excluded_years: tuple[int, int] | None = None  # "nothing from the 80s": a hard filter away from them
     regions: tuple[str, ...] = ()  # hard filters on the track's region / language
     languages: tuple[str, ...] = ()
     excluded_regions: tuple[str, ...] = ()  # "not from the uk": hard filters away from a region / language
@@ -106,9 +107,11 @@ class DialogueState:
         if self.years is None:
             return None
         start, end = self.years
-        if end - start == 9 and start % 10 == 0:
-            return f"{start}s"
-        return f"{start}-{end}" if start > 1900 else f"before {end + 1}"
+        return years_label(start, end)
+
+    @property
+    def excluded_era_label(self) -> str | None:
+        return None if self.excluded_years is None else years_label(*self.excluded_years)
 
     def snapshot(self) -> dict:
         """What the user sees of the state (and `ask --json` prints)."""
@@ -121,12 +124,23 @@ class DialogueState:
                         "excluded": list(self.artists_excluded)},
             "years": None if self.years is None else {"from": self.years[0], "to": self.years[1],
                                                       "is_filter": self.years_explicit},
+            "not_years": None if self.excluded_years is None else {"from": self.excluded_years[0],
+                                                                   "to": self.excluded_years[1]},
             "places": list(self.regions),
             "languages": list(self.languages),
             "not_places": list(self.excluded_regions),
             "not_languages": list(self.excluded_languages),
             "references": list(self.references),
         }
+
+
+def years_label(start: int, end: int) -> str:
+    """"1980s", "2019", "1992-2026", "before 1990": an era as a chip or header says it."""
+    if end - start == 9 and start % 10 == 0:
+        return f"{start}s"
+    if start == end:
+        return str(start)
+    return f"{start}-{end}" if start > 1900 else f"before {end + 1}"
 
 
 def _append_new(items: tuple[TrackId, ...], new: Sequence[TrackId]) -> tuple[TrackId, ...]:
@@ -146,7 +160,7 @@ def new_topic_state(state: DialogueState) -> DialogueState:
     return DialogueState(shown=state.shown, liked=state.liked, disliked=state.disliked, turns=state.turns,
                          last_results=state.last_results, excluded=state.excluded,
                          artists_excluded=state.artists_excluded, excluded_regions=state.excluded_regions,
-                         excluded_languages=state.excluded_languages)
+                         excluded_languages=state.excluded_languages, excluded_years=state.excluded_years)
 
 
 def is_topic_shift(state: DialogueState, turn: ParsedTurn, vocabulary: Vocabulary | None = None) -> bool:
@@ -392,6 +406,11 @@ def apply_turn(
             years, years_explicit = relative, True
     if artist_years is not None:
         years, years_explicit = artist_years, True
+    excluded_years = state.excluded_years if turn.era is None else None  # "from the 90s" after "not the 80s"
+    if turn.excluded_years is not None:  # "but less 80s" after an 80s list: the era goes, and stays away
+        excluded_years = turn.excluded_years
+        if years is not None and years[0] <= excluded_years[1] and excluded_years[0] <= years[1]:
+            years, years_explicit = None, False
     new_state = dataclasses.replace(
         state,
         wanted=wanted,
@@ -413,6 +432,7 @@ def apply_turn(
         artists_excluded=tuple(excluded_artists),
         years=years,
         years_explicit=years_explicit,
+        excluded_years=excluded_years,
         regions=tuple(r for r in (turn.regions or state.regions) if r not in turn.excluded_regions),
         languages=tuple(lang for lang in (turn.languages or state.languages) if lang not in turn.excluded_languages),
         excluded_regions=_merge_names(state.excluded_regions, turn.excluded_regions, list(turn.regions)),
@@ -462,6 +482,7 @@ def remove_filter(state: DialogueState, chip: str, tracks: Mapping[TrackId, Trac
         for name, prefix in _CHIP_FIELDS if name != "years"
     }
     changes["years"] = None if chip == f"era: {state.era_label}" else state.years
+    changes["excluded_years"] = None if chip == f"not: {state.excluded_era_label}" else state.excluded_years
     return dataclasses.replace(state, **changes)  # type: ignore[arg-type]
 
 
@@ -476,6 +497,8 @@ def filter_chips(state: DialogueState, tracks: Mapping[TrackId, Track] | None = 
     for name, prefix in _CHIP_FIELDS:
         values = ([state.era_label] if state.years is not None else []) if name == "years" else getattr(state, name)
         chips += [f"{prefix}: {value}" for value in values]
+    if state.excluded_years is not None:  # "nothing from the 80s"
+        chips.append(f"not: {state.excluded_era_label}")
     return chips
 
 
@@ -545,6 +568,8 @@ def state_from_dict(data: object) -> DialogueState:
         years = data.get("years")
         values["years"] = (int(years[0]), int(years[1])) if isinstance(years, list | tuple) and len(years) == 2 else None
         values["years_explicit"] = bool(data.get("years_explicit"))
+        away = data.get("excluded_years")
+        values["excluded_years"] = (int(away[0]), int(away[1])) if isinstance(away, list | tuple) and len(away) == 2 else None
         values["turns"] = int(data.get("turns") or 0)
         values["more_like_turn"] = bool(data.get("more_like_turn"))
         values["wants_new_turn"] = bool(data.get("wants_new_turn"))

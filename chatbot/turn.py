@@ -261,7 +261,7 @@ def answer(
     changes = artist_changes(state, deps.context, deps.vocabulary) if reference is None else frozenset()
     genre_words = frozenset(w for d in genres if deps.vocabulary.facet_of(d) == "genre" for w in d.lower().split())
     bonuses = {"also_wanted": genres, "artist_changes": changes, "artist_genres": genre_words,
-               **compared_bonus(deps, state)}
+               **compared_bonus(deps, state, genre_words)}
     reranked = [*rerank(first, state, free_artists=free_artists, **bonuses),
                 *keep_some_seen(rerank(hits, state, reference=reference, **bonuses), seen, set(state.liked))]
     if state.compared:  # "slower" than the list on screen: its songs that are not slow are no answer
@@ -334,21 +334,24 @@ def keep_some_seen(ranked: list[tuple[Hit, float]], seen: set[TrackId], liked: s
     return kept + later
 
 
-LIST_GENRE_SHARE = 2  # a genre word of the list on screen that at least this many of its songs carry
+LIST_GENRE_SHARE = 0.3  # a genre word of the list on screen that at least this share of its songs carry (2 at least)
 
 
-def compared_bonus(deps: Recommender, state: DialogueState) -> dict[str, frozenset[str]]:
+def compared_bonus(deps: Recommender, state: DialogueState, artist_genres: frozenset[str]) -> dict[str, frozenset[str]]:
     """For a comparative turn ("calmer", "slower"): what it asks for more of with its kin (calm: mellow,
-    tender...), lowercased, and the genre words of the list it compares with (`rerank`'s `compared` and
-    `list_genres`); empty for other turns."""
+    tender...), lowercased, and the genre words it stays within (`rerank`'s `compared` and `list_genres`):
+    those of the "like X" artists (`artist_genres`) when there are any, else those of the list it compares
+    with. Empty for other turns."""
     if not state.compared:
         return {}
     compared = {d.lower() for name in state.compared for d in (name, *deps.vocabulary.comparative_kin(name))}
-    counts = Counter(w for i in state.last_results if i in deps.tracks
-                     for w in {w for d in deps.tracks[i].descriptors if deps.vocabulary.facet_of(d) == "genre"
+    shown = [deps.tracks[i] for i in state.last_results if i in deps.tracks]
+    counts = Counter(w for track in shown
+                     for w in {w for d in track.descriptors if deps.vocabulary.facet_of(d) == "genre"
                                for w in d.lower().split()})
+    least = max(2, LIST_GENRE_SHARE * len(shown))
     return {"compared": frozenset(compared),
-            "list_genres": frozenset(w for w, n in counts.items() if n >= LIST_GENRE_SHARE)}
+            "list_genres": artist_genres or frozenset(w for w, n in counts.items() if n >= least)}
 
 
 def not_as_before(ranked: list[tuple[Hit, float]], state: DialogueState, compared: frozenset[str],

@@ -565,3 +565,45 @@ def test_more_chill_is_a_comparative_as_well_as_the_chill_intent(parser: TurnPar
     turn = parser.parse("something more chill")
     assert turn.boosted == ("laid-back",) and "mellow" in turn.wanted
     assert parser.parse("chill music").boosted == ()
+
+
+@pytest.mark.parametrize("message", ["nothing from the 80s", "but less 80s", "rock, not 80s", "no songs from the 80s"])
+def test_a_negated_era_is_turned_down_not_asked_for(parser: TurnParser, message: str) -> None:
+    """"but less 80s" after "like Blinding Lights" filtered the list to the 1980s."""
+    turn = parser.parse(message)
+    assert turn.era is None and turn.excluded_years == (1980, 1989)
+
+
+def test_no_80s_synths_turns_down_the_sound_not_the_era(parser: TurnParser) -> None:
+    turn = parser.parse("no 80s synths, just guitar rock")
+    assert turn.era is None and turn.excluded_years is None and "80s synths" in turn.excluded
+
+
+def test_an_era_turned_down_leaves_the_state_and_can_be_lifted(parser: TurnParser) -> None:
+    from chatbot.query import CatalogueFacets, QueryContext, filter_ids
+    from chatbot.state import filter_chips, remove_filter
+    from retriever import Track
+
+    tracks = {f"t{y}": Track(id=f"t{y}", title="T", artist="A", descriptors=("rock",), year=y) for y in (1975, 1985, 1995)}
+    state, _ = apply_turn(DialogueState(), parser.parse("rock from the 80s"), tracks)
+    assert state.years == (1980, 1989)
+    state, _ = apply_turn(state, parser.parse("nothing from the 80s actually"), tracks)
+    assert state.years is None and state.excluded_years == (1980, 1989)
+    context = QueryContext(facets=CatalogueFacets.from_tracks(tracks.values()))
+    assert filter_ids(state, context)[0] == {"t1975", "t1995"}
+    assert state_from_dict(state_to_dict(state)).excluded_years == (1980, 1989)
+    assert "not: 1980s" in filter_chips(state)
+    assert remove_filter(state, "not: 1980s").excluded_years is None
+    later, _ = apply_turn(state, parser.parse("from the 90s then"), tracks)
+    assert later.years == (1990, 1999) and later.excluded_years is None
+
+
+def test_one_year_is_said_once() -> None:
+    assert dataclasses.replace(DialogueState(), years=(2019, 2019)).era_label == "2019"
+
+
+@pytest.mark.parametrize(("message", "voice"), [("anything by women?", "female vocals"), ("by a woman please", "female vocals"),
+                                                ("stuff by guys", "male vocals")])
+def test_by_women_asks_for_their_voices(parser: TurnParser, message: str, voice: str) -> None:
+    """"anything by women?" after an acoustic list was read as nothing and listed the same men again."""
+    assert voice in parser.parse(message).wanted
