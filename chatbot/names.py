@@ -391,6 +391,13 @@ class _Finder:
                 break
         if negation is not None:
             return negation
+        if found is not None and found[1] in ERA_WORDS and found[2] == 0 and len(words) >= 2:
+            # "like early Sabbath", "similar to late Kreator": the era word keeps the cue before it (the sound of
+            # their early songs); alone it asks for their songs ("early Beatles")
+            for size in range(min(_MAX_CUE_WORDS, len(words) - 1), 0, -1):
+                outer = _CUES.get(tuple(words[len(words) - 1 - size : len(words) - 1]))
+                if outer is not None:
+                    return (outer, " ".join(words[len(words) - 1 - size : len(words) - 1]), 0)
         if found is None and self.previous is not None and self.previous[0] <= self.tokens[start].start:
             end, intent = self.previous
             if _LIST_GAP.fullmatch(self.message, end, self.tokens[start].start):

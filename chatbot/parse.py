@@ -395,6 +395,8 @@ class TurnParser:
                 continue
             if self.vocabulary.facet_of(name) == "genre" and name in english_words() and not phrase.startswith(name):
                 continue  # a genre named by a plain word is read when said ("jazzy" too): "home" is no house music
+            if name != phrase and name.startswith(phrase) and all(w in english_words() for w in phrase.split()):
+                continue  # a word of its own is no cut-off descriptor: "melodic" is no melodica
             found[phrase] = name
         return found
 

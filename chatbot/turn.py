@@ -264,7 +264,7 @@ def answer(
                **compared_bonus(deps, state, genre_words)}
     reranked = [*rerank(first, state, free_artists=free_artists, **bonuses),
                 *keep_some_seen(rerank(hits, state, reference=reference, **bonuses), seen, set(state.liked))]
-    if state.compared:  # "slower" than the list on screen: its songs that are not slow are no answer
+    if "compared" in bonuses:  # "slower" than the list on screen: its songs that are not slow are no answer
         reranked = not_as_before(reranked, state, bonuses["compared"])
     played = [i for i in state.played if i in deps.tracks]
     if played:  # "play Hotel California": that song first, then the songs like it
@@ -341,8 +341,8 @@ def compared_bonus(deps: Recommender, state: DialogueState, artist_genres: froze
     """For a comparative turn ("calmer", "slower"): what it asks for more of with its kin (calm: mellow,
     tender...), lowercased, and the genre words it stays within (`rerank`'s `compared` and `list_genres`):
     those of the "like X" artists (`artist_genres`) when there are any, else those of the list it compares
-    with. Empty for other turns."""
-    if not state.compared:
+    with. Empty for other turns, and for a first request ("darker music like dodie" compares with nothing)."""
+    if not state.compared or not state.last_results:
         return {}
     compared = {d.lower() for name in state.compared for d in (name, *deps.vocabulary.comparative_kin(name))}
     shown = [deps.tracks[i] for i in state.last_results if i in deps.tracks]

@@ -132,3 +132,11 @@ def test_calm_reaches_its_softer_kin() -> None:
     assert {"mellow", "tender"} <= set(vocabulary.comparative_kin("calm"))
     assert "aggressive" not in vocabulary.comparative_kin("calm")
     assert vocabulary.comparative_kin("hard rock") == []
+
+
+def test_like_early_x_is_their_sound_not_their_songs(builtin_recommender) -> None:  # noqa: ANN001
+    """"Dark and heavy blues rock like early Sabbath" (a Reddit request) was read as Black Sabbath's own songs
+    from before 1971: the era word between "like" and the name took the cue."""
+    parsed = builtin_recommender.parser.parse("dark and heavy grunge like early Nirvana")
+    assert parsed.artists_like == ("Nirvana",) and not parsed.artists_by and not parsed.era_direction
+    assert builtin_recommender.parser.parse("early Nirvana").artists_by == ("Nirvana",)

@@ -607,3 +607,13 @@ def test_one_year_is_said_once() -> None:
 def test_by_women_asks_for_their_voices(parser: TurnParser, message: str, voice: str) -> None:
     """"anything by women?" after an acoustic list was read as nothing and listed the same men again."""
     assert voice in parser.parse(message).wanted
+
+
+def test_melodic_is_no_melodica() -> None:
+    """"more melodic, dark music like Dodie's" asked for the melodica (a paraphrase the encoder found)."""
+    from retriever import load_encoder
+
+    encoder = load_encoder()
+    parser = TurnParser(load_vocabulary(), lambda texts: encoder.encode(list(texts)))
+    assert "melodica" not in parser.parse("melodic dark music").wanted
+    assert "melodica" in parser.parse("a melodica solo").wanted
