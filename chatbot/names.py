@@ -61,9 +61,9 @@ _LIKE_CUES = (
     "similar music as", "same vibe as", "same energy as", "same feel as", "along the lines of", "vibes of",
     *_CREDIT_CUES,
 )
-# "early Beatles", "new Metallica", "Nirvana's later songs": the artist's own songs of an era (`chatbot.parse`
-# reads the era against their songs)
-ERA_WORDS = ("early", "earlier", "old", "older", "later", "late", "new", "newer", "recent", "latest")
+# "early Beatles", "later Metallica", "Nirvana's later songs": the artist's own songs of an era (`chatbot.parse`
+# reads the era against their songs). Not "new" or "old": "new Wave", "new songs from Alicia Keys" (new to me)
+ERA_WORDS = ("early", "earlier", "older", "later", "late", "newer", "recent", "latest")
 _BY_CUES = ("by", "songs by", "from", "play", "put on", "more", "some", "listen to", "more of", "stuff by", "artist", "band",
             *ERA_WORDS)
 # Cues that say little on their own (a verb "I like", "some"): enough for a common-word name only with capitals.

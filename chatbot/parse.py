@@ -123,10 +123,10 @@ _ERA_AS_SOUND = re.compile(r"\s*(?:synths?|synthesizers?|production|sound(?:ing|
 _ARTIST_ERA = re.compile(
     r"(?:\b(?:her|his|their)|['’]s)\s+(?P<word>older|earlier|early|old|newer|later|late|recent|latest|new|more recent)\s+"
     r"(?:stuff|songs?|music|work|albums?|tracks?|hits|records|material)\b"
-    r"|\b(?P<before>older|earlier|early|old|newer|later|late|recent|latest|new|more recent)\s+"
+    r"|\b(?P<before>older|earlier|early|newer|later|recent|latest|more recent)\s+"
     r"(?:stuff|songs?|music|work|albums?|tracks?|hits|records|material)\s+(?:by|from|of)\b"
 )
-_ERA_BEFORE_NAME = re.compile(r"\b(?P<word>older|earlier|early|old|newer|later|late|recent|latest|new)\s+$")
+_ERA_BEFORE_NAME = re.compile(r"\b(?P<word>older|earlier|early|newer|later|late|recent|latest)\s+$")
 # an era word read against the artists asked about ("like Bob Marley but more modern": newer than Bob Marley)
 RELATIVE_ERA_WORDS = {"older": "older", "earlier": "older", "early": "older", "old": "older", "newer": "newer",
                       "later": "newer", "late": "newer", "recent": "newer", "latest": "newer", "new": "newer",
@@ -750,7 +750,9 @@ def _era_direction(english: str, era: EraMatch | None, names: Iterable[NameMenti
         if mention.kind == "artist" and mention.intent == "by" and (
                 match := _ERA_BEFORE_NAME.search(english[: mention.span[0]].lower())):
             return RELATIVE_ERA_WORDS[match.group("word")]
-    if era is not None and not era.is_explicit:
+    if era is not None and not era.is_explicit and any(
+            m.kind == "artist" and m.intent in ("like", "by") and m.span[1] <= era.span[0] for m in names):
+        # "like Bob Marley but more modern"; not "newer country like luke combs" (an example of the newer)
         return RELATIVE_ERA_WORDS.get(era.phrase.lower(), "")
     return ""
 

@@ -358,8 +358,10 @@ def not_as_before(ranked: list[tuple[Hit, float]], state: DialogueState, compare
                   ) -> list[tuple[Hit, float]]:
     """The ranking with the songs of the list on screen that carry none of what the turn asked for more
     of (`compared`, lowercased: "slower" after a party list) moved to the end: a song cannot be slower
-    than itself, so "slower" does not list the same songs again. Liked songs stay where they are."""
-    previous, liked = set(state.last_results), set(state.liked)
+    than itself, so "slower" does not list the same songs again. Liked songs, and the songs of the artists
+    asked for ("play Corey Taylor", then "more acoustic"), stay where they are."""
+    previous = set(state.last_results)
+    liked = {*state.liked, *(p[0].track.id for p in ranked if p[0].track.artist in state.artists_by)}
     compared = [set(d.split()) for d in compared]
 
     def as_before(track: Track) -> bool:

@@ -140,3 +140,20 @@ def test_like_early_x_is_their_sound_not_their_songs(builtin_recommender) -> Non
     parsed = builtin_recommender.parser.parse("dark and heavy grunge like early Nirvana")
     assert parsed.artists_like == ("Nirvana",) and not parsed.artists_by and not parsed.era_direction
     assert builtin_recommender.parser.parse("early Nirvana").artists_by == ("Nirvana",)
+
+
+def test_new_is_no_era_cue_and_an_era_word_before_an_example_artist_is_the_calendars(builtin_recommender) -> None:  # noqa: ANN001
+    """Real CPCD turns the artist-relative era misread: "Lets make a new Wave playlist" (an artist "Wave"),
+    "newer country like luke combs style" (newer than Luke Combs: nearly no song left)."""
+    parser = builtin_recommender.parser
+    assert "new wave" in parser.parse("Lets make a new Wave playlist").wanted
+    assert not parser.parse("Lets make a new Wave playlist").artists_by
+    assert not parser.parse("I'd like some newer country like luke combs style maybe").era_direction
+    assert parser.parse("something like bob marley but more modern").era_direction == "newer"
+
+
+def test_more_acoustic_after_an_artists_songs_keeps_their_songs(builtin_recommender) -> None:  # noqa: ANN001
+    conversation = Conversation(builtin_recommender)
+    conversation.say("play some Nirvana")
+    turn = conversation.say("more acoustic")
+    assert sum(v.track.artist == "Nirvana" for v in turn.results[:5]) >= 3, [v.track.artist for v in turn.results]
