@@ -395,8 +395,10 @@ class TurnParser:
                 continue
             if self.vocabulary.facet_of(name) == "genre" and name in english_words() and not phrase.startswith(name):
                 continue  # a genre named by a plain word is read when said ("jazzy" too): "home" is no house music
-            if name != phrase and name.startswith(phrase) and all(w in english_words() for w in phrase.split()):
-                continue  # a word of its own is no cut-off descriptor: "melodic" is no melodica
+            if (name.startswith(phrase) and name[len(phrase):] in ("a", "al")
+                    and all(w in english_words() for w in phrase.split())):
+                continue  # an adjective of its own is no noun made of it: "melodic" is no melodica, "harmonic" no
+                # harmonica, "classic" no classical (but "afro" is afrobeat, "dream" dreamy)
             found[phrase] = name
         return found
 
@@ -750,9 +752,12 @@ def _era_direction(english: str, era: EraMatch | None, names: Iterable[NameMenti
         if mention.kind == "artist" and mention.intent == "by" and (
                 match := _ERA_BEFORE_NAME.search(english[: mention.span[0]].lower())):
             return RELATIVE_ERA_WORDS[match.group("word")]
-    if era is not None and not era.is_explicit and any(
+    comparative = era is not None and (era.phrase.lower() in ("older", "newer", "earlier", "later")
+                                       or re.search(r"\bmore\s+$", english[: era.span[0]].lower()))
+    if era is not None and not era.is_explicit and comparative and any(
             m.kind == "artist" and m.intent in ("like", "by") and m.span[1] <= era.span[0] for m in names):
-        # "like Bob Marley but more modern"; not "newer country like luke combs" (an example of the newer)
+        # "like Bob Marley but more modern", "like Sean Paul but older"; not "newer country like luke combs"
+        # (an example of the newer), nor "Hozier's Someone New" (a title the catalogue lacks)
         return RELATIVE_ERA_WORDS.get(era.phrase.lower(), "")
     return ""
 

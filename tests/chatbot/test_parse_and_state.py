@@ -617,3 +617,4 @@ def test_melodic_is_no_melodica() -> None:
     parser = TurnParser(load_vocabulary(), lambda texts: encoder.encode(list(texts)))
     assert "melodica" not in parser.parse("melodic dark music").wanted
     assert "melodica" in parser.parse("a melodica solo").wanted
+    assert "afrobeat" in parser.parse("some afro music to vibe to").wanted  # a cut-off word of its own kept
