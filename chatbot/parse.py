@@ -533,6 +533,7 @@ class TurnParser:
         if not text:
             return ParsedTurn(text="", notices=(*notices, "Tell me what you'd like to hear, e.g. \"calm piano music to study to\"."))
         translation = to_english(text)  # "sin voces por favor" -> "no vocals please"; English is unchanged
+        less_heavy = bool(_LESS_HEAVY.search(translation.text))  # still a turn that turns something down
         english = _LESS_HEAVY.sub("lighter", translation.text)
         kind = small_talk(english)
         if kind:
@@ -705,7 +706,8 @@ class TurnParser:
             disliked_ranks=tuple(dict.fromkeys(disliked)),
             more_like_ranks=tuple(dict.fromkeys(more_like)),
             is_reset=is_reset,
-            is_negative=bool(excluded or disliked or artists["not"] or _REJECTION.search(lowered_text)),
+            is_negative=bool(excluded or disliked or artists["not"] or excluded_years or less_heavy
+                             or _REJECTION.search(lowered_text)),
             rejects_all=rejects_all,
             notices=tuple(notices),
             artists_like=artists["like"],
