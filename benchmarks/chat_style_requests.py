@@ -71,7 +71,8 @@ def said_document(request: str, aspects: tuple[str, ...], rng: random.Random) ->
     others = [a for a in aspects if a not in said]
     if not said:
         return None
-    chosen = rng.sample(said, rng.randint(1, len(said))) + rng.sample(others, rng.randint(0, min(len(said), len(others))))
+    chosen = rng.sample(said, rng.randint(1, len(said)))
+    chosen += rng.sample(others, rng.randint(0, min(len(said), len(others))))
     rng.shuffle(chosen)
     return ", ".join(chosen)
 
@@ -123,7 +124,8 @@ def main() -> None:
     table = [(name, 100 * scores[name]["recall@10"], 100 * scores[name]["mrr@10"]) for name in ("tfidf", "hybrid")]
     with tempfile.TemporaryDirectory(prefix="tunetalk-chat-style-") as folder:
         recommender = benchmark_recommender(bench, encoder, config, Path(folder))
-        searched = {q: [h.track.id for h in recommender.searcher.search(SearchQuery(t, k=10))] for q, t in requests.items()}
+        searched = {q: [h.track.id for h in recommender.searcher.search(SearchQuery(t, k=10))]
+                    for q, t in requests.items()}
         turns = {q: take_turn(recommender, DialogueState(), t, k=10) for q, t in requests.items()}
         turned = {q: [v.track.id for v in result.results] for q, (_, result) in turns.items()}
         table += [("searcher, the request as written", *metrics(searched)), ("chat turn", *metrics(turned))]
@@ -131,7 +133,8 @@ def main() -> None:
             for q, text in requests.items():
                 if bench.qrels[q] & set(searched[q]) and not bench.qrels[q] & set(turned[q]):
                     state = turns[q][0]
-                    print(f"\n- {text}\n  target: {' | '.join(bench.corpus[d] for d in bench.qrels[q])}\n  wanted: {dict(state.wanted)}"
+                    target = " | ".join(bench.corpus[d] for d in bench.qrels[q])
+                    print(f"\n- {text}\n  target: {target}\n  wanted: {dict(state.wanted)}"
                           f"  excluded: {list(state.excluded)}  avoided: {list(state.avoided)}"
                           f"  texts: {list(state.texts)}  filters: {state.years, state.regions, state.languages}")
     print(f"\nChat-style requests for {len(requests)} MusicCaps train clips, {args.protocol} protocol over "

@@ -29,7 +29,7 @@ from retriever import ArtistProfile, TrackId, Vocabulary
 
 from chatbot.eras import EraMatch, find_era
 from chatbot.intents import IntentMatch, find_intents
-from chatbot.names import PRONOUN_NAMES, NameMention, english_words
+from chatbot.names import ERA_WORDS, PRONOUN_NAMES, NameMention, english_words
 from chatbot.places import find_places
 from chatbot.translate import to_english
 
@@ -126,7 +126,7 @@ _ARTIST_ERA = re.compile(
     r"|\b(?P<before>older|earlier|early|newer|later|recent|latest|more recent)\s+"
     r"(?:stuff|songs?|music|work|albums?|tracks?|hits|records|material)\s+(?:by|from|of)\b"
 )
-_ERA_BEFORE_NAME = re.compile(r"\b(?P<word>older|earlier|early|newer|later|late|recent|latest)\s+$")
+_ERA_BEFORE_NAME = re.compile(rf"\b(?P<word>{'|'.join(ERA_WORDS)})\s+$")
 # an era word read against the artists asked about ("like Bob Marley but more modern": newer than Bob Marley)
 RELATIVE_ERA_WORDS = {"older": "older", "earlier": "older", "early": "older", "old": "older", "newer": "newer",
                       "later": "newer", "late": "newer", "recent": "newer", "latest": "newer", "new": "newer",

@@ -81,6 +81,11 @@ class TurnResult:
         }
 
 
+def _with_the(era_label: str) -> str:
+    """"the 1980s", but "1985-1990", "2019", "before 1990"."""
+    return f"the {era_label}" if era_label.endswith("s") else era_label
+
+
 def rerank(
     hits: list[Hit],
     state: DialogueState,
@@ -191,7 +196,7 @@ def format_summary(results: list[ResultView], state: DialogueState, notices: lis
     parts += [f"from: {r}" for r in state.regions] + [f"in: {lang}" for lang in state.languages]
     excluded = [*state.excluded, *state.artists_excluded, *(f"from {r}" for r in state.excluded_regions),
                 *(f"in {lang}" for lang in state.excluded_languages),
-                *([f"from {state.excluded_era_label}"] if state.excluded_years else [])]
+                *([f"from {state.excluded_era_label}"] if state.excluded_era_label else [])]
     if excluded:
         parts.append("excluding " + ", ".join(excluded))
     parts.append(f"{len(results)} songs" if results else "no songs")
@@ -228,8 +233,7 @@ def describe_list(count: int, wanted: list[str], excluded: list[str], state: Dia
     asked = [*wanted, *(f"like {label}" for label in references)]
     asked += [f"like {a}" for a in state.artists_like] + [f"by {a}" for a in state.artists_by]
     if state.era_label:  # "from the 1980s", "from 1985-1990", "leaning to before 1990"
-        the = "the " if state.era_label.endswith("s") else ""
-        asked.append(("from " if state.years_explicit else "leaning to ") + the + state.era_label)
+        asked.append(("from " if state.years_explicit else "leaning to ") + _with_the(state.era_label))
     asked += [f"from {r}" for r in state.regions] + [f"in {lang}" for lang in state.languages]
     if asked:  # "songs for upbeat, reggae", but "songs like Adele", "songs from the 1980s"
         head += (" " if asked[0].startswith(LINKED_PARTS) else " for ") + ", ".join(asked)
@@ -237,8 +241,7 @@ def describe_list(count: int, wanted: list[str], excluded: list[str], state: Dia
     if not_wanted:
         head += " (excluding " + ", ".join(not_wanted) + ")"
     elsewhere = [*(f"from {r}" for r in state.excluded_regions), *(f"in {lang}" for lang in state.excluded_languages),
-                 *([f"from the {state.excluded_era_label}" if state.excluded_era_label.endswith("0s")
-                    else f"from {state.excluded_era_label}"] if state.excluded_years else [])]
+                 *([f"from {_with_the(state.excluded_era_label)}"] if state.excluded_era_label else [])]
     if elsewhere:  # "rock (not from north america)"
         head += " (not " + ", ".join(elsewhere) + ")"
     others = [a for a in state.artists_excluded if a in state.artists_like]

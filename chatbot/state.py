@@ -241,9 +241,13 @@ def artist_relative_years(direction: str, names: Sequence[str], tracks: Mapping[
         return None
     median = years[(len(years) - 1) // 2]
     if direction == "older":  # their own older songs: the earliest, if all are as old as the median
-        end = (median - 1 if years[0] < median else median) if own_songs else max(years[0], median - ARTIST_ERA_SPAN) - 1
-        return (MIN_YEAR, end)
-    start = (median + 1 if years[-1] > median else median) if own_songs else min(years[-1], median + ARTIST_ERA_SPAN) + 1
+        if own_songs:
+            return (MIN_YEAR, median - 1 if years[0] < median else median)
+        return (MIN_YEAR, max(years[0], median - ARTIST_ERA_SPAN) - 1)
+    if own_songs:
+        start = median + 1 if years[-1] > median else median
+    else:
+        start = min(years[-1], median + ARTIST_ERA_SPAN) + 1
     return (start, max(start, DEFAULT_CURRENT_YEAR))
 
 
@@ -328,7 +332,8 @@ def apply_turn(
     artist_years = None
     if turn.era_direction and not turn.seed_ids and (turn.era is None or not turn.era.is_explicit):
         own = turn.artists_by or ((*state.artists_by, *state.artists_like) if turn.their_songs else ())
-        artist_years = artist_relative_years(turn.era_direction, own or turn.artists_like, tracks, own_songs=bool(own))
+        artist_years = artist_relative_years(turn.era_direction, own or turn.artists_like, tracks,
+                                             own_songs=bool(own))
     # "older" after a list is older than that list, not a 1950s recording: its production is not raised
     era_production = (ERA_COMPARATIVES.get(turn.era.phrase.lower()) if (relative or artist_years) and turn.era
                       else None)
@@ -569,7 +574,8 @@ def state_from_dict(data: object) -> DialogueState:
         values["years"] = (int(years[0]), int(years[1])) if isinstance(years, list | tuple) and len(years) == 2 else None
         values["years_explicit"] = bool(data.get("years_explicit"))
         away = data.get("excluded_years")
-        values["excluded_years"] = (int(away[0]), int(away[1])) if isinstance(away, list | tuple) and len(away) == 2 else None
+        values["excluded_years"] = ((int(away[0]), int(away[1])) if isinstance(away, list | tuple) and len(away) == 2
+                                    else None)
         values["turns"] = int(data.get("turns") or 0)
         values["more_like_turn"] = bool(data.get("more_like_turn"))
         values["wants_new_turn"] = bool(data.get("wants_new_turn"))

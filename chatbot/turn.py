@@ -337,7 +337,8 @@ def keep_some_seen(ranked: list[tuple[Hit, float]], seen: set[TrackId], liked: s
 LIST_GENRE_SHARE = 0.3  # a genre word of the list on screen that at least this share of its songs carry (2 at least)
 
 
-def compared_bonus(deps: Recommender, state: DialogueState, artist_genres: frozenset[str]) -> dict[str, frozenset[str]]:
+def compared_bonus(deps: Recommender, state: DialogueState,
+                   artist_genres: frozenset[str]) -> dict[str, frozenset[str]]:
     """For a comparative turn ("calmer", "slower"): what it asks for more of with its kin (calm: mellow,
     tender...), lowercased, and the genre words it stays within (`rerank`'s `compared` and `list_genres`):
     those of the "like X" artists (`artist_genres`) when there are any, else those of the list it compares
@@ -361,14 +362,14 @@ def not_as_before(ranked: list[tuple[Hit, float]], state: DialogueState, compare
     than itself, so "slower" does not list the same songs again. Liked songs, and the songs of the artists
     asked for ("play Corey Taylor", then "more acoustic"), stay where they are."""
     previous = set(state.last_results)
-    liked = {*state.liked, *(p[0].track.id for p in ranked if p[0].track.artist in state.artists_by)}
-    compared = [set(d.split()) for d in compared]
+    kept = {*state.liked, *(p[0].track.id for p in ranked if p[0].track.artist in state.artists_by)}
+    compared_words = [set(d.split()) for d in compared]
 
     def as_before(track: Track) -> bool:
-        if track.id not in previous or track.id in liked:
+        if track.id not in previous or track.id in kept:
             return False
         carried = [set(d.lower().split()) for d in track.descriptors]
-        return not any(words <= own for words in compared for own in carried)
+        return not any(words <= own for words in compared_words for own in carried)
 
     return [p for p in ranked if not as_before(p[0].track)] + [p for p in ranked if as_before(p[0].track)]
 
