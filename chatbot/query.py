@@ -178,14 +178,16 @@ def filter_ids(state: DialogueState, context: QueryContext) -> tuple[frozenset[T
             narrow(frozenset(i for value in values for i in index.get(value, ())))
         else:
             notices.append(f"This catalogue has no {what}, so {', '.join(values)} is not applied.")
+    def leave_out(away: frozenset[TrackId]) -> None:
+        nonlocal allowed
+        allowed = (frozenset(facets.all_ids) if allowed is None else allowed) - away
+
     for values, index in ((state.excluded_regions, facets.by_region), (state.excluded_languages, facets.by_language)):
         if values and index and facets.all_ids:  # "not from the uk", "nothing in spanish"
-            away = frozenset(i for value in values for i in index.get(value, ()))
-            allowed = (frozenset(facets.all_ids) if allowed is None else allowed) - away
+            leave_out(frozenset(i for value in values for i in index.get(value, ())))
     if state.excluded_years is not None and facets.by_year and facets.all_ids:  # "nothing from the 80s"
         start, end = state.excluded_years
-        away = frozenset(i for year, ids in facets.by_year.items() if start <= year <= end for i in ids)
-        allowed = (frozenset(facets.all_ids) if allowed is None else allowed) - away
+        leave_out(frozenset(i for year, ids in facets.by_year.items() if start <= year <= end for i in ids))
     if state.regions and state.hinted_languages and facets.by_language and allowed:
         # "brazilian music" is latin america in the catalogue, but its songs in spanish are from elsewhere:
         # keep the country's languages, and the songs in english or without words
