@@ -87,10 +87,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from chatbot import DialogueState, take_turn
-    from retriever import DEFAULT_ENCODER, SearchQuery, load_encoder_backend, retrieval_config_for
+    from retriever import DEFAULT_ENCODER, MemoEncoder, SearchQuery, load_encoder_backend, retrieval_config_for
     from retriever.encoder import resolve_encoder
     from retriever.evaluate import Benchmark, build_track_benchmark, sample_paper_benchmark
-    from tunetalk.evaluation import CachedEncoder, benchmark_recommender, evaluate_benchmark
+    from tunetalk.evaluation import benchmark_recommender, evaluate_benchmark
 
     started = time.perf_counter()
     rows = tune_fusion.load_train_rows(args.data)
@@ -115,7 +115,7 @@ def main() -> None:
         bench = Benchmark(queries=requests, corpus=corpus, qrels=qrels)
     encoder = load_encoder_backend(DEFAULT_ENCODER, backend="onnx", export_dir=paths.onnx_dir())
     config = retrieval_config_for(resolve_encoder(DEFAULT_ENCODER)[1])
-    scores = evaluate_benchmark(bench, ["tfidf", "hybrid"], CachedEncoder(encoder), config)
+    scores = evaluate_benchmark(bench, ["tfidf", "hybrid"], MemoEncoder(encoder), config)
 
     def metrics(run: dict[str, list[str]]) -> tuple[float, float]:
         ranks = [next((i for i, d in enumerate(run[q][:10], 1) if d in bench.qrels[q]), 0) for q in requests]

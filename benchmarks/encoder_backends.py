@@ -41,12 +41,12 @@ def throughput(encoder, texts: list[str]) -> tuple[float, float, np.ndarray]:  #
 
 
 def recall_at_10(encoder, seeds: list[int]) -> float:  # noqa: ANN001
-    from retriever import RetrievalConfig
+    from retriever import MemoEncoder, RetrievalConfig
     from retriever.evaluate import load_mc_rows, sample_paper_benchmark
-    from tunetalk.evaluation import DEFAULT_DATA, CachedEncoder, evaluate_benchmark
+    from tunetalk.evaluation import DEFAULT_DATA, evaluate_benchmark
 
     rows = load_mc_rows(DEFAULT_DATA, query_column="caption_writing")
-    cached = CachedEncoder(encoder)
+    cached = MemoEncoder(encoder)
     scores = [evaluate_benchmark(sample_paper_benchmark(rows, seed), ["dense"], cached, RetrievalConfig())["dense"]
               for seed in seeds]
     return float(np.mean([s["recall@10"] for s in scores]))

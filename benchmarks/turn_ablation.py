@@ -50,10 +50,10 @@ def main() -> None:
     from chatbot.reply import rerank
     from chatbot.state import apply_turn
     from chatbot.turn import keep_some_seen, rerank_pool, state_query
-    from retriever import DEFAULT_ENCODER, SearchQuery, load_encoder_backend, retrieval_config_for
+    from retriever import DEFAULT_ENCODER, MemoEncoder, SearchQuery, load_encoder_backend, retrieval_config_for
     from retriever.encoder import resolve_encoder
     from retriever.evaluate import load_mc_rows, sample_paper_benchmark
-    from tunetalk.evaluation import CachedEncoder, benchmark_recommender, evaluate_benchmark
+    from tunetalk.evaluation import benchmark_recommender, evaluate_benchmark
 
     data = args.data or paths.mc_test_csv()
     if not data.is_file():
@@ -73,7 +73,7 @@ def main() -> None:
         return 100 * sum(any(d in bench.qrels[q] for d in run[q][:10]) for q in query_ids) / len(query_ids)
 
     rows: list[tuple[str, float]] = []
-    hybrid = evaluate_benchmark(sample, ["hybrid"], CachedEncoder(encoder), config)["hybrid"]["recall@10"]
+    hybrid = evaluate_benchmark(sample, ["hybrid"], MemoEncoder(encoder), config)["hybrid"]["recall@10"]
     rows.append(("hybrid (evaluate)", 100 * hybrid))
     with tempfile.TemporaryDirectory(prefix="tunetalk-ablation-") as folder:
         deps = benchmark_recommender(bench, encoder, config, Path(folder))

@@ -196,6 +196,11 @@ def build_parser(
                        help="train the student this many times (seeds --seed, +1, ...); with 2 or more the "
                        "gate needs each mean to rise by more than its spread over the seeds")
     check.add_argument(
+        "--gate-chat-sample", type=int, default=gate.chat_sample, metavar="N",
+        help="at most N conversations for each sampled chat-turn measure (simulated-listener targets, CPCD "
+        "dialogs, Reddit requests; default: 100, 100 and all): a quicker, noisier gate",
+    )
+    check.add_argument(
         "--no-gate-chat",
         action="store_true",
         help="gate on retrieval alone, without the chat-turn scores (the gate's benchmarks through the "
@@ -331,6 +336,7 @@ def config_from_args(
             min_improvement=args.min_improvement,
             max_drop=args.max_drop,
             training_seeds=args.training_seeds,
+            chat_sample=args.gate_chat_sample,
         ),
     )
 

@@ -228,6 +228,9 @@ class GateConfig:
         training_seeds: train the student this many times on the same labels (training seeds
             ``TrainConfig.seed``, +1, ...); with 2 or more, each mean must rise by more than its
             spread over the seeds too. The first seed's student is the one deployed.
+        chat_sample: at most this many conversations for each sampled chat-turn measure (the
+            application's scorer: simulated-listener targets, CPCD dialogs, Reddit requests); None:
+            the scorer's own sizes. Smaller is quicker and noisier.
     """
 
     benchmark: Path | None = None
@@ -238,10 +241,13 @@ class GateConfig:
     min_improvement: float = 0.005
     max_drop: float = 0.01
     training_seeds: int = 1
+    chat_sample: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "query_columns", tuple(self.query_columns))
         _check_positive(training_seeds=self.training_seeds)
+        if self.chat_sample is not None:
+            _check_positive(chat_sample=self.chat_sample)
         object.__setattr__(self, "seeds", tuple(self.seeds))
         if not self.query_columns:
             raise ValueError("query_columns must name at least one column")

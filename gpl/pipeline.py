@@ -28,9 +28,11 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
+
+import numpy as np
 
 import gpl.fusion
 import gpl.gate
@@ -51,7 +53,7 @@ from gpl.teacher import CrossEncoderTeacher, teacher_pairs, train_teacher
 from gpl.train import require_training_libraries, resolve_device, train_encoder
 from retriever import (
     Encoder,
-    SentenceEncoder,
+    MemoEncoder,
     Track,
     activate_generation,
     active_generation,
@@ -164,9 +166,16 @@ class RunContext:
     device: str
     all_tracks: list[Track]  # the whole catalogue: re-indexed on deploy
     tracks: list[Track]  # the training split: queries, negatives, gate and fusion
-    encoder: SentenceEncoder  # the encoder being adapted (and the gate's "current")
+    encoder: MemoEncoder  # the encoder being adapted (and the gate's "current")
     log: Path | None  # the interaction log, None when there is none to read
     turn_scorer: TurnScorer | None = None  # the application's chat-turn scores for the gate
+    # the vectors each encoder (by its weights) gave in this process: the stages encode the catalogue
+    # with the current and the new encoder several times (mining, fusion, gate, chat index, deploy)
+    memos: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def load_encoder(self, path: Path) -> MemoEncoder:
+        """The encoder at `path` on the run's device, sharing the vectors its weights gave before."""
+        return MemoEncoder.sharing(load_encoder(str(path), device=self.device), self.memos)
 
     @property
     def show_progress_bar(self) -> bool | None:
@@ -197,15 +206,17 @@ def open_run(config: GPLConfig, turn_scorer: TurnScorer | None = None) -> RunCon
     logger.info(
         "catalogue: %d tracks, %d for training; example: %s", len(loaded.tracks), len(tracks), tracks[0]
     )
+    memos: dict[str, dict[str, np.ndarray]] = {}
     return RunContext(
         config=config,
         paths=RunPaths.for_config(config),
         device=device,
         all_tracks=loaded.tracks,
         tracks=tracks,
-        encoder=load_encoder(config.encoder, device=device),
+        encoder=MemoEncoder.sharing(load_encoder(config.encoder, device=device), memos),
         log=config.log if config.log is not None and config.log.is_file() else None,
         turn_scorer=turn_scorer,
+        memos=memos,
     )
 
 
@@ -499,7 +510,7 @@ def write_fusion(run: RunContext) -> FusionRecord:
     """Choose the hybrid search's dense weight for the new encoder; the choice goes to ``fusion.json``
     (the gate scores the chat turn with it, and a deployed encoder is served with it)."""
     record = choose_encoder_fusion(
-        load_encoder(str(run.paths.encoder), device=run.device),
+        run.load_encoder(run.paths.encoder),
         run.tracks,
         list(read_jsonl(run.paths.heldout, TrainingQuery)),
         run.config.fusion,
@@ -546,8 +557,8 @@ def write_gate(run: RunContext) -> GateResult:
         return measured
 
     current = scores(run.encoder, retrieval_config_for(run.encoder.path))
-    candidate = scores(load_encoder(str(run.paths.encoder), device=run.device), new_retrieval)
-    other_seeds = [scores(load_encoder(str(path), device=run.device), new_retrieval)
+    candidate = scores(run.load_encoder(run.paths.encoder), new_retrieval)
+    other_seeds = [scores(run.load_encoder(path), new_retrieval)
                    for path in other_seed_encoders(run)]
     result = decide(current, candidate, run.config.gate, other_seeds)
     _write_json(run.paths.gate, asdict(result))
@@ -613,6 +624,7 @@ def write_deploy(run: RunContext) -> Path | None:
             device=run.device,
             show_progress_bar=run.show_progress_bar,
             retrieval=retrieval,
+            memos=run.memos,
         )
         record["generation"] = str(generation)
         if run.paths.gate.is_file():  # absent only when the deploy stage runs alone (tests)
@@ -749,12 +761,15 @@ def deploy(
     device: str = "cpu",
     show_progress_bar: bool | None = None,
     retrieval: RetrievalConfig | None = None,
+    memos: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> Path:
     """Re-index the catalogue with the accepted encoder into a new generation, then switch to it.
 
     The encoder is copied into the generation first and loaded from there, because the index
     records the path of the encoder that built it. The fusion chosen for it (``retrieval``), if
-    any, is stored beside it before the switch. The old index stays until the switch.
+    any, is stored beside it before the switch. The old index stays until the switch. `memos`: the
+    vectors encoders gave earlier in this process (`MemoEncoder.sharing`), so a catalogue the gate
+    already encoded with this encoder is not encoded again.
 
     Returns:
         The new live generation's directory.
@@ -768,7 +783,9 @@ def deploy(
     copy_dir(encoder_dir, generation / "encoder")
     if retrieval is not None:
         save_retrieval_config(generation / "encoder", retrieval)
-    encoder = load_encoder(str(generation / "encoder"), device=device)
+    encoder: Encoder = load_encoder(str(generation / "encoder"), device=device)
+    if memos is not None:
+        encoder = MemoEncoder.sharing(encoder, memos)
     if not (generation / "READY").is_file():
         build_generation(index_dir, name, tracks, encoder, show_progress_bar=show_progress_bar)
     activate_generation(index_dir, generation)

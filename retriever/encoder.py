@@ -166,6 +166,46 @@ class SentenceEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class MemoEncoder:
+    """An encoder that encodes each distinct text once and remembers its vector.
+
+    Long work that encodes the same catalogue again and again (a GPL run mines with the current
+    encoder, scores both encoders at the gate, indexes the chat with each, and re-indexes on deploy)
+    pays for each text once per encoder. `vectors` may be shared by every encoder loaded from the
+    same weights (`sharing`), whatever directory it was loaded from. Memory: the vectors of the
+    texts seen (3,751 catalogue documents of 384 floats are 6 MB).
+    """
+
+    def __init__(self, encoder: Encoder, vectors: dict[str, np.ndarray] | None = None) -> None:
+        self.encoder = encoder
+        self.vectors: dict[str, np.ndarray] = {} if vectors is None else vectors
+
+    @classmethod
+    def sharing(cls, encoder: Encoder, memos: dict[str, dict[str, np.ndarray]]) -> MemoEncoder:
+        """`encoder` with the vectors `memos` holds for its weights and dimension (not its directory:
+        a copy of the same weights shares them); a new entry for new weights."""
+        key = f"{encoder.info.weights_sha256}/{encoder.info.dimension}"
+        return cls(encoder, memos.setdefault(key, {}))
+
+    @property
+    def info(self) -> EncoderInfo:
+        return self.encoder.info
+
+    @property
+    def path(self) -> Path:
+        """The directory the wrapped encoder was loaded from."""
+        return self.encoder.path  # type: ignore[attr-defined]
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, show_progress_bar: bool | None = None) -> np.ndarray:
+        missing = [text for text in dict.fromkeys(texts) if text not in self.vectors]
+        if missing:
+            encoded = self.encoder.encode(missing, batch_size=batch_size, show_progress_bar=show_progress_bar)
+            self.vectors.update(zip(missing, encoded))
+        if not texts:
+            return np.zeros((0, self.info.dimension), dtype=np.float32)
+        return np.stack([self.vectors[text] for text in texts])
+
+
 class OnnxEncoder:
     """The same bi-encoder run by ONNX Runtime: tokenizer, transformer graph, mean pooling, L2 norm."""
 

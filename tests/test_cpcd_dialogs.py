@@ -88,16 +88,17 @@ def test_the_gate_scores_cpcd_dialogs_and_loads_the_chats_artist_knowledge(built
     assert "chat/cpcd-dialogs" in scorer.builtin_scores(builtin_recommender)
     assert "cpcd-dialogs" in scorer.name
 
-    class Run:  # what chat_turn_scorer reads of a GPLConfig
-        class gate:  # noqa: N801
-            k = 10
+    from types import SimpleNamespace
 
+    from gpl.config import GateConfig
+
+    run = SimpleNamespace(gate=GateConfig())  # what chat_turn_scorer reads of a GPLConfig
     knowledge = tmp_path / "artist-knowledge"
     knowledge.mkdir()
     (knowledge / "spotify_artist_genres.csv").write_text("artist,genres\n")
-    picked = chat_turn_scorer(Run(), True, data_dir=tmp_path)
+    picked = chat_turn_scorer(run, True, data_dir=tmp_path)
     assert picked.cpcd_dialogs == folder and picked.artist_knowledge == (knowledge / "spotify_artist_genres.csv",)
-    assert chat_turn_scorer(Run(), True, data_dir=tmp_path / "nothing").cpcd_dialogs is None
+    assert chat_turn_scorer(run, True, data_dir=tmp_path / "nothing").cpcd_dialogs is None
 
 
 def test_the_chat_serves_real_cpcd_openings_better_than_tfidf_and_chance(builtin_recommender) -> None:  # noqa: ANN001

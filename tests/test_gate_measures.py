@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tunetalk.artist_requests import catalogue_artist_requests, catalogue_share, read_requests
-from tunetalk.chat_gate import ChatTurnScorer, chat_turn_scorer, simulated_listener_success
+from tunetalk.chat_gate import ChatTurnScorer, artist_request_share, chat_turn_scorer, simulated_listener_success
 from tunetalk.simulated_listener import (
     LIKE_TEMPLATES,
     Episode,
@@ -104,14 +104,29 @@ def test_the_gate_scores_the_builtin_chat_with_its_own_measures(builtin_recommen
     assert scores["chat/reddit-artist-requests"] >= 0.8
     assert scores["chat/simulated-listener"] == simulated_listener_success(builtin_recommender, 8)  # paired: fixed
     assert "simulated-listener8 reddit-artist-requests" in scorer.name
+    # a sample of the Reddit requests: a fixed one of them, the same on every call
+    two = _ner_folder(tmp_path / "two", [("songs like Bob Marley", [("bob marley", "Bob_Marley")]),
+                                         ("bands like nirvana please", [("nirvana", "Nirvana_(band)")])])
+    alone = [artist_request_share(builtin_recommender, _ner_folder(tmp_path / name, [request]), 10)
+             for name, request in (("marley", ("songs like Bob Marley", [("bob marley", "Bob_Marley")])),
+                                   ("nirvana", ("bands like nirvana please", [("nirvana", "Nirvana_(band)")])))]
+    sampled = artist_request_share(builtin_recommender, two, 10, sample=1)
+    assert sampled in alone and sampled == artist_request_share(builtin_recommender, two, 10, sample=1)
+    assert artist_request_share(builtin_recommender, two, 10) == pytest.approx(sum(alone) / 2)
 
-    class Run:  # what chat_turn_scorer reads of a GPLConfig
-        class gate:  # noqa: N801
-            k = 10
+    from types import SimpleNamespace
 
-    assert chat_turn_scorer(Run(), True, data_dir=tmp_path).artist_requests == folder
-    assert chat_turn_scorer(Run(), True, data_dir=tmp_path / "nothing").artist_requests is None
-    assert "reddit" not in chat_turn_scorer(Run(), True).name
+    from gpl.config import GateConfig
+
+    run = SimpleNamespace(gate=GateConfig())  # what chat_turn_scorer reads of a GPLConfig
+    assert chat_turn_scorer(run, True, data_dir=tmp_path).artist_requests == folder
+    assert chat_turn_scorer(run, True, data_dir=tmp_path / "nothing").artist_requests is None
+    assert "reddit" not in chat_turn_scorer(run, True).name
+    # `train --gate-chat-sample 5`: every sampled measure draws at most 5 conversations, and says so
+    quick = chat_turn_scorer(SimpleNamespace(gate=GateConfig(chat_sample=5)), True, data_dir=tmp_path)
+    assert (quick.listener_targets, quick.cpcd_sample, quick.reddit_sample) == (5, 5, 5)
+    assert "simulated-listener5 reddit-artist-requests5" in quick.name
+    assert chat_turn_scorer(run, True).listener_targets == 100
 
 
 def test_the_listener_judges_no_rap_as_no_rap_and_no_vocals_as_no_vocal() -> None:

@@ -27,6 +27,9 @@ with (the gate passes the weight the fusion stage chose for a new encoder):
     share of the top 10 by a goal-playlist artist or carrying a genre most goal artists carry
     (`tunetalk.cpcd_dialogs`), a turn that shows no list counting 0.
 
+  The sampled measures draw fewer conversations with `GateConfig.chat_sample` (`tunetalk train
+  --gate-chat-sample N`): a quicker, noisier gate.
+
   The built-in chat is built as `tunetalk chat` builds it: the artist profiles of
   `assets/artists.jsonl` and the artist-knowledge files given (Spotify genres, Last.fm tags) let it
   read the artists listeners name, and resolve the artists the real requests are judged by.
@@ -55,9 +58,9 @@ logger = logging.getLogger(__name__)
 
 LISTENER_REQUESTS = Path(__file__).resolve().parent.parent / "assets" / "listener_requests.json"
 SCORER_VERSION = 5  # raise when what the scorer measures changes (it keys the gate's manifest entry)
-LISTENER_TARGETS = 100  # target songs of the simulated listener, a fixed sample (about 20 s an encoder on CPU)
+LISTENER_TARGETS = 100  # target songs of the simulated listener, a fixed sample (about 20 s an encoder, 1 CPU thread)
 LISTENER_SEED = 0
-CPCD_DIALOGS = 100  # CPCD dialogs of the fixed sample (about 20 s an encoder on CPU)
+CPCD_DIALOGS = 100  # CPCD dialogs of the fixed sample (about 20 s an encoder, 1 CPU thread)
 CPCD_TURNS = 3  # user messages said per dialog
 
 
@@ -82,14 +85,17 @@ class ChatTurnScorer:
     cpcd_dialogs: Path | None = None  # the CPCD folder (``cpcd``), read with ``builtin``
     artist_knowledge: tuple[Path, ...] = ()  # knowledge files the built-in chat loads, read with ``builtin``
     listener_targets: int = LISTENER_TARGETS
+    cpcd_sample: int = CPCD_DIALOGS  # CPCD dialogs of the fixed sample
+    reddit_sample: int | None = None  # at most this many of the Reddit requests (a fixed sample; None: all)
 
     @property
     def name(self) -> str:
         name = f"chat-turn v{SCORER_VERSION} k{self.k}"
         if self.builtin:
             name += f" listener-requests simulated-listener{self.listener_targets}"
-            name += " reddit-artist-requests" if self.artist_requests is not None else ""
-            name += f" cpcd-dialogs{CPCD_DIALOGS}x{CPCD_TURNS}" if self.cpcd_dialogs is not None else ""
+            if self.artist_requests is not None:
+                name += " reddit-artist-requests" + (f"{self.reddit_sample}" if self.reddit_sample else "")
+            name += f" cpcd-dialogs{self.cpcd_sample}x{CPCD_TURNS}" if self.cpcd_dialogs is not None else ""
             name += "".join(f" {path.name}" for path in self.artist_knowledge)
         return name
 
@@ -141,10 +147,11 @@ class ChatTurnScorer:
         scores = {f"{CHAT_PREFIX}listener-requests": listener_precision(recommender, self.k),
                   f"{CHAT_PREFIX}simulated-listener": simulated_listener_success(recommender, self.listener_targets)}
         if self.artist_requests is not None:
-            scores[f"{CHAT_PREFIX}reddit-artist-requests"] = artist_request_share(recommender, self.artist_requests,
-                                                                                 self.k)
+            scores[f"{CHAT_PREFIX}reddit-artist-requests"] = artist_request_share(
+                recommender, self.artist_requests, self.k, sample=self.reddit_sample)
         if self.cpcd_dialogs is not None:
-            scores[f"{CHAT_PREFIX}cpcd-dialogs"] = cpcd_dialog_share(recommender, self.cpcd_dialogs, self.k)
+            scores[f"{CHAT_PREFIX}cpcd-dialogs"] = cpcd_dialog_share(recommender, self.cpcd_dialogs, self.k,
+                                                                     dialogs=self.cpcd_sample)
         return scores
 
 
@@ -166,12 +173,16 @@ def simulated_listener_success(recommender, targets: int, seed: int = LISTENER_S
     return at_turn_success(episodes)
 
 
-def artist_request_share(recommender, ner_dir: Path, k: int) -> float:  # noqa: ANN001 - a chatbot.Recommender
-    """Mean share@k of the MusicRecoNER requests that name a catalogue artist (0 when none does)."""
+def artist_request_share(recommender, ner_dir: Path, k: int, *, sample: int | None = None,  # noqa: ANN001
+                         seed: int = LISTENER_SEED) -> float:
+    """Mean share@k of the MusicRecoNER requests that name a catalogue artist (0 when none does); of a
+    fixed random `sample` of them when one is given."""
     from tunetalk.artist_requests import catalogue_artist_requests, catalogue_share, read_requests
 
     judged = catalogue_artist_requests(recommender, read_requests(ner_dir))
     logger.info("%d MusicRecoNER requests name a catalogue artist", len(judged))
+    if sample is not None and sample < len(judged):
+        judged = random.Random(seed).sample(judged, sample)
     shares = [catalogue_share(recommender, request.text, profiles, k) for request, profiles in judged]
     return sum(shares) / len(shares) if shares else 0.0
 
@@ -204,8 +215,11 @@ def chat_turn_scorer(config, builtin: bool, *, data_dir: Path | None = None) -> 
     """The scorer `tunetalk train` gives the gate (a GPLConfig; `data_dir`: the public datasets, whose
     MusicRecoNER requests and CPCD dialogs are scored, and whose artist knowledge is loaded, when
     they are there)."""
+    sample = config.gate.chat_sample
+    sizes = ({} if sample is None else
+             {"listener_targets": sample, "cpcd_sample": sample, "reddit_sample": sample})
     if data_dir is None:
-        return ChatTurnScorer(builtin=builtin, k=config.gate.k)
+        return ChatTurnScorer(builtin=builtin, k=config.gate.k, **sizes)
     ner_dir: Path | None = data_dir / "music-reco-ner"
     if not any(ner_dir.glob("dataset*/queries.csv")):
         logger.info("no MusicRecoNER requests under %s: the gate scores the chat without them", ner_dir)
@@ -217,7 +231,7 @@ def chat_turn_scorer(config, builtin: bool, *, data_dir: Path | None = None) -> 
     from tunetalk.artist_knowledge import knowledge_files
 
     return ChatTurnScorer(builtin=builtin, k=config.gate.k, artist_requests=ner_dir, cpcd_dialogs=cpcd_dir,
-                          artist_knowledge=tuple(knowledge_files(data_dir)))
+                          artist_knowledge=tuple(knowledge_files(data_dir)), **sizes)
 
 
 __all__ = ["ChatTurnScorer", "artist_request_share", "chat_turn_scorer", "cpcd_dialog_share", "listener_precision",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tunetalk import paths
-from retriever import DEFAULT_ENCODER, RetrievalConfig, load_encoder_backend, retrieval_config_for
+from retriever import DEFAULT_ENCODER, MemoEncoder, RetrievalConfig, load_encoder_backend, retrieval_config_for
 from retriever.encoder import resolve_encoder
 from retriever.evaluate import (
     PAPER_SEEDS,
@@ -38,24 +38,10 @@ logger = logging.getLogger(__name__)
 
 SYSTEMS = ("tfidf", "bm25", "dense", "hybrid", "chat")
 PAPER_TABLE = {"tfidf": 89.4, "all-MiniLM (paper)": 59.9, "GPL msmarco-BERT (paper)": 84.8}
+ENCODE_BATCH = 128
 
 
-class CachedEncoder:
-    """Encodes each distinct text once per run."""
-
-    def __init__(self, encoder) -> None:  # noqa: ANN001
-        self.encoder = encoder
-        self.cache: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if missing:
-            vectors = self.encoder.encode(missing, batch_size=128)
-            self.cache.update(zip(missing, vectors))
-        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
-
-
-def evaluate_benchmark(benchmark: Benchmark, systems: list[str], encoder: CachedEncoder | None,
+def evaluate_benchmark(benchmark: Benchmark, systems: list[str], encoder: MemoEncoder | None,
                        config: RetrievalConfig, k: int = 10) -> dict[str, dict[str, float]]:
     """Score each system on one benchmark; returns system => metrics."""
     query_ids = [q for q in benchmark.queries if q in benchmark.qrels]
@@ -66,7 +52,8 @@ def evaluate_benchmark(benchmark: Benchmark, systems: list[str], encoder: Cached
     dense = lexical = None
     if {"dense", "hybrid"} & set(systems):
         assert encoder is not None
-        dense = encoder.encode(texts) @ encoder.encode([benchmark.corpus[d] for d in doc_ids]).T
+        dense = (encoder.encode(texts, batch_size=ENCODE_BATCH)
+                 @ encoder.encode([benchmark.corpus[d] for d in doc_ids], batch_size=ENCODE_BATCH).T)
     if {"bm25", "hybrid"} & set(systems):
         lexical = Bm25Ranker().scores(texts, benchmark.corpus)
     for system in systems:
@@ -149,7 +136,7 @@ def run_evaluation(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"{data}: no such file (pass --data PATH to the LP-MusicCaps-MC test.csv)")
     columns = args.query_column or ["caption_writing"]
     encoder_name = args.encoder or DEFAULT_ENCODER
-    encoder = CachedEncoder(load_encoder_backend(
+    encoder = MemoEncoder(load_encoder_backend(
         encoder_name, backend=getattr(args, "encoder_backend", "onnx"), export_dir=paths.onnx_dir())) if {
         "dense", "hybrid", "chat"} & set(systems) else None
     config = retrieval_config_for(resolve_encoder(encoder_name)[1])  # a GPL-tuned encoder carries its fusion

@@ -100,6 +100,7 @@ def test_train_builtin_switches_the_builtin_chat_and_status_reports_it(tmp_path:
         for record in simulate_sessions(tracks[:300], num_sessions=40, seed=0):
             log.append(record)
         tiny = ("--max-queries", "60", "--teacher-queries", "12", "--teacher-batch-size", "8", "--max-steps", "4",
+                "--gate-chat-sample", "8",
                 "--batch-size", "4", "--heldout-fraction", "0.3", "--no-gate-benchmark", "--min-improvement", "-1",
                 "--max-drop", "1", "--num-threads", "1", "--no-progress", "--quiet")
         result = tunetalk("train", "--builtin", *tiny, env_home=home, timeout=1200)
