@@ -482,6 +482,9 @@ class _Finder:
         if len(words) == 1 and words[0] in PRONOUN_NAMES and not (quoted or (self.is_capitalised(start, stop)
                                                                          and self.capitals_informative)):
             return False  # "more like them" points at the list, not at the band Them
+        if len(words) == 1 and words[0] in _NAME_STOPS and not (
+                quoted or (self.is_capitalised(start, stop) and self.capitals_informative)):
+            return False  # "not as loud", "not so dark": a word of the sentence, not The A's or So
         if (start > 0 and self.tokens[start - 1].key in ("about", "regarding") and not quoted
                 and not (start > 1 and self.tokens[start - 2].key in ("what", "how"))  # "what about radiohead"
                 and not (self.is_capitalised(start, stop) and self.capitals_informative)):

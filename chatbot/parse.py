@@ -156,6 +156,11 @@ _DISLIKE_CUES = (
 # "older"/"newer" -> the production it raises; with a list on screen that has years, the state reads them
 # as an era relative to that list instead (`state.relative_era`)
 ERA_COMPARATIVES = {"older": "vintage recording", "newer": "modern production"}
+# a vague era said as a comparison with what came before: "older", "earlier", "more recent", "a bit more modern"
+_COMPARED_ERA_WORDS = {"older": "older", "earlier": "older", "newer": "newer", "later": "newer"}
+_MORE_BEFORE = re.compile(r"\b(?:more|bit|little|much|even|way|somewhat|slightly)\s+$")
+# "not that sad", "not so dark", "less gloomy", "a bit less melancholic": a mood said to be too strong, not unwanted
+_DEGREE_NEGATION = re.compile(r"\b(?:not (?:that|so|as|too|overly|very|quite so)|less|fewer)\s+(?P<word>[a-z][a-z-]+)")
 # comparative word -> (descriptor it raises, descriptor words it names)
 _COMPARATIVES = {
     "upbeat": "upbeat", "faster": "fast tempo", "quicker": "fast tempo", "slower": "slow tempo",
@@ -314,6 +319,8 @@ class ParsedTurn:
     dislikes_sound: bool = False  # "I don't like X", "not into X": the excluded artists' sound goes too
     their_songs: bool = False  # "her older stuff", "more by them": songs by the artists asked about
     era_direction: str = ""  # "older"/"newer" than the artists asked about ("their later stuff"), if the turn says
+    era_comparative: str = ""  # "older"/"newer" than the list on screen ("older", "more recent"), if the era says so
+    softened: tuple[str, ...] = ()  # of `excluded`, moods turned down by degree ("not that sad", "less dark")
     is_refinement: bool = False  # "more upbeat", "but from the 80s", "add piano": keeps the state
     is_switch: bool = False  # "let's switch to something calm", "change direction": a new topic, whatever it names
     small_talk: str = ""  # "greeting", "thanks", "farewell", "ack": the message asks for no songs
@@ -460,6 +467,13 @@ class TurnParser:
         named = {w for d in extracted for w in re.findall(r"[a-z]+", d)}
         return not (said & named or any(self.vocabulary.facet_of(d) == "vocals" for d in extracted))
 
+    def _softened(self, clause: str, negated: list[str]) -> list[str]:
+        """Of the descriptors a clause turns down, the moods and energies it turns down by degree ("not that
+        sad", "a bit less upbeat"): the state lowers them instead of leaving them out when they are wanted."""
+        graded = [d for d in negated if self.vocabulary.facet_of(d) in ("mood", "energy")]
+        said = [self.vocabulary.canonical(m.group("word")) for m in _DEGREE_NEGATION.finditer(clause)]
+        return [d for d in graded if d in said]
+
     def _negative_descriptors(self, clause: str) -> list[str]:
         """Descriptors starting with a negation that the clause names whole ("no percussion")."""
         tokens = _words(clause)
@@ -576,6 +590,7 @@ class TurnParser:
         boosted: list[str] = []
         excluded: list[str] = []
         positives: list[str] = []
+        softened: list[str] = []
         intent_wants: list[str] = []  # what an intent phrase implies ("cheer me up": upbeat, happy)
         for clause in _clauses(lowered_text):
             ranks = [num_results if r == -1 else r for r in self._ranks(clause)]
@@ -616,8 +631,9 @@ class TurnParser:
                 if names_every_vocal(content):
                     excluded.append(ALL_VOCALS)
                 else:  # never a descriptor that is itself a negation ("other instruments" is not "no other instruments")
-                    excluded += [d for d in self.extract(negative, use_encoder=False)
-                                 if d.split()[0] not in _NEGATIVE_STARTS]
+                    negated = [d for d in self.extract(negative, use_encoder=False) if d.split()[0] not in _NEGATIVE_STARTS]
+                    excluded += negated
+                    softened += self._softened(clause, negated)
             for word, descriptor in _COMPARATIVES.items():
                 if descriptor in self.vocabulary.descriptors and re.search(
                     rf"\b(?:more|bit|much|even|way|little)\s+{word}\b|\b{word}er\b|\b{word}\b(?= (?:please|than|now))"
@@ -702,6 +718,7 @@ class TurnParser:
             boosted=tuple(dict.fromkeys(boosted)),
             lowered=tuple(dict.fromkeys(lowered)),
             excluded=tuple(dict.fromkeys(excluded)),
+            softened=tuple(d for d in dict.fromkeys(softened) if d in excluded),
             liked_ranks=tuple(dict.fromkeys(liked)),
             disliked_ranks=tuple(dict.fromkeys(disliked)),
             more_like_ranks=tuple(dict.fromkeys(more_like)),
@@ -736,12 +753,27 @@ class TurnParser:
             other_artists=bool(_OTHER_ARTISTS.search(lowered_text)),
             their_songs=bool(_THEIR_SONGS.search(lowered_text)) and not names,
             era_direction=_era_direction(english, era, names),
+            era_comparative=_era_comparative(unnamed, era),
             dislikes_sound=bool(artists["not"] and _DISLIKES_SOUND.search(english.lower().replace("’", "'"))),
             is_refinement=bool(_REFINEMENT_CUE.search(english.lower()) or is_comparative or liked or disliked
                                or more_like or wants_new) and not is_switch,
             is_switch=is_switch,
             language=translation.language,
         )
+
+
+def _era_comparative(text: str, era: EraMatch | None) -> str:
+    """"older" or "newer" when a vague era is said as a comparison ("older", "something earlier", "more
+    recent", "a bit more modern"): the state reads it against the list on screen. "" for an era of its own
+    ("oldies", "recent hits", "the 80s")."""
+    if era is None or era.is_explicit:
+        return ""
+    word = era.phrase.lower()
+    if word in _COMPARED_ERA_WORDS:
+        return _COMPARED_ERA_WORDS[word]
+    if _MORE_BEFORE.search(text[: era.span[0]].lower()):
+        return RELATIVE_ERA_WORDS.get(word, "")
+    return ""
 
 
 def _era_direction(english: str, era: EraMatch | None, names: Iterable[NameMention]) -> str:

@@ -53,6 +53,7 @@ class DialogueState:
     artists_excluded: tuple[str, ...] = ()  # "not Bob Marley": a hard filter
     years: tuple[int, int] | None = None  # the era asked for, inclusive
     years_explicit: bool = False  # "the 80s" filters; "something older" only boosts
+    years_said: bool = False  # the listener named the era ("the 90s"), not read it against a list or artist
     excluded_years: tuple[int, int] | None = None  # "nothing from the 80s": a hard filter away from them
     regions: tuple[str, ...] = ()  # hard filters on the track's region / language
     languages: tuple[str, ...] = ()
@@ -210,19 +211,22 @@ MAX_BACK_REFERENCES = 3  # liked songs "more like those" refers to
 MIN_RELATIVE_YEARS = 3  # songs of the list on screen with a year, for "older"/"newer" to be read against it
 
 
-def relative_era(era: EraMatch | None, shown: Sequence[TrackId],
-                 tracks: Mapping[TrackId, Track] | None) -> tuple[int, int] | None:
-    """The years "older" or "newer" mean after a list: before or after the median year of the songs on
-    screen ("older" after a list from 1959-2021 is up to the 1990s, not the 1950s); None for any other
-    era, or when the list has too few songs with a year (the vague era and its production stay)."""
-    word = era.phrase.lower() if era is not None and not era.is_explicit else ""
-    if word not in ERA_COMPARATIVES or not tracks:
+def relative_era(direction: str, era: EraMatch | None, shown: Sequence[TrackId],
+                 tracks: Mapping[TrackId, Track] | None, asked: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    """The years a vague era said as a comparison (`direction` "older" or "newer": "older", "more recent")
+    means after a list: before or after the era the list was `asked` for ("more recent" after "the 90s" is
+    from 2000), else before or after the median year of the songs on screen ("older" after a list from
+    1959-2021 is up to the 1990s, not the 1950s); None for any other era, or when the list has too few songs
+    with a year (the vague era and its production stay)."""
+    if era is None or era.is_explicit or direction not in ("older", "newer") or not tracks:
         return None
+    if asked is not None and shown and (asked[0] > era.start if direction == "older" else asked[1] < era.end):
+        return (era.start, asked[0] - 1) if direction == "older" else (asked[1] + 1, era.end)
     years = sorted(tracks[i].year for i in shown if i in tracks and tracks[i].year)
     if len(years) < MIN_RELATIVE_YEARS:
         return None
     median = years[(len(years) - 1) // 2]
-    return (era.start, median - 1) if word == "older" else (median + 1, max(era.end, median + 1))
+    return (era.start, median - 1) if direction == "older" else (median + 1, max(era.end, median + 1))
 
 
 ARTIST_ERA_SPAN = 10  # "newer than Bob Marley": after his songs, but at most this long after his median year
@@ -316,7 +320,13 @@ def apply_turn(
     wanted = {descriptor: weight * decay for descriptor, weight in state.wanted.items()}
     reference_wanted = {d: weight * decay for d, weight in state.reference_wanted.items()}
     excluded = list(state.excluded)
+    softened: list[str] = []
     for descriptor in turn.excluded:
+        if descriptor in turn.softened and (descriptor in wanted or descriptor in reference_wanted):
+            # "not that sad" after "something to cry to": less sad, not none (melancholic stays wanted)
+            wanted.pop(descriptor, None)
+            softened.append(descriptor)
+            continue
         wanted.pop(descriptor, None)
         for kin in (vocabulary.mood_kin(descriptor) if vocabulary is not None else ()):
             wanted.pop(kin, None)  # "no sad stuff" after "rainy day" (melancholic): melancholic goes too
@@ -327,7 +337,8 @@ def apply_turn(
             excluded.remove(descriptor)
         weight = IMPLIED_WEIGHT if descriptor in turn.implied else 1.0
         wanted[descriptor] = max(wanted.get(descriptor, 0.0), weight)
-    relative = relative_era(turn.era, state.last_results, tracks) if not turn.seed_ids else None
+    relative = (relative_era(turn.era_comparative, turn.era, state.last_results, tracks,
+                             state.years if state.years_said else None) if not turn.seed_ids else None)
     # "their later stuff", "like Bob Marley but more modern": the era of the artists asked about, not the calendar
     artist_years = None
     if turn.era_direction and not turn.seed_ids and (turn.era is None or not turn.era.is_explicit):
@@ -400,9 +411,10 @@ def apply_turn(
     excluded_artists = [a for a in state.artists_excluded
                         if a in sound_only or a not in (*turn.artists_like, *turn.artists_by)]
     excluded_artists = list(dict.fromkeys((*excluded_artists, *turn.artists_excluded, *sound_only)))
-    years, years_explicit = state.years, state.years_explicit
+    years, years_explicit, years_said = state.years, state.years_explicit, state.years_said
     if turn.era is not None:
         years, years_explicit = (turn.era.start, turn.era.end), turn.era.is_explicit
+        years_said = turn.era.is_explicit and not (relative or artist_years)
         seed_years = [tracks[i].year for i in turn.seed_ids if tracks and i in tracks and tracks[i].year]
         if seed_years and not turn.era.is_explicit and turn.era.start > max(seed_years):
             # "like No Woman No Cry but newer": newer than that song, not only the last few years
@@ -410,12 +422,12 @@ def apply_turn(
         elif relative is not None:
             years, years_explicit = relative, True
     if artist_years is not None:
-        years, years_explicit = artist_years, True
+        years, years_explicit, years_said = artist_years, True, False
     excluded_years = state.excluded_years if turn.era is None else None  # "from the 90s" after "not the 80s"
     if turn.excluded_years is not None:  # "but less 80s" after an 80s list: the era goes, and stays away
         excluded_years = turn.excluded_years
         if years is not None and years[0] <= excluded_years[1] and excluded_years[0] <= years[1]:
-            years, years_explicit = None, False
+            years, years_explicit, years_said = None, False, False
     new_state = dataclasses.replace(
         state,
         wanted=wanted,
@@ -437,6 +449,7 @@ def apply_turn(
         artists_excluded=tuple(excluded_artists),
         years=years,
         years_explicit=years_explicit,
+        years_said=years_said,
         excluded_years=excluded_years,
         regions=tuple(r for r in (turn.regions or state.regions) if r not in turn.excluded_regions),
         languages=tuple(lang for lang in (turn.languages or state.languages) if lang not in turn.excluded_languages),
@@ -448,7 +461,7 @@ def apply_turn(
         played=turn.played_ids,
         compared=tuple(d for d in turn.boosted if d != era_production and d not in ERA_COMPARATIVES.values()),
         avoided=tuple(dict.fromkeys(
-            d for d in (*state.avoided, *turn.lowered) if d not in turn.wanted and d not in turn.boosted)),
+            d for d in (*state.avoided, *turn.lowered, *softened) if d not in turn.wanted and d not in turn.boosted)),
     )
     return new_state, notices
 
@@ -573,6 +586,7 @@ def state_from_dict(data: object) -> DialogueState:
         years = data.get("years")
         values["years"] = (int(years[0]), int(years[1])) if isinstance(years, list | tuple) and len(years) == 2 else None
         values["years_explicit"] = bool(data.get("years_explicit"))
+        values["years_said"] = bool(data.get("years_said"))
         away = data.get("excluded_years")
         values["excluded_years"] = ((int(away[0]), int(away[1])) if isinstance(away, list | tuple) and len(away) == 2
                                     else None)

@@ -179,6 +179,18 @@ def test_a_pronoun_is_a_band_only_when_written_as_one(tracks: dict) -> None:
     assert mention.profile is them
 
 
+def test_a_word_of_the_sentence_is_no_band_after_not(tracks: dict) -> None:
+    """"not as loud" turned down the Last.fm band The A's: "not" is a strong cue, and in lower case it
+    framed the word after it as a name, however plain."""
+    the_as = ArtistProfile(name="The A's", descriptors=("power pop",), source="lastfm")
+    so = ArtistProfile(name="So", descriptors=("synthpop",), source="spotify")
+    directory = ArtistDirectory([the_as, so])
+    for message in ("not as loud", "not as loud please", "not so dark", "anything but as slow"):
+        assert find_names(message, directory, tracks) == [], message
+    (mention,) = find_names("anything but So please", directory, tracks)  # written as a name
+    assert mention.profile is so and mention.intent == "not"
+
+
 def test_a_possessive_with_its_apostrophe_is_that_artist(directory: ArtistDirectory, tracks: dict) -> None:
     """"Queen's Bohemian Rhapsody" read "Queen's" as Queens of the Stone Age, and "Adele's Hello" as an
     unknown name: the possessive credits the song after it."""

@@ -376,11 +376,17 @@ def test_older_is_relative_to_the_list_on_screen_when_it_has_years() -> None:
 
     tracks = {str(y): Track(id=str(y), title=str(y), artist="", descriptors=("sad",), year=y)
               for y in (1959, 1970, 1980, 2001, 2021)}
-    assert relative_era(find_era("something older"), list(tracks), tracks) == (1900, 1979)
-    assert relative_era(find_era("Newer please"), list(tracks), tracks) == (1981, 2026)
-    assert relative_era(find_era("some oldies"), list(tracks), tracks) is None  # oldies are an era of their own
-    assert relative_era(find_era("older"), ["1959", "1970"], tracks) is None  # too few years to compare with
     parser = TurnParser(load_vocabulary())
+
+    def years(message: str, shown: list[str]) -> tuple[int, int] | None:
+        turn = parser.parse(message)
+        assert turn.era == find_era(message)
+        return relative_era(turn.era_comparative, turn.era, shown, tracks)
+
+    assert years("something older", list(tracks)) == (1900, 1979)
+    assert years("Newer please", list(tracks)) == (1981, 2026)
+    assert years("some oldies", list(tracks)) is None  # oldies are an era of their own
+    assert years("older", ["1959", "1970"]) is None  # too few years to compare with
     # no years (a MusicCaps catalogue): "older" still raises vintage recordings
     state, _ = apply_turn(DialogueState(last_results=("a", "b")), parser.parse("older"), {})
     assert "vintage recording" in state.wanted and state.years == (1900, 1989) and not state.years_explicit
@@ -619,3 +625,50 @@ def test_melodic_is_no_melodica() -> None:
     assert "melodica" not in parser.parse("melodic dark music").wanted
     assert "melodica" in parser.parse("a melodica solo").wanted
     assert "afrobeat" in parser.parse("some afro music to vibe to").wanted  # a cut-off word of its own kept
+
+
+def test_not_that_sad_after_a_sad_request_asks_for_less_sad_not_for_nothing(parser: TurnParser) -> None:
+    """"not that sad" after "something to cry to" left sad out, and with it its kin melancholic: the
+    request was empty and the chat asked "What would you like instead?"."""
+    vocabulary = load_vocabulary()
+    state, _ = apply_turn(DialogueState(), parser.parse("something to cry to"), {}, vocabulary)
+    assert {"sad", "melancholic"} <= set(state.wanted)
+    for message in ("not that sad", "a bit less sad please", "not so sad"):
+        turn = parser.parse(message)
+        assert turn.softened == ("sad",) and turn.is_negative
+        after, _ = apply_turn(state, turn, {}, vocabulary)
+        assert "sad" not in after.excluded and "sad" not in after.wanted and "sad" in after.avoided
+        assert "melancholic" in after.wanted
+        assert state_from_dict(state_to_dict(after)) == after
+    # said of a request that never wanted sad songs, it still leaves them out
+    fresh, _ = apply_turn(DialogueState(), parser.parse("upbeat pop, not that sad"), {}, vocabulary)
+    assert "sad" in fresh.excluded
+    # a genre said by degree is still left out ("less electronic" has no milder electronic)
+    assert parser.parse("less electronic").softened == () and "electronic" in parser.parse("less electronic").excluded
+
+
+def test_more_recent_after_a_list_is_newer_than_that_list(parser: TurnParser) -> None:
+    """"more recent" after "songs from the 90s" was read as the last six years, and the list stayed in the
+    90s (the era word "recent" was no comparison); it now means after the era asked for, or after the
+    list's median year when the list was asked for no era."""
+    from retriever import Track
+
+    tracks = {f"t{y}": Track(id=f"t{y}", title=str(y), artist="", descriptors=("pop",), year=y)
+              for y in (1991, 1993, 1995, 1997, 1999, 2004, 2012)}
+    nineties = tuple(i for i in tracks if tracks[i].year < 2000)
+    vocabulary = load_vocabulary()
+    state, _ = apply_turn(DialogueState(), parser.parse("songs from the 90s"), tracks, vocabulary)
+    state = dataclasses.replace(state, last_results=nineties)
+    for message in ("more recent", "something a bit more modern", "newer please"):
+        assert parser.parse(message).era_comparative == "newer", message
+        after, _ = apply_turn(state, parser.parse(message), tracks, vocabulary)
+        assert after.years == (2000, 2026) and after.years_explicit, message
+    older, _ = apply_turn(state, parser.parse("older"), tracks, vocabulary)
+    assert older.years == (1900, 1989)
+    # no era asked for: after the median year of the list on screen
+    plain = dataclasses.replace(DialogueState(wanted={"pop": 1.0}), last_results=nineties)
+    after, _ = apply_turn(plain, parser.parse("more recent"), tracks, vocabulary)
+    assert after.years == (1996, 2026)
+    # an era of its own is no comparison
+    for message in ("recent hits", "some oldies", "the 80s", "modern rock"):
+        assert parser.parse(message).era_comparative == "", message
