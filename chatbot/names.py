@@ -29,6 +29,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from chatbot.eras import find_era
 from retriever.artists import ArtistDirectory, ArtistProfile, compact_key, generate_aliases, normalise_name
 from retriever.catalog import Track, TrackId
 from retriever.vocabulary import DEFAULT_VOCABULARY, load_vocabulary
@@ -514,7 +515,27 @@ class _Finder:
             return True
         if is_catalogue and (capitalised or (framed_after and not self.is_descriptor((*words, next_word or "")))):
             return True
+        if is_catalogue and len(words) >= 2 and self.asks_for_plain_band(cue, start, stop):
+            return True  # "play new order", "some new order songs", "songs from new order"
         return False
+
+    def asks_for_plain_band(self, cue: tuple[str, str, int] | None, start: int, stop: int) -> bool:
+        """Whether a weak "by" cue right before a catalogue name of plain words, in lower case, asks for that
+        band: "some new order songs" (a noun for their songs after it, the two no descriptor), "play new
+        order" and "songs from new order" (the name ends the request). Not "play new music", "songs from new
+        york": those are no catalogue artists."""
+        if cue is None or cue[0] != "by" or cue[2] != 0:
+            return False
+        if find_era(self.message[self.tokens[start].start : self.tokens[stop - 1].end]) is not None:
+            return False  # "some brand new songs": new songs, not the band Brand New
+        next_word = self.after(stop)
+        if next_word in _AFTER_BY:
+            return not self.is_descriptor((*(t.key for t in self.tokens[start:stop]), next_word))
+        if next_word not in (None, "please", "pls", "thanks"):
+            return False
+        if cue[1] == "from":
+            return start >= 2 and self.tokens[start - 2].key in _GENRE_NOUNS
+        return cue[1] in ("play", "put on", "listen to", "some")
 
     def is_named_possessive(self, candidate: _Candidate) -> bool:
         """A possessive that names its artist: "Radiohead's", "radioheads" (an apostrophe lost), but not a

@@ -558,6 +558,10 @@ class TurnParser:
         names = plausible_names(self.find_names(listed), english) if self.find_names is not None else []
         if self.resolve_artist is not None:
             names += credited_artists(english, names, self.resolve_artist)
+        # "songs by men", "stuff from women": a voice, not the band The Men (a name written as one stays)
+        voices = [m.span() for pattern in _GENDERED_VOICES.values() for m in pattern.finditer(english.lower())]
+        names = [m for m in names if not (english[m.span[0]:m.span[1]].islower()
+                                          and any(a <= m.span[0] and m.span[1] <= b for a, b in voices))]
         # A place is a place, not a band or song ("from west africa", "from europe"), unless the name is
         # longer than the place ("Hotel California", "California Love") or credited ("Africa by Toto").
         if names:

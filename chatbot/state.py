@@ -322,14 +322,16 @@ def apply_turn(
     excluded = list(state.excluded)
     softened: list[str] = []
     for descriptor in turn.excluded:
+        kin = vocabulary.mood_kin(descriptor) if vocabulary is not None else []
         if descriptor in turn.softened and (descriptor in wanted or descriptor in reference_wanted):
-            # "not that sad" after "something to cry to": less sad, not none (melancholic stays wanted)
+            # "not that sad" after "something to cry to": less sad, not none (melancholic stays wanted); "less
+            # sad" after "a rainy day" (melancholic, never sad) leaves sad and its kin out
             wanted.pop(descriptor, None)
             softened.append(descriptor)
             continue
         wanted.pop(descriptor, None)
-        for kin in (vocabulary.mood_kin(descriptor) if vocabulary is not None else ()):
-            wanted.pop(kin, None)  # "no sad stuff" after "rainy day" (melancholic): melancholic goes too
+        for other in kin:
+            wanted.pop(other, None)  # "no sad stuff" after "rainy day" (melancholic): melancholic goes too
         if descriptor not in excluded:
             excluded.append(descriptor)
     for descriptor in turn.wanted:

@@ -266,6 +266,10 @@ def answer(
                 *keep_some_seen(rerank(hits, state, reference=reference, **bonuses), seen, set(state.liked))]
     if "compared" in bonuses:  # "slower" than the list on screen: its songs that are not slow are no answer
         reranked = not_as_before(reranked, state, bonuses["compared"])
+        left = genres_left(deps, state, [pair[0].track for pair in reranked[:k]])
+        if left:  # "more chill" after k-pop: no k-pop is laid-back; say so, and how to go back
+            notices.append(f"No {', '.join(left)} here is also {', '.join(state.compared)}, so these are "
+                           f"{', '.join(state.compared)} songs of other genres (say \"{left[0]}\" to go back).")
     played = [i for i in state.played if i in deps.tracks]
     if played:  # "play Hotel California": that song first, then the songs like it
         reranked = [*((Hit(deps.tracks[i], 1.0), 1.0) for i in played),
@@ -353,6 +357,24 @@ def compared_bonus(deps: Recommender, state: DialogueState,
     least = max(2, LIST_GENRE_SHARE * len(shown))
     return {"compared": frozenset(compared),
             "list_genres": artist_genres or frozenset(w for w, n in counts.items() if n >= least)}
+
+
+def genres_left(deps: Recommender, state: DialogueState, listed: Sequence[Track]) -> list[str]:
+    """The genres a comparative turn's list left: those asked for before ("k-pop", then "more chill") that
+    no listed song carries. Empty when the list keeps one of them, when the turn itself names a genre, or
+    when none was asked for."""
+    said = set(state.turn_wants)
+    earlier = [d for d in state.strongest_wants(len(state.wanted))
+               if deps.vocabulary.facet_of(d) == "genre" and d not in said]
+    if not earlier or any(deps.vocabulary.facet_of(d) == "genre" for d in said) or any(
+            carries_any(track, earlier) for track in listed):
+        return []
+    return earlier
+
+
+def carries_any(track: Track, descriptors: Sequence[str]) -> bool:
+    own = {d.lower() for d in track.descriptors}
+    return any(d.lower() in own for d in descriptors)
 
 
 def not_as_before(ranked: list[tuple[Hit, float]], state: DialogueState, compared: frozenset[str],

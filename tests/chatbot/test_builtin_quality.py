@@ -333,3 +333,21 @@ def test_a_want_no_listed_song_carries_is_said(builtin_recommender) -> None:  # 
     turn = Conversation(builtin_recommender).say("happy songs in spanish from the 2000s")
     assert turn.results and "No song here is also happy" in turn.reply
     assert "No song here" not in Conversation(builtin_recommender).say("upbeat reggae").reply
+
+
+def test_a_comparative_that_leaves_the_genre_says_so(builtin_recommender) -> None:  # noqa: ANN001
+    """"more chill" after "k-pop" listed laid-back songs of other genres under "for laid-back, k-pop": no
+    k-pop song of the catalogue is laid-back, and the reply did not say the genre was gone."""
+    conversation = Conversation(builtin_recommender)
+    conversation.say("k-pop")
+    turn = conversation.say("more chill")
+    if any("k-pop" in v.track.descriptors for v in turn.results):
+        assert not any("No k-pop here" in notice for notice in turn.notices)
+    else:
+        assert any(notice.startswith("No k-pop here is also laid-back") and '"k-pop"' in notice
+                   for notice in turn.notices), turn.notices
+    calmer = Conversation(builtin_recommender)
+    calmer.say("hard rock")
+    kept = calmer.say("a bit slower")  # the catalogue has slow hard rock: the genre stays, nothing to say
+    assert any("hard rock" in v.track.descriptors for v in kept.results)
+    assert not any(notice.startswith("No hard rock here") for notice in kept.notices)

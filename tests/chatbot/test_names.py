@@ -191,6 +191,20 @@ def test_a_word_of_the_sentence_is_no_band_after_not(tracks: dict) -> None:
     assert mention.profile is so and mention.intent == "not"
 
 
+def test_a_catalogue_band_of_plain_words_is_read_in_lower_case_after_a_by_cue(directory: ArtistDirectory,
+                                                                             tracks: dict) -> None:
+    """"play new order", "some new order songs" and "songs from new order" named nobody: two plain words
+    after a weak cue ("play", "some", "from") needed capitals."""
+    for message in ("play new order", "some new order songs", "songs from new order", "play some deep purple"):
+        found = names(message, directory, tracks)
+        assert [kind for kind, _, _ in found] == ["artist"] and found[0][1] == "by", (message, found)
+    assert names("play new order", directory, tracks)[0][2] == "New Order"
+    # plain words that are no catalogue band, or an era ("brand new"), or not where a name ends the request
+    for message in ("some brand new songs", "play new music", "songs from new york", "play some good music",
+                    "songs from deep purple skies at night"):
+        assert [m for m in find_names(message, directory, tracks) if m.kind == "artist"] == [], message
+
+
 def test_a_possessive_with_its_apostrophe_is_that_artist(directory: ArtistDirectory, tracks: dict) -> None:
     """"Queen's Bohemian Rhapsody" read "Queen's" as Queens of the Stone Age, and "Adele's Hello" as an
     unknown name: the possessive credits the song after it."""

@@ -616,6 +616,22 @@ def test_by_women_asks_for_their_voices(parser: TurnParser, message: str, voice:
     assert voice in parser.parse(message).wanted
 
 
+def test_songs_by_men_is_a_voice_not_the_band_the_men() -> None:
+    """"songs by men" asked for songs by the band The Men (and also for male vocals)."""
+    from chatbot.names import find_names
+    from retriever.artists import ArtistDirectory, ArtistProfile
+
+    the_men = ArtistProfile(name="The Men", descriptors=("post-punk",), source="spotify")
+    directory = ArtistDirectory([the_men])
+    parser = TurnParser(load_vocabulary(), find_names=lambda text: find_names(text, directory, {}),
+                        resolve_artist=directory.resolve)
+    for message in ("songs by men", "some rock by men please", "anything from women"):
+        turn = parser.parse(message)
+        assert not turn.artists_by and not turn.artists_like, message
+        assert {"male vocals", "female vocals"} & set(turn.wanted), message
+    assert parser.parse("songs by The Men").artists_by == ("The Men",)  # written as the band's name
+
+
 def test_melodic_is_no_melodica() -> None:
     """"more melodic, dark music like Dodie's" asked for the melodica (a paraphrase the encoder found)."""
     from retriever import load_encoder
