@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -86,6 +86,18 @@ def _with_the(era_label: str) -> str:
     return f"the {era_label}" if era_label.endswith("s") else era_label
 
 
+def descriptor_words(descriptors: Sequence[str]) -> list[frozenset[str]]:
+    """The lowercased words of each descriptor of a track (what `carries` looks in)."""
+    return [frozenset(d.lower().split()) for d in descriptors]
+
+
+def carries(words: Sequence[frozenset[str]], descriptor: str) -> bool:
+    """Whether a track (its `descriptor_words`) carries a descriptor: one of its descriptors contains
+    all of its words ("piano" is carried by "mellow piano melody")."""
+    wanted = set(descriptor.lower().split())
+    return any(wanted <= own for own in words)
+
+
 def rerank(
     hits: list[Hit],
     state: DialogueState,
@@ -129,10 +141,8 @@ def rerank(
         score = hit.score
         carried_set = {d.lower() for d in hit.track.descriptors}
         if total:
-            carried = [set(d.lower().split()) for d in hit.track.descriptors]
-            # a wanted descriptor is carried when one of the track's descriptors contains all its words
-            # ("piano" is carried by "mellow piano melody")
-            covered = sum(w for d, w in wanted.items() if any(set(d.split()) <= words for words in carried))
+            carried = descriptor_words(hit.track.descriptors)
+            covered = sum(w for d, w in wanted.items() if carries(carried, d))
             score += WANTED_COVERAGE_WEIGHT * covered / total
         if hit.track.id in liked:
             score += LIKED_WEIGHT  # "I like #8": it stays, a little higher

@@ -57,6 +57,8 @@ from chatbot.reply import (
     RERANK_POOL,
     ResultView,
     TurnResult,
+    carries,
+    descriptor_words,
     format_reply,
     format_summary,
     matched_descriptors,
@@ -367,14 +369,9 @@ def genres_left(deps: Recommender, state: DialogueState, listed: Sequence[Track]
     earlier = [d for d in state.strongest_wants(len(state.wanted))
                if deps.vocabulary.facet_of(d) == "genre" and d not in said]
     if not earlier or any(deps.vocabulary.facet_of(d) == "genre" for d in said) or any(
-            carries_any(track, earlier) for track in listed):
+            carries(descriptor_words(track.descriptors), d) for track in listed for d in earlier):
         return []
     return earlier
-
-
-def carries_any(track: Track, descriptors: Sequence[str]) -> bool:
-    own = {d.lower() for d in track.descriptors}
-    return any(d.lower() in own for d in descriptors)
 
 
 def not_as_before(ranked: list[tuple[Hit, float]], state: DialogueState, compared: frozenset[str],
@@ -385,13 +382,12 @@ def not_as_before(ranked: list[tuple[Hit, float]], state: DialogueState, compare
     asked for ("play Corey Taylor", then "more acoustic"), stay where they are."""
     previous = set(state.last_results)
     kept = {*state.liked, *(p[0].track.id for p in ranked if p[0].track.artist in state.artists_by)}
-    compared_words = [set(d.split()) for d in compared]
 
     def as_before(track: Track) -> bool:
         if track.id not in previous or track.id in kept:
             return False
-        carried = [set(d.lower().split()) for d in track.descriptors]
-        return not any(words <= own for words in compared_words for own in carried)
+        carried = descriptor_words(track.descriptors)
+        return not any(carries(carried, d) for d in compared)
 
     return [p for p in ranked if not as_before(p[0].track)] + [p for p in ranked if as_before(p[0].track)]
 
@@ -412,8 +408,8 @@ def unmet_wants(state: DialogueState, results: Sequence[ResultView]) -> list[str
     said = [d for d in state.turn_wants[:8] if d != ALL_VOCALS]
     if not results or not said:
         return []
-    carried = [set(m.lower().split()) for view in results for m in view.matched]
-    missing = [d for d in said if not any(set(d.lower().split()) <= words for words in carried)]
+    carried = [words for view in results for words in descriptor_words(view.matched)]
+    missing = [d for d in said if not carries(carried, d)]
     return missing if len(missing) < len(said) else []
 
 
