@@ -790,13 +790,12 @@ def _era_direction(english: str, era: EraMatch | None, names: Iterable[NameMenti
         if mention.kind == "artist" and mention.intent == "by" and (
                 match := _ERA_BEFORE_NAME.search(english[: mention.span[0]].lower())):
             return RELATIVE_ERA_WORDS[match.group("word")]
-    comparative = era is not None and (era.phrase.lower() in ("older", "newer", "earlier", "later")
-                                       or re.search(r"\bmore\s+$", english[: era.span[0]].lower()))
-    if era is not None and not era.is_explicit and comparative and any(
+    comparative = _era_comparative(english, era)
+    if comparative and era is not None and any(
             m.kind == "artist" and m.intent in ("like", "by") and m.span[1] <= era.span[0] for m in names):
         # "like Bob Marley but more modern", "like Sean Paul but older"; not "newer country like luke combs"
         # (an example of the newer), nor "Hozier's Someone New" (a title the catalogue lacks)
-        return RELATIVE_ERA_WORDS.get(era.phrase.lower(), "")
+        return comparative
     return ""
 
 
