@@ -320,7 +320,7 @@ class ParsedTurn:
     their_songs: bool = False  # "her older stuff", "more by them": songs by the artists asked about
     era_direction: str = ""  # "older"/"newer" than the artists asked about ("their later stuff"), if the turn says
     era_comparative: str = ""  # "older"/"newer" than the list on screen ("older", "more recent"), if the era says so
-    softened: tuple[str, ...] = ()  # of `excluded`, moods turned down by degree ("not that sad", "less dark")
+    softened: tuple[str, ...] = ()  # of `excluded`, moods turned down by degree ("not that sad"): their kin stay
     is_refinement: bool = False  # "more upbeat", "but from the 80s", "add piano": keeps the state
     is_switch: bool = False  # "let's switch to something calm", "change direction": a new topic, whatever it names
     small_talk: str = ""  # "greeting", "thanks", "farewell", "ack": the message asks for no songs
@@ -469,7 +469,7 @@ class TurnParser:
 
     def _softened(self, clause: str, negated: list[str]) -> list[str]:
         """Of the descriptors a clause turns down, the moods and energies it turns down by degree ("not that
-        sad", "a bit less upbeat"): the state lowers them instead of leaving them out when they are wanted."""
+        sad", "a bit less upbeat"): the state leaves them out but keeps their wanted kin (melancholic)."""
         graded = [d for d in negated if self.vocabulary.facet_of(d) in ("mood", "energy")]
         said = [self.vocabulary.canonical(m.group("word")) for m in _DEGREE_NEGATION.finditer(clause)]
         return [d for d in graded if d in said]

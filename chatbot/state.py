@@ -320,18 +320,13 @@ def apply_turn(
     wanted = {descriptor: weight * decay for descriptor, weight in state.wanted.items()}
     reference_wanted = {d: weight * decay for d, weight in state.reference_wanted.items()}
     excluded = list(state.excluded)
-    softened: list[str] = []
     for descriptor in turn.excluded:
-        kin = vocabulary.mood_kin(descriptor) if vocabulary is not None else []
-        if descriptor in turn.softened and (descriptor in wanted or descriptor in reference_wanted):
-            # "not that sad" after "something to cry to": less sad, not none (melancholic stays wanted); "less
-            # sad" after "a rainy day" (melancholic, never sad) leaves sad and its kin out
-            wanted.pop(descriptor, None)
-            softened.append(descriptor)
-            continue
         wanted.pop(descriptor, None)
-        for other in kin:
-            wanted.pop(other, None)  # "no sad stuff" after "rainy day" (melancholic): melancholic goes too
+        # "no sad stuff" after "rainy day" (melancholic): melancholic goes too; but "not that sad" after
+        # "something to cry to" (sad, melancholic) is less sad, not none: melancholic stays wanted
+        if descriptor not in turn.softened:
+            for other in (vocabulary.mood_kin(descriptor) if vocabulary is not None else ()):
+                wanted.pop(other, None)
         if descriptor not in excluded:
             excluded.append(descriptor)
     for descriptor in turn.wanted:
@@ -463,7 +458,7 @@ def apply_turn(
         played=turn.played_ids,
         compared=tuple(d for d in turn.boosted if d != era_production and d not in ERA_COMPARATIVES.values()),
         avoided=tuple(dict.fromkeys(
-            d for d in (*state.avoided, *turn.lowered, *softened) if d not in turn.wanted and d not in turn.boosted)),
+            d for d in (*state.avoided, *turn.lowered) if d not in turn.wanted and d not in turn.boosted)),
     )
     return new_state, notices
 
