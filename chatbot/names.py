@@ -70,6 +70,8 @@ _BY_CUES = ("by", "songs by", "from", "play", "put on", "more", "some", "listen 
 # Cues that say little on their own (a verb "I like", "some"): enough for a common-word name only with capitals.
 # The cue a name gets from the name before it in a list ("bands like Boris, Sunn O))) and Earth").
 _LIST_CUE = "and"
+# "more X", "some X": of an artist, their songs; of a title written in lower case, a sound ("more west coast")
+_AMOUNT_CUES = frozenset(("more", "some", "more of"))
 _WEAK_CUES = frozenset(("like", "love", "loved", "enjoy", "enjoyed", "into", "some", "more", "no", "play", "from", "than", "less", "skip", "avoid",
                         _LIST_CUE, *ERA_WORDS))
 # Cues after which a name may be written in lowercase ("songs by wozwald", "similar to nyxen"): they ask for a name.
@@ -582,6 +584,8 @@ class _Finder:
         if self.is_common(words) and len(words) <= 3:
             # "Happy", "Hello", "Is This Love": everyday phrases; only a cue plus capitals make them a title.
             return cue is not None and capitalised and not self.is_descriptor(words)
+        if cue is not None and cue[1] in _AMOUNT_CUES and not capitalised:
+            return False  # "more west coast", "some dream pop": more of a sound, not a song to play
         if self.is_common(words):
             return cue is not None or capitalised or self.after(stop) == "by"
         return cue is not None or self.after(stop) == "by" or (capitalised and len(words) >= 2)

@@ -205,6 +205,13 @@ def test_a_catalogue_band_of_plain_words_is_read_in_lower_case_after_a_by_cue(di
         assert [m for m in find_names(message, directory, tracks) if m.kind == "artist"] == [], message
 
 
+def test_more_and_a_lowercase_title_is_a_sound_not_a_song_to_play(directory: ArtistDirectory, tracks: dict) -> None:
+    """"more west coast" after "90s hip hop" played Lana Del Rey's "West Coast" and listed songs like it."""
+    for message in ("more west coast", "some west coast please"):
+        assert [m for m in find_names(message, directory, tracks) if m.kind == "title"] == [], message
+    assert ("title", "by", "West Coast") in names("play West Coast by Lana Del Rey", directory, tracks)
+
+
 def test_a_possessive_with_its_apostrophe_is_that_artist(directory: ArtistDirectory, tracks: dict) -> None:
     """"Queen's Bohemian Rhapsody" read "Queen's" as Queens of the Stone Age, and "Adele's Hello" as an
     unknown name: the possessive credits the song after it."""
