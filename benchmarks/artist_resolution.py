@@ -23,6 +23,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code, not another's install
+
 from chatbot.names import find_names
 from retriever.artists import (
     ArtistDirectory,

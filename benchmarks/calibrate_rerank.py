@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code, not another's install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tune_fusion  # noqa: E402 - prepares the environment, reads the train rows

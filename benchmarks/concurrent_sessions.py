@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code, not another's install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scale_common as common  # noqa: E402

@@ -12,10 +12,13 @@ import argparse
 import ast
 import csv
 import random
+import sys
 from pathlib import Path
 
-from chatbot import TurnParser
-from retriever import load_vocabulary
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code, not another's install
+
+from chatbot import TurnParser  # noqa: E402
+from retriever import load_vocabulary  # noqa: E402
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "cpcd-intent" / "cpcd_intent.csv"
 NEGATIVE = {"remove_filter", "reject_response"}

@@ -30,6 +30,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code, not another's install
+
 from retriever.server import chroma_server as run_chroma_server  # noqa: E402
 from retriever.server import free_port  # noqa: E402, F401  (the benchmarks call common.free_port)
 

@@ -20,6 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code, not another's install
 sys.path.insert(0, str(REPO))
 
 from retriever import FEATURE_RULES, load_catalog  # noqa: E402

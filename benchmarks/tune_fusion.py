@@ -28,12 +28,15 @@ import csv
 import itertools
 import logging
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code, not another's install
 
 from tunetalk import paths  # noqa: E402
 

@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code, not another's install
+
 from tunetalk import paths
 
 paths.prepare_environment()
