@@ -688,3 +688,17 @@ def test_more_recent_after_a_list_is_newer_than_that_list(parser: TurnParser) ->
     # an era of its own is no comparison
     for message in ("recent hits", "some oldies", "the 80s", "modern rock"):
         assert parser.parse(message).era_comparative == "", message
+
+
+def test_psychedelic_folky_and_jazzy_name_their_genres(parser: TurnParser) -> None:
+    """"less psychedelic" after the Beatles' later songs was not understood ("psychedelic" named no
+    descriptor); "not so folky" neither."""
+    assert parser.parse("less psychedelic").excluded == ("psychedelic rock",)
+    assert parser.parse("not so folky").excluded == ("folk",)
+    assert parser.parse("jazzy hip hop").wanted == ("jazz", "hip hop")
+    # a catalogue that has "psychedelic" as a descriptor of its own (MusicCaps) reads it as itself
+    from chatbot.turn import merge_vocabulary
+    from retriever import Track
+
+    merged = merge_vocabulary(load_vocabulary(), [Track(id="a", title="", artist="", descriptors=("psychedelic",))])
+    assert TurnParser(merged).parse("psychedelic").wanted == ("psychedelic",)
