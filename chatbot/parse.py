@@ -156,11 +156,12 @@ _DISLIKE_CUES = (
 # "older"/"newer" -> the production it raises; with a list on screen that has years, the state reads them
 # as an era relative to that list instead (`state.relative_era`)
 ERA_COMPARATIVES = {"older": "vintage recording", "newer": "modern production"}
-# a vague era said as a comparison with what came before: "older", "earlier", "more recent", "a bit more modern"
+# a vague era said as a comparison with what came before: "older", "earlier", "more recent", "more modern"
 _COMPARED_ERA_WORDS = {"older": "older", "earlier": "older", "newer": "newer", "later": "newer"}
 _MORE_BEFORE = re.compile(r"\b(?:more|bit|little|much|even|way|somewhat|slightly)\s+$")
-# "not that sad", "not so dark", "less gloomy", "a bit less melancholic": a mood said to be too strong, not unwanted
-_DEGREE_NEGATION = re.compile(r"\b(?:not (?:that|so|as|too|overly|very|quite so)|less|fewer)\s+(?P<word>[a-z][a-z-]+)")
+# "not that sad", "not so dark", "a bit less melancholic": a mood said to be too strong (its kin may stay)
+_DEGREE_NEGATION = re.compile(
+    r"\b(?:not (?:that|so|as|too|overly|very|quite so)|less|fewer)\s+(?P<word>[a-z][a-z-]+)")
 # comparative word -> (descriptor it raises, descriptor words it names)
 _COMPARATIVES = {
     "upbeat": "upbeat", "faster": "fast tempo", "quicker": "fast tempo", "slower": "slow tempo",
@@ -319,7 +320,7 @@ class ParsedTurn:
     dislikes_sound: bool = False  # "I don't like X", "not into X": the excluded artists' sound goes too
     their_songs: bool = False  # "her older stuff", "more by them": songs by the artists asked about
     era_direction: str = ""  # "older"/"newer" than the artists asked about ("their later stuff"), if the turn says
-    era_comparative: str = ""  # "older"/"newer" than the list on screen ("older", "more recent"), if the era says so
+    era_comparative: str = ""  # "older"/"newer" than the list on screen ("more recent"), if the era says so
     softened: tuple[str, ...] = ()  # of `excluded`, moods turned down by degree ("not that sad"): their kin stay
     is_refinement: bool = False  # "more upbeat", "but from the 80s", "add piano": keeps the state
     is_switch: bool = False  # "let's switch to something calm", "change direction": a new topic, whatever it names
@@ -468,9 +469,9 @@ class TurnParser:
         return not (said & named or any(self.vocabulary.facet_of(d) == "vocals" for d in extracted))
 
     def _softened(self, clause: str, negated: list[str]) -> list[str]:
-        """Of the descriptors a clause turns down, the moods and energies it turns down by degree ("not that
-        sad", "a bit less upbeat"): the state leaves them out but keeps their wanted kin (melancholic)."""
-        graded = [d for d in negated if self.vocabulary.facet_of(d) in ("mood", "energy")]
+        """Of the descriptors a clause turns down, the moods it turns down by degree ("not that sad", "a bit
+        less dark"): the state leaves them out but keeps their wanted kin (melancholic for sad)."""
+        graded = [d for d in negated if self.vocabulary.facet_of(d) == "mood"]
         said = [self.vocabulary.canonical(m.group("word")) for m in _DEGREE_NEGATION.finditer(clause)]
         return [d for d in graded if d in said]
 
@@ -635,7 +636,8 @@ class TurnParser:
                 if names_every_vocal(content):
                     excluded.append(ALL_VOCALS)
                 else:  # never a descriptor that is itself a negation ("other instruments" is not "no other instruments")
-                    negated = [d for d in self.extract(negative, use_encoder=False) if d.split()[0] not in _NEGATIVE_STARTS]
+                    negated = [d for d in self.extract(negative, use_encoder=False)
+                               if d.split()[0] not in _NEGATIVE_STARTS]
                     excluded += negated
                     softened += self._softened(clause, negated)
             for word, descriptor in _COMPARATIVES.items():

@@ -211,8 +211,8 @@ MAX_BACK_REFERENCES = 3  # liked songs "more like those" refers to
 MIN_RELATIVE_YEARS = 3  # songs of the list on screen with a year, for "older"/"newer" to be read against it
 
 
-def relative_era(direction: str, era: EraMatch | None, shown: Sequence[TrackId],
-                 tracks: Mapping[TrackId, Track] | None, asked: tuple[int, int] | None = None) -> tuple[int, int] | None:
+def relative_era(direction: str, era: EraMatch | None, shown: Sequence[TrackId], tracks: Mapping[TrackId, Track] | None,
+                 asked: tuple[int, int] | None = None) -> tuple[int, int] | None:
     """The years a vague era said as a comparison (`direction` "older" or "newer": "older", "more recent")
     means after a list: before or after the era the list was `asked` for ("more recent" after "the 90s" is
     from 2000), else before or after the median year of the songs on screen ("older" after a list from

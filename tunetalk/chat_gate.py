@@ -58,7 +58,7 @@ logger = logging.getLogger(__name__)
 
 LISTENER_REQUESTS = Path(__file__).resolve().parent.parent / "assets" / "listener_requests.json"
 SCORER_VERSION = 5  # raise when what the scorer measures changes (it keys the gate's manifest entry)
-LISTENER_TARGETS = 100  # target songs of the simulated listener, a fixed sample (about 20 s an encoder, 1 CPU thread)
+LISTENER_TARGETS = 100  # target songs of the simulated listener, a fixed sample (about 20 s an encoder, 1 thread)
 LISTENER_SEED = 0
 CPCD_DIALOGS = 100  # CPCD dialogs of the fixed sample (about 20 s an encoder, 1 CPU thread)
 CPCD_TURNS = 3  # user messages said per dialog
