@@ -218,6 +218,9 @@ def build_query(
         blocked |= set(state.shown[-MAX_SHOWN:])
     if state.more_like_turn and state.more_like:
         blocked.add(state.more_like[-1])  # "more like #2" wants others like it, not #2 again
+    # "songs like Hotel California", then "slower": still other songs than the one named (a song on screen
+    # that the user liked, or one they asked to play, may stay)
+    blocked |= {i for i in state.more_like if i not in state.liked and i not in state.played}
     weighted = state.all_wanted
     for descriptor, weight in artist_wants(state, context).items():
         weighted[descriptor] = max(weighted.get(descriptor, 0.0), weight)

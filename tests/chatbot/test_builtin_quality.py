@@ -351,3 +351,15 @@ def test_a_comparative_that_leaves_the_genre_says_so(builtin_recommender) -> Non
     kept = calmer.say("a bit slower")  # the catalogue has slow hard rock: the genre stays, nothing to say
     assert any("hard rock" in v.track.descriptors for v in kept.results)
     assert not any(notice.startswith("No hard rock here") for notice in kept.notices)
+
+
+def test_a_song_named_as_the_reference_is_not_listed_on_later_turns(builtin_recommender) -> None:  # noqa: ANN001
+    """"more like that but slower" after "songs like Hotel California" listed Hotel California itself first."""
+    conversation = Conversation(builtin_recommender)
+    first = conversation.say("songs like Hotel California")
+    assert all(v.track.title != "Hotel California" for v in first.results)
+    for message in ("more like that but slower", "more"):
+        turn = conversation.say(message)
+        assert turn.results and all(v.track.title != "Hotel California" for v in turn.results), message
+    played = Conversation(builtin_recommender).say("play Hotel California")
+    assert played.results[0].track.title == "Hotel California"  # asked to play: first
