@@ -201,9 +201,26 @@ def take_turn(
         state, notices = apply_turn(state, parsed, deps.tracks, deps.vocabulary, deps.region_descriptors)
         reply = "\n".join([*notices, "Your current results are unchanged."])
         return state, TurnResult(state.turns, text, reply, current_results(deps, state), state.snapshot(), notices)
+    before = state
     state, notices = apply_turn(state, parsed, deps.tracks, deps.vocabulary, deps.region_descriptors)
     notices += unknown_name_notices(parsed.unknown_names, state)
+    notices += nothing_left_out(deps, before, state)
     return answer(deps, state, notices, text, session_id=session_id, k=k)
+
+
+def nothing_left_out(deps: Recommender, before: DialogueState, after: DialogueState) -> list[str]:
+    """One line when a turn rules out what no song on screen carries ("less jazzy" after lo-fi hip hop
+    that no song tags jazz): the list may stay as it was, and the user should know why."""
+    new = [d for d in after.excluded if d not in before.excluded and d != ALL_VOCALS]
+    shown = [deps.tracks[i] for i in before.last_results if i in deps.tracks]
+    if not new or not shown:
+        return []
+    ruled_out = expand_exclusions(dataclasses.replace(after, excluded=tuple(new)), deps.vocabulary,
+                                  deps.descriptor_index)
+    if any(d.lower() in ruled_out for track in shown for d in track.descriptors):
+        return []
+    named = " or ".join(new)
+    return [f"None of the songs on screen is {named}; I'll keep {named if len(new) == 1 else 'them'} out from now on."]
 
 
 def not_understood(text: str, has_list: bool) -> str:

@@ -164,3 +164,16 @@ def test_a_message_that_names_nothing_keeps_the_list_and_says_what_was_not_under
     _, turn = take_turn(recommender, DialogueState(), "not so cheesy")
     assert turn.results == [] and "nothing to search for yet" in turn.reply
     assert take_turn(recommender, DialogueState(), "")[1].reply.startswith("Tell me what you'd like to hear")
+
+
+def test_ruling_out_what_no_song_on_screen_carries_says_so(recommender: Recommender) -> None:
+    """"less jazzy" after an instrumental hip hop list that no song tags jazz listed the same songs under
+    "(excluding jazz)", and the reply did not say why nothing changed."""
+    state, first = take_turn(recommender, DialogueState(), "calm piano")
+    assert first.results and not any("reggae" in v.track.descriptors for v in first.results)
+    _, turn = take_turn(recommender, state, "no reggae")
+    assert "None of the songs on screen is reggae; I'll keep reggae out from now on." in turn.notices
+    _, turn = take_turn(recommender, state, "no piano")  # the list has piano songs: they go, nothing to say
+    assert not any(notice.startswith("None of the songs on screen") for notice in turn.notices)
+    _, fresh = take_turn(recommender, DialogueState(), "no reggae")  # no list on screen: nothing to compare
+    assert not any(notice.startswith("None of the songs on screen") for notice in fresh.notices)
