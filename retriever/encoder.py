@@ -206,6 +206,41 @@ class MemoEncoder:
         return np.stack([self.vectors[text] for text in texts])
 
 
+class VectorCache(MemoEncoder):
+    """A `MemoEncoder` whose vectors are kept on disk between processes (the chat parser's descriptor
+    names: embedding them is most of the chat's start-up after the imports)."""
+
+    def __init__(self, encoder: Encoder, path: Path) -> None:
+        vectors: dict[str, np.ndarray] = {}
+        if path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as stored:
+                    vectors = dict(zip(stored["texts"].tolist(), stored["vectors"]))
+            except (OSError, ValueError, KeyError) as error:
+                logger.warning("parser vector cache %s is unreadable (%s); rebuilding it", path, error)
+        super().__init__(encoder, vectors)
+        self.cache_path = path
+        self.is_changed = False
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, show_progress_bar: bool | None = None) -> np.ndarray:
+        known = len(self.vectors)
+        vectors = super().encode(texts, batch_size=batch_size, show_progress_bar=show_progress_bar)
+        self.is_changed = self.is_changed or len(self.vectors) - known > 50
+        return vectors
+
+    def save(self) -> None:
+        """Write the vectors (atomically) when one `encode` call added more than 50 of them since the
+        last save (the parser's descriptor names; a few query texts are not worth a write)."""
+        if not self.is_changed:
+            return
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.cache_path.with_name(self.cache_path.name + f".{os.getpid()}.partial.npz")
+        texts = list(self.vectors)
+        np.savez(partial, texts=np.array(texts), vectors=np.stack([self.vectors[t] for t in texts]))
+        os.replace(partial, self.cache_path)
+        self.is_changed = False
+
+
 class OnnxEncoder:
     """The same bi-encoder run by ONNX Runtime: tokenizer, transformer graph, mean pooling, L2 norm."""
 

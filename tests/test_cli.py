@@ -97,7 +97,7 @@ def test_unknown_option_is_an_argparse_error() -> None:
 def test_the_parser_vector_cache_survives_a_restart_and_skips_the_encoder(tmp_path, keyword_encoder) -> None:  # noqa: ANN001
     import numpy as np
 
-    from tunetalk.cli import VectorCache
+    from retriever.encoder import VectorCache
 
     texts = [f"descriptor {i} piano" for i in range(60)]
     first = VectorCache(keyword_encoder, tmp_path / "v.npz")

@@ -199,7 +199,7 @@ def open_recommender(args: argparse.Namespace, *, log_disabled: bool = True):  #
 def _open_recommender(args: argparse.Namespace, *, log_disabled: bool):  # noqa: ANN202
     from chatbot import Recommender
     from retriever import HybridSearcher, InteractionLog, TrackStore, load_vocabulary, resolve_index_dir
-    from retriever.encoder import resolve_encoder
+    from retriever.encoder import VectorCache, resolve_encoder
     from retriever.snapshot import SNAPSHOT_FILE, read_current
 
     if args.encoder is not None:
@@ -256,47 +256,6 @@ def _open_recommender(args: argparse.Namespace, *, log_disabled: bool):  # noqa:
     recommender = Recommender(searcher, load_vocabulary(), log=log, artist_knowledge=knowledge, encoder=vectors)
     vectors.save()  # the parser embedded every descriptor name once: kept for the next start
     return recommender
-
-
-class VectorCache:
-    """An encoder that remembers the vectors of texts it encoded, on disk between processes (the
-    parser's descriptor names: embedding them is most of the chat's start-up after the imports)."""
-
-    def __init__(self, encoder, path: Path) -> None:  # noqa: ANN001 - a retriever Encoder
-        import numpy as np
-
-        self.encoder = encoder
-        self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
-        self.is_changed = False
-        if path.is_file():
-            try:
-                with np.load(path, allow_pickle=False) as stored:
-                    self.vectors = dict(zip(stored["texts"].tolist(), stored["vectors"]))
-            except (OSError, ValueError, KeyError) as error:
-                logger.warning("parser vector cache %s is unreadable (%s); rebuilding it", path, error)
-
-    def encode(self, texts: list[str]):  # noqa: ANN201 - (texts, dim) float32
-        import numpy as np
-
-        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
-        if missing:
-            self.vectors.update(zip(missing, self.encoder.encode(missing)))
-            self.is_changed = self.is_changed or len(missing) > 50
-        return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, self.encoder.info.dimension),
-                                                                                  dtype=np.float32)
-
-    def save(self) -> None:
-        import numpy as np
-
-        if not self.is_changed:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + f".{os.getpid()}.partial.npz")
-        texts = list(self.vectors)
-        np.savez(partial, texts=np.array(texts), vectors=np.stack([self.vectors[t] for t in texts]))
-        os.replace(partial, self.path)
-        self.is_changed = False
 
 
 def _retrieval_config(encoder_name: str):  # noqa: ANN202 - a RetrievalConfig
