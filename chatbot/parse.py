@@ -724,7 +724,7 @@ class TurnParser:
             boosted=tuple(dict.fromkeys(boosted)),
             lowered=tuple(dict.fromkeys(lowered)),
             excluded=tuple(dict.fromkeys(excluded)),
-            softened=tuple(d for d in dict.fromkeys(softened) if d in excluded),
+            softened=tuple(dict.fromkeys(softened)),
             liked_ranks=tuple(dict.fromkeys(liked)),
             disliked_ranks=tuple(dict.fromkeys(disliked)),
             more_like_ranks=tuple(dict.fromkeys(more_like)),

@@ -385,10 +385,10 @@ def genres_left(deps: Recommender, state: DialogueState, listed: Sequence[Track]
     said = set(state.turn_wants)
     earlier = [d for d in state.strongest_wants(len(state.wanted))
                if deps.vocabulary.facet_of(d) == "genre" and d not in said]
-    if not earlier or any(deps.vocabulary.facet_of(d) == "genre" for d in said) or any(
-            carries(descriptor_words(track.descriptors), d) for track in listed for d in earlier):
+    if not earlier or any(deps.vocabulary.facet_of(d) == "genre" for d in said):
         return []
-    return earlier
+    carried = [descriptor_words(track.descriptors) for track in listed]
+    return [] if any(carries(words, d) for words in carried for d in earlier) else earlier
 
 
 def not_as_before(ranked: list[tuple[Hit, float]], state: DialogueState, compared: frozenset[str],
